@@ -1,0 +1,3 @@
+"""Clickstream: self-hosted batch clickstream analytics for online shops."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from clickstream.cli.main import main
+
+main()

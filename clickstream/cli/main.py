@@ -1,0 +1,269 @@
+"""The `clickstream` command: a thin layer of click over the library."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+
+from clickstream import settings as config
+from clickstream.ops.logging import configure_logging
+
+S = TypeVar("S", bound=config.CommonSettings)
+EXIT_USAGE = 2
+
+
+def _settings(cls: type[S], component: str, **overrides: Any) -> S:
+    """Resolve settings or exit 2 with a message naming the bad variable."""
+    try:
+        resolved = config.load(cls, **overrides)
+    except config.SettingsInvalid as exc:
+        click.echo(f"clickstream: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    configure_logging(resolved.log_level, component=component)
+    return resolved
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"clickstream: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clickstream")
+def cli() -> None:
+    """Self-hosted batch clickstream analytics: ingest -> lake -> ETL -> warehouse -> dashboards.
+
+    Every setting is a CLICKSTREAM_* environment variable (or a line in .env); see
+    `clickstream settings`. Example: `clickstream up`
+    """
+
+
+@cli.command()
+def up() -> None:
+    """Run everything: ingest, the ETL scheduler and the dashboard, on embedded defaults.
+
+    With no CLICKSTREAM_WAREHOUSE_URL / CLICKSTREAM_SHOP_DB_URL set, a PostgreSQL from a pip
+    wheel starts with its data under CLICKSTREAM_DATA_DIR. Ctrl-C stops every part.
+
+    Example: CLICKSTREAM_DATA_DIR=/tmp/cs clickstream up
+    """
+    from clickstream.runtime.postgres import EmbeddedPostgresError
+    from clickstream.runtime.supervisor import AlreadyRunning, run_platform
+
+    settings = _settings(config.PlatformSettings, "up")
+    try:
+        sys.exit(run_platform(settings))
+    except (AlreadyRunning, EmbeddedPostgresError) as exc:
+        _fail(str(exc))
+
+
+@cli.command("settings")
+def show_settings() -> None:
+    """List every CLICKSTREAM_* variable with its help text.
+
+    Example: clickstream settings
+    """
+    for name, help_text in config.all_variables().items():
+        click.echo(f"{name}\n    {help_text}")
+
+
+@cli.group()
+def ingest() -> None:
+    """The ingest API (POST /clickstream)."""
+
+
+@ingest.command("serve")
+@click.option("--host", default=None, help="Listen address (CLICKSTREAM_INGEST_HOST).")
+@click.option("--port", type=int, default=None, help="Listen port (CLICKSTREAM_INGEST_PORT).")
+def ingest_serve(host: str | None, port: int | None) -> None:
+    """Serve POST /clickstream, writing enriched events to the lake.
+
+    Example: clickstream ingest serve --port 8080
+    """
+    import uvicorn
+
+    from clickstream.ingest.app import build_app
+
+    settings = _settings(config.IngestSettings, "ingest", ingest_host=host, ingest_port=port)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.ingest_host,
+        port=settings.ingest_port,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.group()
+def etl() -> None:
+    """The batch ETL from the lake into the warehouse."""
+
+
+def _with_warehouse(settings: config.CommonSettings, work: Callable[[str], None]) -> None:
+    from clickstream.runtime.databases import database_urls, needs_embedded
+    from clickstream.runtime.postgres import EmbeddedPostgresError
+    from clickstream.warehouse.migrate import migrate
+
+    try:
+        with database_urls(settings) as urls:
+            if needs_embedded(settings):
+                migrate(urls.warehouse)
+            work(urls.warehouse)
+    except EmbeddedPostgresError as exc:
+        _fail(str(exc))
+
+
+@etl.command("run")
+def etl_run() -> None:
+    """Load every lake file not yet loaded, now; prints the run's ledger.
+
+    Safe to run at any time: a concurrent run makes this one a no-op.
+    Example: clickstream etl run
+    """
+    from clickstream.etl.run import EtlRunFailed, run_etl
+    from clickstream.lake import open_lake
+
+    settings = _settings(config.EtlSettings, "etl")
+
+    def work(url: str) -> None:
+        try:
+            result = run_etl(url, open_lake(settings.lake_location), trigger="manual")
+        except EtlRunFailed as exc:
+            _fail(str(exc))
+            return
+        click.echo(
+            f"run {result.run_id}: {result.status}; files={result.files} "
+            f"received={result.received} loaded={result.loaded} "
+            f"duplicates={result.duplicates} rejected={result.rejected}"
+        )
+
+    _with_warehouse(settings, work)
+
+
+@etl.command("schedule")
+def etl_schedule() -> None:
+    """Run the ETL on CLICKSTREAM_ETL_SCHEDULE until stopped; SIGUSR1 runs it at once.
+
+    Accepts EventBridge expressions. Example:
+    CLICKSTREAM_ETL_SCHEDULE='cron(5 * * * ? *)' clickstream etl schedule
+    """
+    from clickstream.etl.run import run_etl
+    from clickstream.lake import open_lake
+    from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
+    from clickstream.scheduler.loop import run_forever
+
+    settings = _settings(config.EtlSettings, "scheduler")
+    try:
+        schedule = parse(settings.etl_schedule)
+    except ScheduleExpressionInvalid as exc:
+        _fail(f"CLICKSTREAM_ETL_SCHEDULE: {exc}", EXIT_USAGE)
+        return
+    stop, wake = threading.Event(), threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        (wake if signum == signal.SIGUSR1 else stop).set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(signum, on_signal)
+    lake = open_lake(settings.lake_location)
+
+    def work(url: str) -> None:
+        run_forever(
+            schedule,
+            lambda trigger: run_etl(url, lake, trigger=trigger),
+            stop,
+            run_at_start=settings.etl_run_at_start,
+            wake=wake,
+        )
+
+    _with_warehouse(settings, work)
+
+
+@cli.group()
+def dashboard() -> None:
+    """The Shiny dashboards."""
+
+
+@dashboard.command("serve")
+@click.option("--host", default=None, help="Listen address (CLICKSTREAM_DASHBOARD_HOST).")
+@click.option("--port", type=int, default=None, help="Listen port (CLICKSTREAM_DASHBOARD_PORT).")
+def dashboard_serve(host: str | None, port: int | None) -> None:
+    """Serve the dashboards, by default on http://127.0.0.1:3838/.
+
+    Example: clickstream dashboard serve --port 3838
+    """
+    import uvicorn
+
+    from clickstream.dashboard.app import create_app
+
+    settings = _settings(
+        config.DashboardSettings, "dashboard", dashboard_host=host, dashboard_port=port
+    )
+
+    def work(url: str) -> None:
+        uvicorn.run(
+            create_app(url),
+            host=settings.dashboard_host,
+            port=settings.dashboard_port,
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+
+    _with_warehouse(settings, work)
+
+
+@cli.group()
+def db() -> None:
+    """Warehouse database administration."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply the warehouse migrations not yet applied; running it again changes nothing.
+
+    Example: CLICKSTREAM_WAREHOUSE_URL=postgresql://etl@db/warehouse clickstream db migrate
+    """
+    from clickstream.warehouse.migrate import migrate
+
+    settings = _settings(config.CommonSettings, "migrate")
+
+    def work(url: str) -> None:
+        applied = migrate(url)
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (up to date)"
+        click.echo(f"applied: {names}")
+
+    _with_warehouse(settings, work)
+
+
+@cli.command()
+def status() -> None:
+    """Show the warehouse, the lake and the last ETL run; exit 1 when something is wrong.
+
+    Example: clickstream status || echo 'needs attention'
+    """
+    from clickstream.ops.status import collect_status, render_status
+
+    settings = _settings(config.PlatformSettings, "status")
+    healthy = True
+
+    def work(url: str) -> None:
+        nonlocal healthy
+        report = collect_status(settings, url)
+        click.echo(render_status(report))
+        healthy = report.healthy
+
+    _with_warehouse(settings, work)
+    sys.exit(0 if healthy else 1)
+
+
+def main() -> None:
+    """Entry point of the `clickstream` command."""
+    cli()

@@ -1,0 +1,1 @@
+"""Shiny for Python dashboards on port 3838, read from the warehouse."""

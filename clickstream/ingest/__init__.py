@@ -1,0 +1,1 @@
+"""The ingest API: `POST /clickstream` validates, enriches and durably writes events."""

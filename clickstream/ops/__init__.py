@@ -1,0 +1,1 @@
+"""Operations: structured logs now; metrics, alarms and notifications as they arrive."""

@@ -1,0 +1,96 @@
+"""`clickstream status`: one screen on ingest, lake, warehouse and the last ETL run."""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from clickstream.etl.run import pending_files
+from clickstream.lake import open_lake
+from clickstream.settings import PlatformSettings
+
+LAST_RUN_SQL = """
+SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,
+       rejected, error
+FROM etl_runs ORDER BY run_id DESC LIMIT 1
+"""
+
+
+@dataclass
+class StatusReport:
+    """What `status` found; `problems` empty means healthy."""
+
+    ingest: str
+    dashboard: str
+    lake: str
+    pending_files: int | None
+    events: int | None
+    last_run: dict[str, Any] | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing needs attention."""
+        return not self.problems
+
+
+def _probe(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+            return f"up ({response.status})"
+    except OSError as exc:
+        return f"down ({type(exc).__name__})"
+
+
+def collect_status(settings: PlatformSettings, warehouse_url: str) -> StatusReport:
+    """Probe every part and read the warehouse's last run."""
+    host = "127.0.0.1" if settings.ingest_host in ("0.0.0.0", "::") else settings.ingest_host  # noqa: S104
+    report = StatusReport(
+        ingest=_probe(f"http://{host}:{settings.ingest_port}/healthz"),
+        dashboard=_probe(f"http://{settings.dashboard_host}:{settings.dashboard_port}/"),
+        lake=settings.lake_location,
+        pending_files=None,
+        events=None,
+        last_run=None,
+    )
+    for part in ("ingest", "dashboard"):
+        if getattr(report, part).startswith("down"):
+            report.problems.append(f"{part} is not answering")
+    with psycopg.connect(warehouse_url, connect_timeout=5) as conn:
+        cur = conn.execute(LAST_RUN_SQL)
+        row = cur.fetchone()
+        if row is not None:
+            report.last_run = dict(zip([d.name for d in cur.description or []], row, strict=True))
+            if row[1] == "failed":
+                report.problems.append(f"last ETL run {row[0]} failed: {row[-1]}")
+        counted = conn.execute("SELECT count(*) FROM event_ids").fetchone()
+        report.events = int(counted[0]) if counted else 0
+        try:
+            report.pending_files = len(pending_files(conn, open_lake(settings.lake_location)))
+        except OSError as exc:
+            report.problems.append(f"lake unreachable: {exc}")
+    return report
+
+
+def render_status(report: StatusReport) -> str:
+    """The report as a short text screen."""
+    run = report.last_run
+    run_line = "none yet"
+    if run:
+        run_line = (
+            f"#{run['run_id']} {run['status']} at {run['started_at']:%Y-%m-%d %H:%M:%S}Z: "
+            f"files={run['files']} received={run['received']} loaded={run['loaded']} "
+            f"duplicates={run['duplicates']} rejected={run['rejected']}"
+        )
+    lines = [
+        f"ingest     {report.ingest}",
+        f"dashboard  {report.dashboard}",
+        f"lake       {report.lake} ({report.pending_files} files waiting for the ETL)",
+        f"warehouse  {report.events} events",
+        f"last run   {run_line}",
+        "status     " + ("ok" if report.healthy else "ATTENTION: " + "; ".join(report.problems)),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Process-level concerns: the embedded PostgreSQL, database resolution and `clickstream up`."""

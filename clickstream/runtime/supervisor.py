@@ -1,0 +1,187 @@
+"""`clickstream up`: every part in one terminal, stopped together and leaving nothing behind.
+
+The supervisor starts the embedded PostgreSQL when no database URL is set, migrates the
+warehouse, then runs ingest, the scheduler and the dashboard as child processes in their own
+sessions. Ctrl-C or SIGTERM stops the children (SIGTERM, then SIGKILL after a grace period),
+then PostgreSQL. Children also get SIGTERM from the kernel if the supervisor dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import psutil
+import structlog
+
+from clickstream.runtime.databases import database_urls, embedded_server, needs_embedded
+from clickstream.settings import PlatformSettings
+from clickstream.warehouse.migrate import migrate
+
+log = structlog.get_logger("clickstream.up")
+GRACE_SECONDS = 15.0
+_PR_SET_PDEATHSIG = 1
+
+
+class AlreadyRunning(RuntimeError):
+    """Another `clickstream up` holds this data directory."""
+
+
+@dataclass
+class Child:
+    """A part running as a child process."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> Child:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clickstream", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+    )
+    return Child(name=name, process=process)
+
+
+def _wait_for_http(url: str, children: list[Child], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.process.poll() is not None for c in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+                if response.status < 500:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _stop_children(children: list[Child]) -> None:
+    tree: list[psutil.Process] = []
+    running: list[psutil.Process] = []
+    for child in children:
+        try:
+            parent = psutil.Process(child.process.pid)
+            tree.extend([parent, *parent.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            continue
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+            running.append(parent)
+    _gone, alive = psutil.wait_procs(running, timeout=GRACE_SECONDS)
+    for proc in alive:
+        log.warning("part_killed", pid=proc.pid)
+        proc.kill()
+    for child in children:
+        child.process.wait()
+    # Anything a part started and left behind goes too.
+    for proc in tree:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                proc.kill()
+        except psutil.Error:
+            continue
+
+
+def _hold_lock(data_dir: Path) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "up.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AlreadyRunning(f"another `clickstream up` is using {data_dir}") from None
+    return fd
+
+
+def run_platform(settings: PlatformSettings) -> int:
+    """Run every part until Ctrl-C or SIGTERM; return the exit code."""
+    data_dir = settings.data_dir.resolve()
+    lock_fd = _hold_lock(data_dir)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    lake = settings.lake_location
+    if "://" not in lake:
+        Path(lake).mkdir(parents=True, exist_ok=True)
+    media = settings.media_location
+    if "://" not in media:
+        Path(media).mkdir(parents=True, exist_ok=True)
+    try:
+        with database_urls(settings, keep_running=True) as urls:
+            applied = migrate(urls.warehouse)
+            log.info("warehouse_migrated", applied=[m.version for m in applied])
+            env = {
+                **os.environ,
+                "CLICKSTREAM_DATA_DIR": str(data_dir),
+                "CLICKSTREAM_WAREHOUSE_URL": urls.warehouse,
+                "CLICKSTREAM_SHOP_DB_URL": urls.shop,
+                "CLICKSTREAM_LAKE_URL": lake if "://" in lake else str(Path(lake).resolve()),
+                "CLICKSTREAM_MEDIA_URL": media if "://" in media else str(Path(media).resolve()),
+            }
+            return _supervise(settings, env, stop)
+    finally:
+        if needs_embedded(settings):
+            embedded_server(settings).stop()
+            log.info("postgres_stopped")
+        os.close(lock_fd)
+
+
+def _supervise(settings: PlatformSettings, env: dict[str, str], stop: threading.Event) -> int:
+    children = [
+        _spawn("ingest", ["ingest", "serve"], env),
+        _spawn("scheduler", ["etl", "schedule"], env),
+        _spawn("dashboard", ["dashboard", "serve"], env),
+    ]
+    try:
+        ingest_host = "127.0.0.1" if settings.ingest_host in ("0.0.0.0", "::") else settings.ingest_host  # noqa: S104
+        ingest = f"http://{ingest_host}:{settings.ingest_port}"
+        dashboard = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
+        ready = _wait_for_http(f"{ingest}/healthz", children) and _wait_for_http(
+            f"{dashboard}/", children
+        )
+        if not ready and not stop.is_set():
+            log.error("start_failed", parts={c.name: c.process.poll() for c in children})
+            return 1
+        if ready:
+            print(
+                f"\nClickstream is up.\n  ingest     POST {ingest}/clickstream\n"
+                f"  dashboard  {dashboard}/\n  schedule   {settings.etl_schedule}"
+                "  (run now: clickstream etl run)\nPress Ctrl-C to stop.\n",
+                file=sys.stderr,
+                flush=True,
+            )
+        while not stop.wait(0.2):
+            for child in children:
+                code = child.process.poll()
+                if code is not None:
+                    log.error("part_exited", part=child.name, code=code)
+                    return 1
+        return 0
+    finally:
+        _stop_children(children)
+        log.info("parts_stopped")

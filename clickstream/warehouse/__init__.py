@@ -1,0 +1,1 @@
+"""The PostgreSQL warehouse: migrations, connections and the tables every stage shares."""
