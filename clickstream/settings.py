@@ -95,6 +95,13 @@ class IngestSettings(CommonSettings):
         description="A client timestamp up to this far after receipt is kept as the event time.",
     )
 
+    @property
+    def ingest_local_url(self) -> str:
+        """Where a process on this machine reaches the ingest API."""
+        wildcard = self.ingest_host in ("0.0.0.0", "::", "")  # noqa: S104
+        host = "127.0.0.1" if wildcard else self.ingest_host
+        return f"http://{host}:{self.ingest_port}"
+
 
 class EtlSettings(CommonSettings):
     """The batch ETL and its scheduler."""
@@ -114,6 +121,11 @@ class DashboardSettings(CommonSettings):
 
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
     dashboard_port: int = Field(3838, ge=1, le=65535, description="Port of the dashboard.")
+
+    @property
+    def dashboard_local_url(self) -> str:
+        """Where a process on this machine reaches the dashboard."""
+        return f"http://{self.dashboard_host}:{self.dashboard_port}"
 
 
 class PlatformSettings(IngestSettings, EtlSettings, DashboardSettings):

@@ -14,6 +14,8 @@ REFRESH_SECONDS = 30
 def create_app(warehouse_url: str) -> App:
     """A Shiny app that reads the warehouse at `warehouse_url`."""
     app_ui = ui.page_fillable(
+        # An inline icon: no request for /favicon.ico, which would 404.
+        ui.head_content(ui.tags.link(rel="icon", href="data:,")),
         ui.h2("Clickstream"),
         ui.layout_columns(
             ui.value_box("Total events", ui.output_text("total_events")),
@@ -45,9 +47,14 @@ def create_app(warehouse_url: str) -> App:
             current_totals()
             days = queries.events_per_day(warehouse_url)
             figure = go.FigureWidget(
-                data=[go.Bar(x=[d for d, _ in days], y=[n for _, n in days], name="events")]
+                data=[
+                    go.Bar(
+                        x=[d.isoformat() for d, _ in days], y=[n for _, n in days], name="events"
+                    )
+                ]
             )
             figure.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, height=320)
+            figure.update_xaxes(type="category")
             return figure
 
     return App(app_ui, server)

@@ -67,7 +67,8 @@ def _move_out_of_default(conn: psycopg.Connection, name: str, start: date, end: 
         ).format(sql.Literal(str(start)), sql.Literal(str(end)))
     )
     conn.execute(
-        "DELETE FROM clickstream_events_default WHERE event_timestamp >= %s AND event_timestamp < %s",
+        "DELETE FROM clickstream_events_default "
+        "WHERE event_timestamp >= %s AND event_timestamp < %s",
         (start, end),
     )
     conn.execute(

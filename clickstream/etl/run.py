@@ -52,7 +52,9 @@ class RunResult:
 def pending_files(conn: psycopg.Connection, lake: LakeStore) -> list[LakeObject]:
     """Lake event objects that the manifest does not yet hold, in key order."""
     loaded = {row[0] for row in conn.execute("SELECT object_key FROM lake_manifest")}
-    return [obj for obj in lake.list(EVENTS_PREFIX) if is_event_key(obj.key) and obj.key not in loaded]
+    return [
+        obj for obj in lake.list(EVENTS_PREFIX) if is_event_key(obj.key) and obj.key not in loaded
+    ]
 
 
 def run_etl(warehouse_url: str, lake: LakeStore, trigger: str = "manual") -> RunResult:
@@ -99,7 +101,9 @@ def _locked_run(
     return done
 
 
-def _record(conn: psycopg.Connection, result: RunResult, status: str, error: str | None = None) -> None:
+def _record(
+    conn: psycopg.Connection, result: RunResult, status: str, error: str | None = None
+) -> None:
     conn.execute(
         """UPDATE etl_runs SET status = %s, files = %s, received = %s, loaded = %s,
                duplicates = %s, rejected = %s, error = %s,

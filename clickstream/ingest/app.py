@@ -1,4 +1,4 @@
-"""The ingest ASGI app: a plain callable on the hot `POST /clickstream` path, Starlette elsewhere."""
+"""The ingest ASGI app: a plain callable on the hot `POST /clickstream` path, Starlette else."""
 
 from __future__ import annotations
 

@@ -11,9 +11,7 @@ EVENTS_PREFIX = "events/"
 QUARANTINE_PREFIX = "quarantine/"
 EVENT_SUFFIX = ".ndjson.gz"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_EVENT_KEY = re.compile(
-    r"^events/\d{4}/\d{2}/\d{2}/\d{2}/[A-Za-z0-9][A-Za-z0-9_.-]*\.ndjson\.gz$"
-)
+_EVENT_KEY = re.compile(r"^events/\d{4}/\d{2}/\d{2}/\d{2}/[A-Za-z0-9][A-Za-z0-9_.-]*\.ndjson\.gz$")
 
 
 class UnsafeKeyPart(ValueError):

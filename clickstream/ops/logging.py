@@ -27,4 +27,6 @@ def configure_logging(level: str = "info", component: str = "clickstream") -> No
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(component=component)
-    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )

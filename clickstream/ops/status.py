@@ -47,10 +47,9 @@ def _probe(url: str) -> str:
 
 def collect_status(settings: PlatformSettings, warehouse_url: str) -> StatusReport:
     """Probe every part and read the warehouse's last run."""
-    host = "127.0.0.1" if settings.ingest_host in ("0.0.0.0", "::") else settings.ingest_host  # noqa: S104
     report = StatusReport(
-        ingest=_probe(f"http://{host}:{settings.ingest_port}/healthz"),
-        dashboard=_probe(f"http://{settings.dashboard_host}:{settings.dashboard_port}/"),
+        ingest=_probe(f"{settings.ingest_local_url}/healthz"),
+        dashboard=_probe(f"{settings.dashboard_local_url}/"),
         lake=settings.lake_location,
         pending_files=None,
         events=None,

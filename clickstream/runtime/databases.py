@@ -43,8 +43,7 @@ def database_urls(settings: CommonSettings, keep_running: bool = False) -> Itera
         yield DatabaseUrls(
             warehouse=settings.warehouse_url.get_secret_value()
             if settings.warehouse_url
-            else server.url("warehouse")  # type: ignore[union-attr]
-            ,
+            else server.url("warehouse"),  # type: ignore[union-attr]
             shop=settings.shop_db_url.get_secret_value()
             if settings.shop_db_url
             else server.url("shop"),  # type: ignore[union-attr]

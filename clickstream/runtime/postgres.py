@@ -152,9 +152,16 @@ class EmbeddedPostgres:
     def _run(self, program: str, *args: str) -> None:
         if self._run_as is not None:
             _allow_traversal(self.pgdata)
-        result = subprocess.run(
+        identity: dict[str, object] = {}
+        if self._run_as is not None:
+            import pwd
+
+            entry = pwd.getpwnam(self._run_as)
+            # Drop root's group too, or the group bits (not the other bits) would apply.
+            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        result = subprocess.run(  # type: ignore[call-overload]
             [str(_bin_dir() / program), *args],
-            user=self._run_as,
+            **identity,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -188,7 +195,9 @@ def _wait_for_connections(server: RunningServer, timeout: float = 30.0) -> None:
                 return
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
-                raise EmbeddedPostgresError(f"PostgreSQL does not accept connections: {exc}") from exc
+                raise EmbeddedPostgresError(
+                    f"PostgreSQL does not accept connections: {exc}"
+                ) from exc
             time.sleep(0.1)
 
 

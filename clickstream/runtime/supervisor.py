@@ -56,7 +56,7 @@ def _spawn(name: str, args: list[str], env: dict[str, str]) -> Child:
         env=env,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     return Child(name=name, process=process)
 
@@ -158,9 +158,7 @@ def _supervise(settings: PlatformSettings, env: dict[str, str], stop: threading.
         _spawn("dashboard", ["dashboard", "serve"], env),
     ]
     try:
-        ingest_host = "127.0.0.1" if settings.ingest_host in ("0.0.0.0", "::") else settings.ingest_host  # noqa: S104
-        ingest = f"http://{ingest_host}:{settings.ingest_port}"
-        dashboard = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
+        ingest, dashboard = settings.ingest_local_url, settings.dashboard_local_url
         ready = _wait_for_http(f"{ingest}/healthz", children) and _wait_for_http(
             f"{dashboard}/", children
         )

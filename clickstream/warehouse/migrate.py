@@ -60,7 +60,9 @@ def migrate(url: str) -> list[Migration]:
                        checksum   text        NOT NULL,
                        applied_at timestamptz NOT NULL DEFAULT now())"""
             )
-            done = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+            done: dict[int, str] = dict(
+                conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+            )
             for migration in available_migrations():
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:

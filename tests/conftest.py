@@ -1,0 +1,138 @@
+"""Shared fixtures: real PostgreSQL servers (embedded and the machine's), real HTTP servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from psycopg import sql
+
+from clickstream.runtime.postgres import EmbeddedPostgres
+from clickstream.warehouse.migrate import migrate
+
+SYSTEM_PG_URL = os.environ.get(
+    "CLICKSTREAM_TEST_SYSTEM_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI") == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _with_database(url: str, database: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, dbname=database)
+
+
+@pytest.fixture(scope="session")
+def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """One embedded PostgreSQL for the whole session, from the pip wheel."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-pg"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["embedded", "system"])
+def pg_admin_url(request: pytest.FixtureRequest) -> str:
+    """An admin URL on each kind of server the tests must pass on."""
+    if request.param == "embedded":
+        running = request.getfixturevalue("embedded_pg").running()
+        assert running is not None
+        return running.url("postgres")
+    try:
+        with psycopg.connect(SYSTEM_PG_URL, connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            raise
+        pytest.skip(f"the machine's PostgreSQL is not reachable at {SYSTEM_PG_URL}: {exc}")
+    return SYSTEM_PG_URL
+
+
+@pytest.fixture
+def empty_database_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database, dropped afterwards."""
+    name = f"cstest_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield _with_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def warehouse_url(empty_database_url: str) -> str:
+    """A fresh, migrated warehouse database."""
+    migrate(empty_database_url)
+    return empty_database_url
+
+
+class ServerThread:
+    """A uvicorn server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: object, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")  # type: ignore[arg-type]
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path) -> Path:
+    """An empty local lake folder."""
+    path = tmp_path / "lake"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def ingest_server(lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """The ingest API over real HTTP, writing into `lake_dir`."""
+    from clickstream.ingest.app import build_app
+    from clickstream.settings import IngestSettings
+
+    monkeypatch.setenv("CLICKSTREAM_LAKE_URL", str(lake_dir))
+    monkeypatch.setenv("CLICKSTREAM_NODE_ID", "testnode")
+    with ServerThread(build_app(IngestSettings())) as server:
+        yield server
+
+
+def lake_records(lake_dir: Path) -> list[dict[str, object]]:
+    """Every record in every event object of a local lake."""
+    import gzip
+    import json
+
+    records = []
+    for path in sorted((lake_dir / "events").rglob("*.ndjson.gz")):
+        for line in gzip.decompress(path.read_bytes()).splitlines():
+            records.append(json.loads(line))
+    return records

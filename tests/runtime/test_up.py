@@ -1,0 +1,135 @@
+"""`clickstream up` starts every part, serves, and stops leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+import pytest
+
+from clickstream.runtime.postgres import EmbeddedPostgres
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _env(data_dir: Path, ingest_port: int, dashboard_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKSTREAM_")}
+    env.update(
+        CLICKSTREAM_DATA_DIR=str(data_dir),
+        CLICKSTREAM_INGEST_PORT=str(ingest_port),
+        CLICKSTREAM_DASHBOARD_PORT=str(dashboard_port),
+        CLICKSTREAM_INGEST_HOST="127.0.0.1",
+    )
+    return env
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "clickstream up exited early"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in time")
+
+
+@contextmanager
+def running_up(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clickstream", "up"], env=env, stdout=out, stderr=out
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _family(process: subprocess.Popen[bytes], data_dir: Path) -> list[psutil.Process]:
+    parent = psutil.Process(process.pid)
+    members = [parent, *parent.children(recursive=True)]
+    server = EmbeddedPostgres(data_dir).running()
+    assert server is not None, "the embedded PostgreSQL is not running"
+    postmaster = psutil.Process(server.pid)
+    return [*members, postmaster, *postmaster.children(recursive=True)]
+
+
+def _assert_all_gone(processes: list[psutil.Process]) -> None:
+    _gone, alive = psutil.wait_procs(processes, timeout=10)
+    assert not alive, [p.info if hasattr(p, "info") else p.pid for p in alive]
+
+
+def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    ingest_port, dashboard_port = free_port(), free_port()
+    env = _env(data_dir, ingest_port, dashboard_port)
+    ingest = f"http://127.0.0.1:{ingest_port}"
+    log = tmp_path / "up.log"
+
+    with running_up(env, log) as process:
+        _wait_http(f"{ingest}/healthz", process)
+        _wait_http(f"http://127.0.0.1:{dashboard_port}/", process)
+        family = _family(process, data_dir)
+        assert len({p.pid for p in family}) >= 5
+        posted = httpx.post(f"{ingest}/clickstream", json={"event_name": "page_view"})
+        assert posted.status_code == 202
+        run = subprocess.run(
+            [sys.executable, "-m", "clickstream", "etl", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "loaded=1" in run.stdout
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    _assert_all_gone(family)
+    assert EmbeddedPostgres(data_dir).running() is None
+
+    # A second `up` reuses the data: the event loaded before is still there.
+    with running_up(env, log) as process:
+        _wait_http(f"{ingest}/healthz", process)
+        family = _family(process, data_dir)
+        server = EmbeddedPostgres(data_dir).running()
+        assert server is not None
+        with psycopg.connect(server.url("warehouse")) as conn:
+            assert conn.execute("SELECT count(*) FROM clickstream_events").fetchone() == (1,)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    _assert_all_gone(family)
+    assert "Clickstream is up." in log.read_text()
+
+
+def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = _env(data_dir, free_port(), free_port())
+    with running_up(env, tmp_path / "up.log") as process:
+        _wait_http(f"http://127.0.0.1:{env['CLICKSTREAM_INGEST_PORT']}/healthz", process)
+        family = _family(process, data_dir)
+        second = subprocess.run(
+            [sys.executable, "-m", "clickstream", "up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    _assert_all_gone(family)
+    assert second.returncode == 1
+    assert "another `clickstream up`" in second.stderr
