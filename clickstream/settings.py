@@ -121,6 +121,11 @@ class DashboardSettings(CommonSettings):
 
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
     dashboard_port: int = Field(3838, ge=1, le=65535, description="Port of the dashboard.")
+    dashboard_db_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL of the warehouse as the read-only dashboard role; unset "
+        "means the embedded server's `clickstream_dashboard` role, or the warehouse URL.",
+    )
 
     @property
     def dashboard_local_url(self) -> str:

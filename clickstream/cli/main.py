@@ -106,16 +106,19 @@ def etl() -> None:
     """The batch ETL from the lake into the warehouse."""
 
 
-def _with_warehouse(settings: config.CommonSettings, work: Callable[[str], None]) -> None:
+def _with_warehouse(
+    settings: config.CommonSettings, work: Callable[[str], None], role: str = "etl"
+) -> None:
+    """Call `work` with the warehouse URL for `role` (etl, dashboard or admin)."""
     from clickstream.runtime.databases import database_urls, needs_embedded
     from clickstream.runtime.postgres import EmbeddedPostgresError
     from clickstream.warehouse.migrate import migrate
 
     try:
-        with database_urls(settings) as urls:
-            if needs_embedded(settings):
-                migrate(urls.warehouse)
-            work(urls.warehouse)
+        with database_urls(settings, shop=False) as urls:
+            if needs_embedded(settings, shop=False) and role != "admin":
+                migrate(urls.admin)
+            work(getattr(urls, role))
     except EmbeddedPostgresError as exc:
         _fail(str(exc))
 
@@ -217,7 +220,7 @@ def dashboard_serve(host: str | None, port: int | None) -> None:
             timeout_graceful_shutdown=5,
         )
 
-    _with_warehouse(settings, work)
+    _with_warehouse(settings, work, role="dashboard")
 
 
 @cli.group()
@@ -240,7 +243,7 @@ def db_migrate() -> None:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (up to date)"
         click.echo(f"applied: {names}")
 
-    _with_warehouse(settings, work)
+    _with_warehouse(settings, work, role="admin")
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Which PostgreSQL each part talks to: the configured URL, or the embedded server."""
+"""Which PostgreSQL each part talks to, and as which role: configured URLs or embedded."""
 
 from __future__ import annotations
 
@@ -6,15 +6,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from clickstream.runtime.postgres import EmbeddedPostgres
+import psycopg
+
+from clickstream.runtime.postgres import EmbeddedPostgres, RunningServer
 from clickstream.settings import CommonSettings
+from clickstream.warehouse.roles import (
+    DASHBOARD_ROLE,
+    ETL_ROLE,
+    SHOP_ROLE,
+    ensure_roles,
+    ensure_shop_database,
+)
 
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    """Connection URLs for the warehouse and the shop database."""
+    """Connection URLs per part: who migrates, who writes, who reads, and the shop."""
 
-    warehouse: str
+    admin: str
+    etl: str
+    dashboard: str
     shop: str
 
 
@@ -23,31 +34,59 @@ def embedded_server(settings: CommonSettings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.data_dir, port=settings.embedded_pg_port)
 
 
-def needs_embedded(settings: CommonSettings) -> bool:
-    """Whether some database has no URL and so lives on the embedded server."""
-    return settings.warehouse_url is None or settings.shop_db_url is None
+def needs_embedded(settings: CommonSettings, shop: bool = True) -> bool:
+    """Whether a database the caller needs has no URL and so lives on the embedded server."""
+    return settings.warehouse_url is None or (shop and settings.shop_db_url is None)
+
+
+def _provision(server: RunningServer) -> None:
+    """Roles and database ownership on the embedded server (idempotent)."""
+    with psycopg.connect(server.url("warehouse"), autocommit=True) as conn:
+        ensure_roles(conn)
+    with psycopg.connect(server.url("shop"), autocommit=True) as conn:
+        ensure_shop_database(conn)
+
+
+def _resolve(settings: CommonSettings, server: RunningServer | None) -> DatabaseUrls:
+    def secret(value: object) -> str | None:
+        return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+
+    warehouse = secret(settings.warehouse_url)
+    dashboard = secret(getattr(settings, "dashboard_db_url", None))
+    shop = secret(settings.shop_db_url)
+    if server is not None:
+        warehouse_admin = warehouse or server.url("warehouse")
+        return DatabaseUrls(
+            admin=warehouse_admin,
+            etl=warehouse or server.url("warehouse", ETL_ROLE),
+            dashboard=dashboard or (warehouse or server.url("warehouse", DASHBOARD_ROLE)),
+            shop=shop or server.url("shop", SHOP_ROLE),
+        )
+    assert warehouse is not None
+    return DatabaseUrls(
+        admin=warehouse, etl=warehouse, dashboard=dashboard or warehouse, shop=shop or ""
+    )
 
 
 @contextmanager
-def database_urls(settings: CommonSettings, keep_running: bool = False) -> Iterator[DatabaseUrls]:
-    """Yield the database URLs, starting the embedded server when a URL is unset.
+def database_urls(
+    settings: CommonSettings, keep_running: bool = False, shop: bool = True
+) -> Iterator[DatabaseUrls]:
+    """Yield the database URLs, starting the embedded server when a needed URL is unset.
+
+    `shop=False` says the caller does not need the shop database (the ETL, the dashboard).
 
     A server this call started is stopped on exit unless `keep_running`; one that was already
     running (under `clickstream up`, say) is left alone.
     """
     server, started = None, False
     embedded = embedded_server(settings)
-    if needs_embedded(settings):
+    if needs_embedded(settings, shop=shop):
         server, started = embedded.start()
+        if started:
+            _provision(server)
     try:
-        yield DatabaseUrls(
-            warehouse=settings.warehouse_url.get_secret_value()
-            if settings.warehouse_url
-            else server.url("warehouse"),  # type: ignore[union-attr]
-            shop=settings.shop_db_url.get_secret_value()
-            if settings.shop_db_url
-            else server.url("shop"),  # type: ignore[union-attr]
-        )
+        yield _resolve(settings, server)
     finally:
         if started and not keep_running:
             embedded.stop()

@@ -47,9 +47,9 @@ class RunningServer:
     pid: int
     port: int
 
-    def url(self, database: str = "postgres") -> str:
-        """A connection URL for `database` on this server."""
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = SUPERUSER) -> str:
+        """A connection URL for `database` on this server as `user` (trust authentication)."""
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
 
 class EmbeddedPostgres:

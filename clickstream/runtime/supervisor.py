@@ -24,7 +24,12 @@ from types import FrameType
 import psutil
 import structlog
 
-from clickstream.runtime.databases import database_urls, embedded_server, needs_embedded
+from clickstream.runtime.databases import (
+    DatabaseUrls,
+    database_urls,
+    embedded_server,
+    needs_embedded,
+)
 from clickstream.settings import PlatformSettings
 from clickstream.warehouse.migrate import migrate
 
@@ -113,6 +118,27 @@ def _hold_lock(data_dir: Path) -> int:
     return fd
 
 
+_DATABASE_VARIABLES = (
+    "CLICKSTREAM_WAREHOUSE_URL",
+    "CLICKSTREAM_SHOP_DB_URL",
+    "CLICKSTREAM_DASHBOARD_DB_URL",
+)
+
+
+def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, dict[str, str]]:
+    """Each part's environment holds only the database URL of its own role (least privilege)."""
+    return {
+        "ingest": dict(common),  # no database at all
+        "scheduler": {**common, "CLICKSTREAM_WAREHOUSE_URL": urls.etl},
+        "dashboard": {
+            **common,
+            "CLICKSTREAM_WAREHOUSE_URL": urls.dashboard,
+            "CLICKSTREAM_DASHBOARD_DB_URL": urls.dashboard,
+        },
+        "shop": {**common, "CLICKSTREAM_SHOP_DB_URL": urls.shop},
+    }
+
+
 def run_platform(settings: PlatformSettings) -> int:
     """Run every part until Ctrl-C or SIGTERM; return the exit code."""
     data_dir = settings.data_dir.resolve()
@@ -133,17 +159,17 @@ def run_platform(settings: PlatformSettings) -> int:
         Path(media).mkdir(parents=True, exist_ok=True)
     try:
         with database_urls(settings, keep_running=True) as urls:
-            applied = migrate(urls.warehouse)
+            applied = migrate(urls.admin)
             log.info("warehouse_migrated", applied=[m.version for m in applied])
-            env = {
-                **os.environ,
-                "CLICKSTREAM_DATA_DIR": str(data_dir),
-                "CLICKSTREAM_WAREHOUSE_URL": urls.warehouse,
-                "CLICKSTREAM_SHOP_DB_URL": urls.shop,
-                "CLICKSTREAM_LAKE_URL": lake if "://" in lake else str(Path(lake).resolve()),
-                "CLICKSTREAM_MEDIA_URL": media if "://" in media else str(Path(media).resolve()),
+            common = {
+                key: value for key, value in os.environ.items() if key not in _DATABASE_VARIABLES
             }
-            return _supervise(settings, env, stop)
+            common.update(
+                CLICKSTREAM_DATA_DIR=str(data_dir),
+                CLICKSTREAM_LAKE_URL=lake if "://" in lake else str(Path(lake).resolve()),
+                CLICKSTREAM_MEDIA_URL=media if "://" in media else str(Path(media).resolve()),
+            )
+            return _supervise(settings, _part_environments(common, urls), stop)
     finally:
         if needs_embedded(settings):
             embedded_server(settings).stop()
@@ -151,11 +177,13 @@ def run_platform(settings: PlatformSettings) -> int:
         os.close(lock_fd)
 
 
-def _supervise(settings: PlatformSettings, env: dict[str, str], stop: threading.Event) -> int:
+def _supervise(
+    settings: PlatformSettings, envs: dict[str, dict[str, str]], stop: threading.Event
+) -> int:
     children = [
-        _spawn("ingest", ["ingest", "serve"], env),
-        _spawn("scheduler", ["etl", "schedule"], env),
-        _spawn("dashboard", ["dashboard", "serve"], env),
+        _spawn("ingest", ["ingest", "serve"], envs["ingest"]),
+        _spawn("scheduler", ["etl", "schedule"], envs["scheduler"]),
+        _spawn("dashboard", ["dashboard", "serve"], envs["dashboard"]),
     ]
     try:
         ingest, dashboard = settings.ingest_local_url, settings.dashboard_local_url

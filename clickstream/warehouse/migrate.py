@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
+from psycopg import sql
+
+from clickstream.warehouse.roles import ETL_ROLE, can_become, can_manage_roles, ensure_roles
 
 MIGRATION_LOCK_KEY = 0x636C6B01  # "clk" + 1: one key for all migrators of this warehouse
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -48,11 +51,19 @@ def available_migrations() -> list[Migration]:
 
 
 def migrate(url: str) -> list[Migration]:
-    """Apply every migration not yet applied to the database at `url`; return those applied."""
+    """Apply every migration not yet applied to the database at `url`; return those applied.
+
+    Connected with CREATEROLE, it first makes the per-part roles and then migrates as the ETL
+    role, so that the ETL owns what it writes and the dashboard role can read it.
+    """
     applied_now: list[Migration] = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
         try:
+            if can_manage_roles(conn):
+                ensure_roles(conn)
+            if can_become(conn, ETL_ROLE):
+                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(ETL_ROLE)))
             conn.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (
                        version    integer     PRIMARY KEY,
@@ -80,5 +91,6 @@ def migrate(url: str) -> list[Migration]:
                     )
                 applied_now.append(migration)
         finally:
+            conn.execute("RESET ROLE")
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
     return applied_now

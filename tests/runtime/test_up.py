@@ -133,3 +133,19 @@ def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
     _assert_all_gone(family)
     assert second.returncode == 1
     assert "another `clickstream up`" in second.stderr
+
+
+def test_each_part_gets_only_its_own_database_url() -> None:
+    from clickstream.runtime.databases import DatabaseUrls
+    from clickstream.runtime.supervisor import _part_environments
+
+    urls = DatabaseUrls(admin="pg://admin", etl="pg://etl", dashboard="pg://dash", shop="pg://shop")
+    envs = _part_environments({"CLICKSTREAM_DATA_DIR": "/d"}, urls)
+
+    assert not any("URL" in key and "pg://" in value for key, value in envs["ingest"].items())
+    assert envs["scheduler"]["CLICKSTREAM_WAREHOUSE_URL"] == "pg://etl"
+    assert set(envs["dashboard"].values()) >= {"pg://dash"}
+    assert "pg://etl" not in envs["dashboard"].values()
+    assert "pg://admin" not in {v for env in envs.values() for v in env.values()}
+    assert envs["shop"]["CLICKSTREAM_SHOP_DB_URL"] == "pg://shop"
+    assert "CLICKSTREAM_WAREHOUSE_URL" not in envs["shop"]

@@ -1,0 +1,116 @@
+"""Each part's role can do its job and fails with permission errors at everything else."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from clickstream.etl.run import run_etl
+from clickstream.lake import open_lake
+from clickstream.warehouse.roles import (
+    DASHBOARD_ROLE,
+    ETL_ROLE,
+    INGEST_ROLE,
+    SHOP_ROLE,
+    ensure_shop_database,
+)
+
+
+def as_role(url: str, role: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, user=role)
+
+
+@pytest.fixture
+def shop_database_url(pg_admin_url: str) -> Iterator[str]:
+    name = f"csshop_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_shop_database(conn)
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_etl_role_loads_events_and_creates_daily_partitions(
+    warehouse_url: str, lake_dir: Path
+) -> None:
+    record = {
+        "event_id": str(uuid.uuid4()),
+        "event_name": "page_view",
+        "event_timestamp": "2026-03-04T05:06:07Z",
+        "received_at": "2026-03-04T05:06:08Z",
+    }
+    key = "events/2026/03/04/05/n-20260304T050608000000Z-000001.ndjson.gz"
+    open_lake(str(lake_dir)).put(key, gzip.compress(json.dumps(record).encode()))
+
+    result = run_etl(as_role(warehouse_url, ETL_ROLE), open_lake(str(lake_dir)))
+
+    assert result.loaded == 1
+    with psycopg.connect(as_role(warehouse_url, DASHBOARD_ROLE)) as conn:
+        assert conn.execute("SELECT count(*) FROM clickstream_events_20260304").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO etl_runs (trigger, status) VALUES ('x', 'running')",
+        "DELETE FROM clickstream_events",
+        "UPDATE lake_manifest SET size_bytes = 0",
+        "CREATE TABLE sneaky (x int)",
+        "DROP TABLE etl_quarantine",
+        "TRUNCATE event_ids",
+    ],
+)
+def test_dashboard_role_cannot_write(warehouse_url: str, statement: str) -> None:
+    with (
+        psycopg.connect(as_role(warehouse_url, DASHBOARD_ROLE)) as conn,
+        pytest.raises(errors.InsufficientPrivilege),
+    ):
+        conn.execute(statement)
+
+
+def test_dashboard_role_reads_the_warehouse(warehouse_url: str) -> None:
+    with psycopg.connect(as_role(warehouse_url, DASHBOARD_ROLE)) as conn:
+        assert conn.execute("SELECT count(*) FROM etl_runs").fetchone() == (0,)
+
+
+def test_ingest_role_cannot_log_in_anywhere(warehouse_url: str, shop_database_url: str) -> None:
+    for url in (warehouse_url, shop_database_url):
+        with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+            psycopg.connect(as_role(url, INGEST_ROLE)).close()
+
+
+@pytest.mark.parametrize(
+    ("role", "target"), [(SHOP_ROLE, "warehouse"), (ETL_ROLE, "shop"), (DASHBOARD_ROLE, "shop")]
+)
+def test_roles_cannot_connect_to_the_other_database(
+    warehouse_url: str, shop_database_url: str, role: str, target: str
+) -> None:
+    url = warehouse_url if target == "warehouse" else shop_database_url
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(as_role(url, role)).close()
+
+
+def test_shop_role_owns_its_database(shop_database_url: str) -> None:
+    with psycopg.connect(as_role(shop_database_url, SHOP_ROLE)) as conn:
+        conn.execute("CREATE TABLE products (id int)")
+        conn.execute("INSERT INTO products VALUES (1)")
+        assert conn.execute("SELECT count(*) FROM products").fetchone() == (1,)
+
+
+def test_warehouse_tables_belong_to_the_etl_role(warehouse_url: str) -> None:
+    with psycopg.connect(warehouse_url) as conn:
+        owners = {
+            row[0]
+            for row in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert owners == {ETL_ROLE}
