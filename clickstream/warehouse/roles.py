@@ -84,7 +84,7 @@ def ensure_roles(conn: psycopg.Connection) -> None:
         sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database),
         sql.SQL("GRANT CONNECT, TEMPORARY, CREATE ON DATABASE {} TO {}").format(database, etl),
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, dashboard),
-        sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC").format(),
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(etl),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(dashboard),
     ]
