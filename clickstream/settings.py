@@ -133,7 +133,37 @@ class DashboardSettings(CommonSettings):
         return f"http://{self.dashboard_host}:{self.dashboard_port}"
 
 
-class PlatformSettings(IngestSettings, EtlSettings, DashboardSettings):
+class OpsSettings(CommonSettings):
+    """Alarms and their notifications."""
+
+    alert_urls: SecretStr | None = Field(
+        None,
+        description="Apprise URLs that receive alarm notifications, separated by spaces or "
+        "commas (mailto://, slack://, json:// webhooks, sns://, ...); unset records incidents "
+        "without sending them.",
+    )
+    alert_retry_seconds: float = Field(
+        30.0, ge=0, description="First wait before a failed notification is retried; doubles."
+    )
+    alarm_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the scheduler evaluates alarms between ETL runs."
+    )
+    alarm_nothing_loaded_hours: float = Field(
+        3.0, gt=0, description="Alarm when no event was loaded for this many hours."
+    )
+    alarm_quarantine_per_hour: int = Field(
+        100, ge=0, description="Alarm when more records than this were quarantined in an hour."
+    )
+    alarm_disk_free_percent: float = Field(
+        10.0, ge=0, le=100, description="Alarm when the data directory's disk has less free."
+    )
+
+
+class SchedulerSettings(EtlSettings, OpsSettings):
+    """The ETL commands, which also evaluate alarms after each run."""
+
+
+class PlatformSettings(IngestSettings, EtlSettings, DashboardSettings, OpsSettings):
     """Everything `clickstream up` needs to start all parts together."""
 
 

@@ -123,24 +123,37 @@ def _with_warehouse(
         _fail(str(exc))
 
 
+def _alarm_channels_or_exit(settings: config.OpsSettings) -> None:
+    from clickstream.ops.channels import AlertUrlInvalid, configured_channels
+
+    try:
+        configured_channels(settings)
+    except AlertUrlInvalid as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
 @etl.command("run")
 def etl_run() -> None:
-    """Load every lake file not yet loaded, now; prints the run's ledger.
+    """Load every lake file not yet loaded, now; prints the run's ledger, then checks alarms.
 
     Safe to run at any time: a concurrent run makes this one a no-op.
     Example: clickstream etl run
     """
     from clickstream.etl.run import EtlRunFailed, run_etl
     from clickstream.lake import open_lake
+    from clickstream.ops.watch import safe_check
 
-    settings = _settings(config.EtlSettings, "etl")
+    settings = _settings(config.SchedulerSettings, "etl")
+    _alarm_channels_or_exit(settings)
 
     def work(url: str) -> None:
         try:
             result = run_etl(url, open_lake(settings.lake_location), trigger="manual")
         except EtlRunFailed as exc:
+            safe_check(url, settings)
             _fail(str(exc))
             return
+        safe_check(url, settings)
         click.echo(
             f"run {result.run_id}: {result.status}; files={result.files} "
             f"received={result.received} loaded={result.loaded} "
@@ -154,20 +167,23 @@ def etl_run() -> None:
 def etl_schedule() -> None:
     """Run the ETL on CLICKSTREAM_ETL_SCHEDULE until stopped; SIGUSR1 runs it at once.
 
+    Alarms are evaluated after each run and every CLICKSTREAM_ALARM_INTERVAL_SECONDS.
     Accepts EventBridge expressions. Example:
     CLICKSTREAM_ETL_SCHEDULE='cron(5 * * * ? *)' clickstream etl schedule
     """
     from clickstream.etl.run import run_etl
     from clickstream.lake import open_lake
+    from clickstream.ops.watch import safe_check, watch_forever
     from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
     from clickstream.scheduler.loop import run_forever
 
-    settings = _settings(config.EtlSettings, "scheduler")
+    settings = _settings(config.SchedulerSettings, "scheduler")
     try:
         schedule = parse(settings.etl_schedule)
     except ScheduleExpressionInvalid as exc:
         _fail(f"CLICKSTREAM_ETL_SCHEDULE: {exc}", EXIT_USAGE)
         return
+    _alarm_channels_or_exit(settings)
     stop, wake = threading.Event(), threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -178,13 +194,18 @@ def etl_schedule() -> None:
     lake = open_lake(settings.lake_location)
 
     def work(url: str) -> None:
-        run_forever(
-            schedule,
-            lambda trigger: run_etl(url, lake, trigger=trigger),
-            stop,
-            run_at_start=settings.etl_run_at_start,
-            wake=wake,
+        def job(trigger: str) -> None:
+            try:
+                run_etl(url, lake, trigger=trigger)
+            finally:
+                safe_check(url, settings)
+
+        watcher = threading.Thread(
+            target=watch_forever, args=(url, settings, stop), name="alarms", daemon=True
         )
+        watcher.start()
+        run_forever(schedule, job, stop, run_at_start=settings.etl_run_at_start, wake=wake)
+        watcher.join(timeout=5)
 
     _with_warehouse(settings, work)
 

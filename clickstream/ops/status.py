@@ -10,6 +10,7 @@ import psycopg
 
 from clickstream.etl.run import pending_files
 from clickstream.lake import open_lake
+from clickstream.ops.incidents import open_alarms
 from clickstream.settings import PlatformSettings
 
 LAST_RUN_SQL = """
@@ -29,6 +30,7 @@ class StatusReport:
     pending_files: int | None
     events: int | None
     last_run: dict[str, Any] | None
+    alarms: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +67,12 @@ def collect_status(settings: PlatformSettings, warehouse_url: str) -> StatusRepo
             report.last_run = dict(zip([d.name for d in cur.description or []], row, strict=True))
             if row[1] == "failed":
                 report.problems.append(f"last ETL run {row[0]} failed: {row[-1]}")
+        report.alarms = open_alarms(conn)
+        report.problems.extend(
+            f"alarm {name}: {summary}"
+            for name, summary in report.alarms
+            if name != "etl_run_failed"  # a failed last run is reported above
+        )
         counted = conn.execute("SELECT count(*) FROM event_ids").fetchone()
         report.events = int(counted[0]) if counted else 0
         try:
@@ -90,6 +98,7 @@ def render_status(report: StatusReport) -> str:
         f"lake       {report.lake} ({report.pending_files} files waiting for the ETL)",
         f"warehouse  {report.events} events",
         f"last run   {run_line}",
+        "alarms     " + ("; ".join(f"{n}: {s}" for n, s in report.alarms) or "none open"),
         "status     " + ("ok" if report.healthy else "ATTENTION: " + "; ".join(report.problems)),
     ]
     return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""A failing ETL reaches a person exactly once, and once more when it is resolved."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from clickstream.etl.run import EtlRunFailed, run_etl
+from clickstream.lake import open_lake
+from clickstream.ops.channels import AlertUrlInvalid, configured_channels
+from clickstream.ops.incidents import open_alarms
+from clickstream.ops.watch import check
+from clickstream.settings import OpsSettings
+from tests.conftest import free_port
+
+
+class Webhook:
+    """A loopback webhook that records JSON bodies and can be switched off and on."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[dict[str, str]] = []
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.stop()
+
+
+def _settings(hook: Webhook, data_dir: Path) -> OpsSettings:
+    return OpsSettings(
+        alert_urls=hook.url, alert_retry_seconds=0, data_dir=data_dir, alarm_disk_free_percent=0
+    )
+
+
+def _break_the_warehouse(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE lake_manifest RENAME TO lake_manifest_away")
+
+
+def _mend_the_warehouse(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE lake_manifest_away RENAME TO lake_manifest")
+
+
+def test_failed_run_notifies_once_and_resolves_once_even_when_webhook_was_down(
+    warehouse_url: str, lake_dir: Path, tmp_path: Path, webhook: Webhook
+) -> None:
+    settings = _settings(webhook, tmp_path)
+    lake = open_lake(str(lake_dir))
+    _break_the_warehouse(warehouse_url)
+    with pytest.raises(EtlRunFailed):
+        run_etl(warehouse_url, lake)
+
+    # The webhook is down: the incident opens, the notification waits.
+    first = check(warehouse_url, settings)
+    assert [(t.alarm, t.kind) for t in first.transitions] == [("etl_run_failed", "opened")]
+    assert (first.delivery.delivered, first.delivery.retrying) == (0, 1)
+
+    webhook.start()
+    check(warehouse_url, settings)
+    check(warehouse_url, settings)  # a still-failing ETL opens nothing new
+    assert len(webhook.received) == 1
+    assert "ALARM etl_run_failed" in webhook.received[0]["title"]
+    assert "lake_manifest" in webhook.received[0]["message"]
+    with psycopg.connect(warehouse_url) as conn:
+        assert [a for a, _ in open_alarms(conn)] == ["etl_run_failed"]
+
+    _mend_the_warehouse(warehouse_url)
+    assert run_etl(warehouse_url, lake).status == "succeeded"
+    resolved = check(warehouse_url, settings)
+    check(warehouse_url, settings)
+
+    assert [(t.alarm, t.kind) for t in resolved.transitions] == [("etl_run_failed", "resolved")]
+    assert len(webhook.received) == 2
+    assert "RESOLVED etl_run_failed" in webhook.received[1]["title"]
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            "SELECT kind, status, attempts FROM ops_notifications ORDER BY notification_id"
+        ).fetchall()
+        assert open_alarms(conn) == []
+    assert rows == [("opened", "delivered", 2), ("resolved", "delivered", 1)]
+
+
+def test_quarantine_and_disk_alarms_fire_past_their_thresholds(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        run_id = conn.execute(
+            "INSERT INTO etl_runs (trigger, status) VALUES ('t', 'failed') RETURNING run_id"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO etl_quarantine (run_id, source_file, line_number, reason, raw) "
+            "SELECT %s, 'f', g, 'bad', '' FROM generate_series(1, 3) g",
+            run_id,
+        )
+    settings = OpsSettings(
+        data_dir=tmp_path, alarm_quarantine_per_hour=2, alarm_disk_free_percent=100
+    )
+
+    result = check(warehouse_url, settings)
+
+    assert {t.alarm for t in result.transitions} == {
+        "etl_run_failed",
+        "quarantine_growing",
+        "disk_free_low",
+    }
+
+
+def test_nothing_loaded_fires_after_the_configured_hours(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO etl_runs (trigger, status, started_at) "
+            "VALUES ('t', 'succeeded', now() - interval '5 hours')"
+        )
+    quiet = check(
+        warehouse_url,
+        OpsSettings(data_dir=tmp_path, alarm_nothing_loaded_hours=6, alarm_disk_free_percent=0),
+    )
+    loud = check(
+        warehouse_url,
+        OpsSettings(data_dir=tmp_path, alarm_nothing_loaded_hours=4, alarm_disk_free_percent=0),
+    )
+    assert quiet.transitions == []
+    assert [t.alarm for t in loud.transitions] == ["nothing_loaded"]
+
+
+def test_unknown_alert_url_is_refused_without_echoing_secrets() -> None:
+    settings = OpsSettings(alert_urls="nosuchscheme://user:topsecret@host/x")
+    with pytest.raises(AlertUrlInvalid) as caught:
+        configured_channels(settings)
+    assert "CLICKSTREAM_ALERT_URLS" in str(caught.value)
+    assert "topsecret" not in str(caught.value)
+
+
+def test_channel_label_and_repr_hold_no_credentials() -> None:
+    [channel] = configured_channels(OpsSettings(alert_urls="json://user:topsecret@127.0.0.1/h"))
+    assert "topsecret" not in channel.label
+    assert "topsecret" not in repr(channel)
