@@ -157,6 +157,12 @@ class OpsSettings(CommonSettings):
     alarm_disk_free_percent: float = Field(
         10.0, ge=0, le=100, description="Alarm when the data directory's disk has less free."
     )
+    lake_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Delete raw lake event objects this many days after their hour, once "
+        "loaded; 0 keeps them forever (the lake is what `etl rebuild` reads).",
+    )
 
 
 class SchedulerSettings(EtlSettings, OpsSettings):

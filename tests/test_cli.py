@@ -20,6 +20,8 @@ COMMANDS = [
     ["dashboard", "serve"],
     ["db", "migrate"],
     ["status"],
+    ["ops", "iam-policy"],
+    ["ops", "expire-lake"],
 ]
 
 

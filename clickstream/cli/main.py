@@ -288,6 +288,15 @@ def status() -> None:
     sys.exit(0 if healthy else 1)
 
 
+def _register_ops_commands() -> None:
+    from clickstream.cli.ops_commands import ops
+
+    cli.add_command(ops)
+
+
+_register_ops_commands()
+
+
 def main() -> None:
     """Entry point of the `clickstream` command."""
     cli()

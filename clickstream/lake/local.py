@@ -47,6 +47,15 @@ class LocalLake:
         """The bytes of the object `key`."""
         return self._path(key).read_bytes()
 
+    def delete(self, key: str) -> None:
+        """Remove the object `key` durably."""
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(path.parent)
+
     def list(self, prefix: str) -> Iterator[LakeObject]:
         """Complete objects under `prefix`, sorted by key; temporary files are skipped."""
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root

@@ -34,6 +34,15 @@ class RemoteLake:
         except Exception as exc:
             raise LakeUnavailable(f"could not read {key} from {self.url}: {exc}") from exc
 
+    def delete(self, key: str) -> None:
+        """Remove the object `key`."""
+        try:
+            self.fs.rm_file(f"{self.root}/{key}")
+        except FileNotFoundError:
+            return
+        except Exception as exc:
+            raise LakeUnavailable(f"could not delete {key} from {self.url}: {exc}") from exc
+
     def list(self, prefix: str) -> Iterator[LakeObject]:
         """Objects under `prefix` in key order (the backend pages through the listing)."""
         try:

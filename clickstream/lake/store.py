@@ -33,6 +33,9 @@ class LakeStore(Protocol):
     def list(self, prefix: str) -> Iterator[LakeObject]:
         """Every complete object whose key starts with `prefix`, in key order."""
 
+    def delete(self, key: str) -> None:
+        """Remove the object `key` (erasure and retention only); a missing key is not an error."""
+
 
 def open_lake(url: str) -> LakeStore:
     """The backend for `url`: a local folder for paths and `file://`, fsspec otherwise."""
