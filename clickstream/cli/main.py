@@ -173,6 +173,7 @@ def etl_schedule() -> None:
     """
     from clickstream.etl.run import run_etl
     from clickstream.lake import open_lake
+    from clickstream.ops.retention import expire_lake
     from clickstream.ops.watch import safe_check, watch_forever
     from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
     from clickstream.scheduler.loop import run_forever
@@ -197,6 +198,8 @@ def etl_schedule() -> None:
         def job(trigger: str) -> None:
             try:
                 run_etl(url, lake, trigger=trigger)
+                if settings.lake_retention_days:
+                    expire_lake(lake, url, settings.lake_retention_days)
             finally:
                 safe_check(url, settings)
 
