@@ -264,6 +264,16 @@ def status() -> None:
     sys.exit(0 if healthy else 1)
 
 
+def _register_shop_commands() -> None:
+    from clickstream.cli.shop_commands import demo, shop
+
+    cli.add_command(shop)
+    cli.add_command(demo)
+
+
+_register_shop_commands()
+
+
 def main() -> None:
     """Entry point of the `clickstream` command."""
     cli()
