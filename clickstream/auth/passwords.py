@@ -26,7 +26,8 @@ def check_password_rules(password: str, email: str = "") -> None:
         raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"[^A-Za-z]", password)):
         raise PasswordRejected("Mix letters with digits or symbols.")
-    if email and email.split("@")[0].lower() in password.lower():
+    local = email.split("@")[0].lower()
+    if len(local) >= 4 and local in password.lower():
         raise PasswordRejected("Do not use your e-mail address in the password.")
 
 
