@@ -167,7 +167,9 @@ class ShopSettings(CommonSettings):
         2, ge=0, description="How long a replaced signing key stays in the JWKS, in days."
     )
     auth_max_failed_logins: int = Field(
-        5, ge=1, description="Failed sign-ins in a row after which an account is locked for a while."
+        5,
+        ge=1,
+        description="Failed sign-ins in a row after which an account is locked for a while.",
     )
     auth_lockout_seconds: int = Field(
         900, ge=1, description="How long an account stays locked after too many failed sign-ins."

@@ -26,9 +26,7 @@ def create_reset_token(db: Session, user: User, lifetime: timedelta) -> str:
     """A new reset secret for `user`, valid for `lifetime`."""
     token = secrets.token_urlsafe(32)
     db.add(
-        PasswordReset(
-            token_hash=_digest(token), user_id=user.id, expires_at=utc.now() + lifetime
-        )
+        PasswordReset(token_hash=_digest(token), user_id=user.id, expires_at=utc.now() + lifetime)
     )
     db.commit()
     return token

@@ -64,13 +64,24 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
     Example: clickstream demo traffic --visitors 300 --days 7
     """
     from clickstream.cli.main import _fail, _settings
-    from clickstream.shop.demo import DemoFailed, send_traffic
+    from clickstream.runtime.databases import database_urls
+    from clickstream.runtime.postgres import EmbeddedPostgresError
+    from clickstream.shop.app import prepare_shop, token_policy
+    from clickstream.shop.db import create_shop_engine, session_factory
+    from clickstream.shop.demo import DemoFailed, send_traffic, shop_tokens
+    from clickstream.shop.media import MediaStore
 
     settings = _settings(config.PlatformSettings, "demo")
     target = url or f"{settings.ingest_local_url}/clickstream"
     try:
-        report = send_traffic(target, visitors=visitors, days=days, seed=seed)
-    except DemoFailed as exc:
+        with database_urls(settings) as urls:
+            # Signed-in visitors carry real access tokens from the shop's signing key.
+            engine = create_shop_engine(urls.shop, pool_size=2)
+            prepare_shop(engine, MediaStore(settings.media_location))
+            tokens = shop_tokens(session_factory(engine), token_policy(settings))
+            report = send_traffic(target, visitors=visitors, days=days, seed=seed, tokens=tokens)
+            engine.dispose()
+    except (DemoFailed, EmbeddedPostgresError) as exc:
         _fail(str(exc))
         return
     click.echo(

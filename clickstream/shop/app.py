@@ -26,7 +26,12 @@ from clickstream.shop.web import ShopState
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TRACKER = Path(__file__).resolve().parents[1] / "tracker" / "clickstream.min.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
-MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+MEDIA_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+}
 
 
 def token_policy(settings: ShopSettings) -> TokenPolicy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
@@ -48,40 +49,82 @@ def product_svg(name: str, brand: str, colour: str) -> bytes:
     ).encode()
 
 
-def seed_catalogue(session: Session, media: MediaStore) -> int:
-    """Fill an empty catalogue and store its images; returns products added (0 if seeded)."""
-    if session.scalar(select(func.count()).select_from(Product)):
-        return 0
+@dataclass(frozen=True)
+class ItemSpec:
+    """One product of the seeded catalogue, before it is stored."""
+
+    slug: str
+    name: str
+    kind: str
+    category_slug: str
+    category: str
+    brand: str
+    price: Decimal
+    discount_price: Decimal | None
+    stock: int
+    colour: str
+
+    @property
+    def url_path(self) -> str:
+        """The product page's path."""
+        return f"/product/{self.slug}"
+
+
+def catalogue_items() -> list[ItemSpec]:
+    """The seeded catalogue's products, the same on every machine."""
     rng = random.Random(SEED)
-    brands = [Brand(slug=slugify(name), name=name) for name in BRANDS]
-    session.add_all(brands)
-    added = 0
-    for slug, (title, kinds) in CATEGORIES.items():
-        category = Category(slug=slug, name=title)
-        session.add(category)
+    items: list[ItemSpec] = []
+    for category_slug, (title, kinds) in CATEGORIES.items():
         for n in range(PRODUCTS_PER_CATEGORY):
-            brand = brands[(added * 7 + n) % len(brands)]
+            index = len(items)
+            brand = BRANDS[(index * 7 + n) % len(BRANDS)]
             kind = kinds[n % len(kinds)]
-            name = f"{brand.name} {kind}" + (" II" if n >= len(kinds) else "")
+            name = f"{brand} {kind}" + (" II" if n >= len(kinds) else "")
             price = Decimal(rng.randrange(1500, 40000)) / 100
             discount = (price * Decimal("0.8")).quantize(Decimal("0.01")) if n % 4 == 0 else None
-            svg = product_svg(name, brand.name, COLOURS[(added + n) % len(COLOURS)])
-            key = fingerprinted_key("products", slugify(name), svg, "svg")
-            if not media.exists(key):
-                media.put(key, svg)
-            session.add(
-                Product(
+            items.append(
+                ItemSpec(
                     slug=slugify(name),
                     name=name,
-                    description=f"The {name}: a {kind.lower()} by {brand.name}, built to last.",
-                    category=category,
+                    kind=kind,
+                    category_slug=category_slug,
+                    category=title,
                     brand=brand,
                     price=price,
                     discount_price=discount,
                     stock=rng.randrange(5, 60),
-                    image_key=key,
+                    colour=COLOURS[(index + n) % len(COLOURS)],
                 )
             )
-            added += 1
+    return items
+
+
+def seed_catalogue(session: Session, media: MediaStore) -> int:
+    """Fill an empty catalogue and store its images; returns products added (0 if seeded)."""
+    if session.scalar(select(func.count()).select_from(Product)):
+        return 0
+    brands = {name: Brand(slug=slugify(name), name=name) for name in BRANDS}
+    categories = {slug: Category(slug=slug, name=title) for slug, (title, _) in CATEGORIES.items()}
+    session.add_all([*brands.values(), *categories.values()])
+    items = catalogue_items()
+    for item in items:
+        svg = product_svg(item.name, item.brand, item.colour)
+        key = fingerprinted_key("products", item.slug, svg, "svg")
+        if not media.exists(key):
+            media.put(key, svg)
+        session.add(
+            Product(
+                slug=item.slug,
+                name=item.name,
+                description=f"The {item.name}: a {item.kind.lower()} by {item.brand}, "
+                "built to last.",
+                category=categories[item.category_slug],
+                brand=brands[item.brand],
+                price=item.price,
+                discount_price=item.discount_price,
+                stock=item.stock,
+                image_key=key,
+            )
+        )
     session.commit()
-    return added
+    return len(items)

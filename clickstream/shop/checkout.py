@@ -80,6 +80,4 @@ def place_order(db: Session, cart_id: str, user_id: str, currency: str) -> Order
 
 def orders_of(db: Session, user_id: str) -> list[Order]:
     """A user's orders, newest first."""
-    return list(
-        db.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.id.desc()))
-    )
+    return list(db.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.id.desc())))

@@ -110,7 +110,9 @@ def cart_remove(ctx: Ctx) -> Response:
     """Take a product out of the cart."""
     found = _product_from_form(ctx)
     if found is not None:
-        line = next((i for i in load_cart(ctx.db, ctx.cart_id).items if i.product_id == found.id), None)
+        line = next(
+            (i for i in load_cart(ctx.db, ctx.cart_id).items if i.product_id == found.id), None
+        )
         remove_item(ctx.db, ctx.cart_id, found.id)
         if line is not None:
             ctx.queue_event("remove_from_cart", {"product": product_fields(found, line.quantity)})

@@ -45,7 +45,9 @@ def test_access_and_id_tokens_verify_against_the_served_jwks(
     assert claims["sub"] == user.id
     assert claims["iss"] == POLICY.issuer and claims["aud"] == "clickstream"
     assert claims["exp"] > claims["iat"]
-    assert jwt.get_unverified_header(pair.access_token)["kid"] in {k["kid"] for k in key_set["keys"]}
+    assert jwt.get_unverified_header(pair.access_token)["kid"] in {
+        k["kid"] for k in key_set["keys"]
+    }
     assert verify_token(pair.id_token, key_set, POLICY)["email"] == "tok@example.com"
     assert all("d" not in key for key in key_set["keys"])  # no private parts published
 
@@ -111,4 +113,7 @@ def test_page_exposes_an_access_token_only_to_a_signed_in_user(
         data={"csrf": token.group(1), "email": "meta@example.com", "password": "Spare Key 2024!"},
     )
     found = re.search(r'<meta name="cs-token" content="([^"]+)">', client.get("/").text)
-    assert found and jwt.decode(found.group(1), options={"verify_signature": False})["token_use"] == "access"
+    assert (
+        found
+        and jwt.decode(found.group(1), options={"verify_signature": False})["token_use"] == "access"
+    )

@@ -6,40 +6,28 @@ run, the warehouse holds the purchase with the order's total, the session turnin
 `guest` to `logged_in`, and `identity_source` set.
 
 The foundation's ingest API does not verify tokens yet (the ingest issue adds that), so this
-test serves the foundation's ingest core (`Collector`) behind a small authorizer that verifies
-the shop's RS256 token against its JWKS, and Starlette's CORS middleware.
+test serves the foundation's ingest core behind a small test authorizer (`authorizing_ingest`).
 """
 
 from __future__ import annotations
 
-import secrets
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, select
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from clickstream import utc
-from clickstream.auth.tokens import TokenInvalid, verify_token
 from clickstream.etl.run import run_etl
-from clickstream.events.record import Receipt
-from clickstream.ingest.collector import Collector
 from clickstream.lake import open_lake
 from clickstream.shop.app import build_app, token_policy
 from clickstream.shop.db import session_factory
 from clickstream.shop.models import Order
 from tests.conftest import ServerThread, free_port
-from tests.shop.fixtures import shop_settings
+from tests.shop.fixtures import authorizing_ingest, shop_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,40 +48,6 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def authorizing_ingest(lake_dir: Path, shop_url: str, policy: object) -> CORSMiddleware:
-    """The ingest core behind a bearer-token check against the shop's JWKS."""
-    collector = Collector(open_lake(str(lake_dir)), node_id="journey")
-
-    async def collect(request: Request) -> JSONResponse:
-        body = await request.body()
-        user_id = issuer = None
-        header = request.headers.get("authorization", "")
-        if header.startswith("Bearer "):
-            key_set = httpx.get(f"{shop_url}/.well-known/jwks.json").json()
-            try:
-                claims = verify_token(header[7:], key_set, policy)  # type: ignore[arg-type]
-            except TokenInvalid:
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            user_id, issuer = claims["sub"], claims["iss"]
-        receipt = Receipt(
-            received_at=utc.now(),
-            request_id=secrets.token_hex(8),
-            node_id="journey",
-            user_id=user_id,
-            identity_source=issuer,
-        )
-        accepted = await run_in_threadpool(collector.collect, body, receipt)
-        return JSONResponse({"accepted": len(accepted.event_ids)}, status_code=202)
-
-    app = Starlette(routes=[Route("/clickstream", collect, methods=["POST"])])
-    return CORSMiddleware(
-        app,
-        allow_origins=[shop_url],
-        allow_methods=["POST"],
-        allow_headers=["content-type", "authorization"],
-    )
 
 
 def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
@@ -134,7 +88,7 @@ def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
         page.click("#add-to-cart")
         page.wait_for_selector("#cart-total")
 
-        email = f"journey-{secrets.token_hex(3)}@example.com"
+        email = f"journey-{uuid.uuid4().hex[:6]}@example.com"
         page.click("#signup-link")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", "Journey pass 2026")

@@ -120,7 +120,10 @@ def test_tracker_retries_while_ingest_is_down_and_the_warehouse_gets_each_event_
     assert sorted(r[0] for r in rows) == sorted(reloaded)  # each event once, none lost
     firsts = sorted((r[1], r[2]) for r in rows)
     assert firsts == [
-        ("add_to_cart", False), ("click", False), ("page_view", False), ("page_view", True)
+        ("add_to_cart", False),
+        ("click", False),
+        ("page_view", False),
+        ("page_view", True),
     ]
 
 
