@@ -55,3 +55,4 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 DUMMY_HASH = hash_password("not-a-real-password-0")
+UNUSABLE_HASH = "!"  # not an argon2 hash, so no password ever matches (demo accounts)

@@ -172,7 +172,8 @@ def _supervise(settings: PlatformSettings, env: dict[str, str], stop: threading.
         if ready:
             print(
                 f"\nClickstream is up.\n  ingest     POST {ingest}/clickstream\n"
-                f"  dashboard  {dashboard}/\n  shop       {shop}/\n  schedule   {settings.etl_schedule}"
+                f"  dashboard  {dashboard}/\n  shop       {shop}/\n"
+                f"  schedule   {settings.etl_schedule}"
                 "  (run now: clickstream etl run)\nPress Ctrl-C to stop.\n",
                 file=sys.stderr,
                 flush=True,

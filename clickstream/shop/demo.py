@@ -238,6 +238,7 @@ def send_traffic(
 def shop_tokens(sessions: Any, policy: Any) -> TokenSource:
     """Access tokens from the shop's own key for demo accounts (which cannot sign in)."""
     from clickstream.auth.models import User
+    from clickstream.auth.passwords import UNUSABLE_HASH
     from clickstream.auth.tokens import issue_tokens
 
     issued: dict[int, str] = {}
@@ -248,7 +249,7 @@ def shop_tokens(sessions: Any, policy: Any) -> TokenSource:
                 email = f"demo-{visitor}@demo.invalid"
                 user = db.query(User).filter_by(email=email).one_or_none()
                 if user is None:
-                    user = User(id=str(uuid.uuid4()), email=email, password_hash="!demo",
+                    user = User(id=str(uuid.uuid4()), email=email, password_hash=UNUSABLE_HASH,
                                 created_at=utc.now(), failed_logins=0)  # fmt: skip
                     db.add(user)
                     db.commit()

@@ -67,7 +67,7 @@ def test_expired_token_and_wrong_audience_are_refused(db: Session) -> None:
         verify_token(expired, jwks(db, POLICY), POLICY)
     other = TokenPolicy(POLICY.issuer, "another-api")
     token = issue_tokens(db, user, other).access_token
-    with pytest.raises(TokenInvalid, match="(?i)audience"):
+    with pytest.raises(TokenInvalid, match=r"(?i)audience"):
         verify_token(token, jwks(db, POLICY), POLICY)
 
 

@@ -46,12 +46,12 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def page_app(ingest_url: str) -> Starlette:
+def page_app(ingest_url: str, dnt: bool = False) -> Starlette:
     """A page that loads the tracker with small batches and a short interval."""
     html = (
         "<!doctype html><title>t</title><body>"
         f'<script src="/t.js" data-endpoint="{ingest_url}" data-batch="3" '
-        'data-interval="300"></script></body>'
+        f'data-interval="300"{" data-dnt=1" if dnt else ""}></script></body>'
     )
 
     async def index(request: object) -> Response:
@@ -147,3 +147,21 @@ def test_session_rotates_after_30_idle_minutes_but_the_client_id_stays(
     assert second["session_id"] != first["session_id"]
     assert latest["session_id"] == second["session_id"]  # active again: the session holds
     assert (first["is_first_visit"], second["is_first_visit"]) == (True, False)
+
+
+@pytest.mark.parametrize("honour", [True, False], ids=["honoured", "not-configured"])
+def test_do_not_track_stops_all_tracking_only_when_configured(
+    browser: Browser, honour: bool
+) -> None:
+    with ServerThread(page_app("http://127.0.0.1:9/clickstream", dnt=honour)) as site:
+        context = browser.new_context()
+        context.add_init_script("Object.defineProperty(navigator, 'doNotTrack', {get: () => '1'})")
+        page = context.new_page()
+        page.goto(site.url + "/")
+        page.evaluate("clickstream('search')")
+        stored = page.evaluate("[localStorage.getItem('cs_cid'), localStorage.getItem('cs_q')]")
+        context.close()
+    if honour:
+        assert stored == [None, None]  # no id, no queue, nothing sent
+    else:
+        assert stored[0] is not None and len(json.loads(stored[1])) == 2
