@@ -13,6 +13,7 @@ from clickstream.shop.models import Brand, Category, Order, Product
 from clickstream.shop.web import Ctx, page, product_fields, purchase_event_id
 
 SEARCH_LIMIT = 48
+HOME_PER_CATEGORY = 2
 
 
 def _not_found(ctx: Ctx, what: str) -> Response:
@@ -22,7 +23,12 @@ def _not_found(ctx: Ctx, what: str) -> Response:
 @page
 def home(ctx: Ctx) -> Response:
     """The front page: a selection from every category."""
-    products = ctx.db.scalars(select(Product).order_by(Product.id).limit(12)).all()
+    products: list[Product] = []
+    per_category: dict[int, int] = {}
+    for found in ctx.db.scalars(select(Product).order_by(Product.id)):
+        if per_category.get(found.category_id, 0) < HOME_PER_CATEGORY:
+            per_category[found.category_id] = per_category.get(found.category_id, 0) + 1
+            products.append(found)
     return ctx.render("list.html", title="Welcome", products=products)
 
 
