@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from clickstream import settings as config
@@ -72,6 +74,7 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
     from clickstream.shop.media import MediaStore
 
     settings = _settings(config.PlatformSettings, "demo")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     target = url or f"{settings.ingest_local_url}/clickstream"
     try:
         with database_urls(settings) as urls:
