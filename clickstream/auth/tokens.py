@@ -15,13 +15,14 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from clickstream import jsonio, utc
 from clickstream.auth.models import SigningKey, User
 
 ALGORITHM = "RS256"
+ROTATION_LOCK_KEY = 0x636C6B10  # one advisory lock for key rotation in the shop database
 
 
 class TokenInvalid(ValueError):
@@ -61,15 +62,26 @@ def rotate_keys(db: Session) -> SigningKey:
     return key
 
 
-def signing_key(db: Session, policy: TokenPolicy) -> SigningKey:
-    """The key that signs now, rotating first when it is older than the rotation period."""
-    current = db.scalar(
+def _current_key(db: Session) -> SigningKey | None:
+    return db.scalar(
         select(SigningKey)
         .where(SigningKey.retired_at.is_(None))
         .order_by(SigningKey.created_at.desc())
         .limit(1)
-        .with_for_update()
     )
+
+
+def signing_key(db: Session, policy: TokenPolicy) -> SigningKey:
+    """The key that signs now, rotating first when it is older than the rotation period.
+
+    The common path is one read; only a rotation takes a lock, so that two processes
+    rotating at once still leave one signing key.
+    """
+    current = _current_key(db)
+    if current is not None and current.created_at + policy.rotation > utc.now():
+        return current
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROTATION_LOCK_KEY})
+    current = _current_key(db)
     if current is None or current.created_at + policy.rotation <= utc.now():
         return rotate_keys(db)
     db.commit()

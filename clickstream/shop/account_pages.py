@@ -49,9 +49,11 @@ def signin(ctx: Ctx) -> Response:
     if ctx.form is None:
         created = ctx.request.query_params.get("created") == "1"
         email = ctx.request.query_params.get("email", "")
+        reset = ctx.request.query_params.get("reset") == "1"
         return ctx.render(
-            "signin.html", title="Sign in", next=next_path, created=created, email=email
-        )
+            "signin.html", title="Sign in", next=next_path, created=created, email=email,
+            reset=reset,
+        )  # fmt: skip
     settings = ctx.state.settings
     try:
         user = sign_in(

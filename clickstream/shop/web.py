@@ -142,8 +142,9 @@ def _run(handler: Handler, request: Request, state: ShopState, form: FormData | 
     with state.sessions() as db:
         session, secret = load_session(db, request)
         if form is not None:
+            submitted = form.get("csrf")
             try:
-                check_csrf(session, form.get("csrf") if isinstance(form.get("csrf"), str) else None)  # type: ignore[arg-type]
+                check_csrf(session, submitted if isinstance(submitted, str) else None)
             except CsrfFailed as exc:
                 return PlainTextResponse(str(exc), status_code=403)
         ctx = Ctx(request, state, db, session, actor_from_request(db, session), form, secret)

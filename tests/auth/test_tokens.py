@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from datetime import timedelta
 
 import httpx
 import jwt
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from clickstream import utc
@@ -20,9 +22,11 @@ from clickstream.auth.tokens import (
     issue_tokens,
     jwks,
     rotate_keys,
+    signing_key,
     verify_token,
 )
 from clickstream.auth.users import sign_up
+from clickstream.shop.db import session_factory
 
 POLICY = TokenPolicy(issuer="http://127.0.0.1:8000", audience="clickstream")
 
@@ -117,3 +121,28 @@ def test_page_exposes_an_access_token_only_to_a_signed_in_user(
         found
         and jwt.decode(found.group(1), options={"verify_signature": False})["token_use"] == "access"
     )
+
+
+def test_concurrent_rotations_leave_exactly_one_signing_key(shop_engine: Engine) -> None:
+    sessions = session_factory(shop_engine)
+    with sessions() as db:
+        first = signing_key(db, POLICY)
+        first.created_at = utc.now() - POLICY.rotation - timedelta(seconds=1)
+        db.commit()
+    start = threading.Barrier(4)
+    kids: list[str] = []
+
+    def sign() -> None:
+        with sessions() as db:
+            start.wait()
+            kids.append(signing_key(db, POLICY).kid)
+
+    threads = [threading.Thread(target=sign) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with sessions() as db:
+        active = db.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))).all()
+    assert len(active) == 1
+    assert set(kids) == {active[0].kid} and first.kid not in kids
