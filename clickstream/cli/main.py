@@ -300,6 +300,16 @@ def _register_ops_commands() -> None:
 _register_ops_commands()
 
 
+def _register_shop_commands() -> None:
+    from clickstream.cli.shop_commands import demo, shop
+
+    cli.add_command(shop)
+    cli.add_command(demo)
+
+
+_register_shop_commands()
+
+
 def main() -> None:
     """Entry point of the `clickstream` command."""
     cli()

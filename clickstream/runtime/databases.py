@@ -34,9 +34,9 @@ def embedded_server(settings: CommonSettings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.data_dir, port=settings.embedded_pg_port)
 
 
-def needs_embedded(settings: CommonSettings, shop: bool = True) -> bool:
+def needs_embedded(settings: CommonSettings, shop: bool = True, warehouse: bool = True) -> bool:
     """Whether a database the caller needs has no URL and so lives on the embedded server."""
-    return settings.warehouse_url is None or (shop and settings.shop_db_url is None)
+    return (warehouse and settings.warehouse_url is None) or (shop and settings.shop_db_url is None)
 
 
 def _provision(server: RunningServer) -> None:
@@ -62,26 +62,30 @@ def _resolve(settings: CommonSettings, server: RunningServer | None) -> Database
             dashboard=dashboard or (warehouse or server.url("warehouse", DASHBOARD_ROLE)),
             shop=shop or server.url("shop", SHOP_ROLE),
         )
-    assert warehouse is not None
     return DatabaseUrls(
-        admin=warehouse, etl=warehouse, dashboard=dashboard or warehouse, shop=shop or ""
+        admin=warehouse or "",
+        etl=warehouse or "",
+        dashboard=dashboard or warehouse or "",
+        shop=shop or "",
     )
 
 
 @contextmanager
 def database_urls(
-    settings: CommonSettings, keep_running: bool = False, shop: bool = True
+    settings: CommonSettings, keep_running: bool = False, shop: bool = True, warehouse: bool = True
 ) -> Iterator[DatabaseUrls]:
     """Yield the database URLs, starting the embedded server when a needed URL is unset.
 
-    `shop=False` says the caller does not need the shop database (the ETL, the dashboard).
+    `shop=False` says the caller does not need the shop database (the ETL, the dashboard);
+    `warehouse=False` that it does not need the warehouse (the shop). A URL the caller does not
+    need and nobody set is empty.
 
     A server this call started is stopped on exit unless `keep_running`; one that was already
     running (under `clickstream up`, say) is left alone.
     """
     server, started = None, False
     embedded = embedded_server(settings)
-    if needs_embedded(settings, shop=shop):
+    if needs_embedded(settings, shop=shop, warehouse=warehouse):
         server, started = embedded.start()
         if started:
             _provision(server)

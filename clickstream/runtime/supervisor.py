@@ -184,11 +184,15 @@ def _supervise(
         _spawn("ingest", ["ingest", "serve"], envs["ingest"]),
         _spawn("scheduler", ["etl", "schedule"], envs["scheduler"]),
         _spawn("dashboard", ["dashboard", "serve"], envs["dashboard"]),
+        _spawn("shop", ["shop", "serve"], envs["shop"]),
     ]
     try:
         ingest, dashboard = settings.ingest_local_url, settings.dashboard_local_url
-        ready = _wait_for_http(f"{ingest}/healthz", children) and _wait_for_http(
-            f"{dashboard}/", children
+        shop = settings.shop_local_url
+        ready = (
+            _wait_for_http(f"{ingest}/healthz", children)
+            and _wait_for_http(f"{dashboard}/", children)
+            and _wait_for_http(f"{shop}/healthz", children)
         )
         if not ready and not stop.is_set():
             log.error("start_failed", parts={c.name: c.process.poll() for c in children})
@@ -196,7 +200,8 @@ def _supervise(
         if ready:
             print(
                 f"\nClickstream is up.\n  ingest     POST {ingest}/clickstream\n"
-                f"  dashboard  {dashboard}/\n  schedule   {settings.etl_schedule}"
+                f"  dashboard  {dashboard}/\n  shop       {shop}/\n"
+                f"  schedule   {settings.etl_schedule}"
                 "  (run now: clickstream etl run)\nPress Ctrl-C to stop.\n",
                 file=sys.stderr,
                 flush=True,

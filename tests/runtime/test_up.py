@@ -23,12 +23,15 @@ pytestmark = pytest.mark.slow
 
 
 def _env(data_dir: Path, ingest_port: int, dashboard_port: int) -> dict[str, str]:
+    shop_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKSTREAM_")}
     env.update(
         CLICKSTREAM_DATA_DIR=str(data_dir),
         CLICKSTREAM_INGEST_PORT=str(ingest_port),
         CLICKSTREAM_DASHBOARD_PORT=str(dashboard_port),
         CLICKSTREAM_INGEST_HOST="127.0.0.1",
+        CLICKSTREAM_SHOP_PORT=str(shop_port),
+        CLICKSTREAM_SHOP_PUBLIC_URL=f"http://127.0.0.1:{shop_port}",
     )
     return env
 

@@ -1,0 +1,175 @@
+"""RS256 ID and access tokens, the JWKS that verifies them, and signing-key rotation.
+
+Keys live in the shop database. The newest unretired key signs; when it is older than the
+rotation period a new key replaces it, and the replaced key stays in the JWKS for a grace
+period so tokens it signed keep verifying until they expire.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from clickstream import jsonio, utc
+from clickstream.auth.models import SigningKey, User
+
+ALGORITHM = "RS256"
+ROTATION_LOCK_KEY = 0x636C6B10  # one advisory lock for key rotation in the shop database
+
+
+class TokenInvalid(ValueError):
+    """A token that is malformed, tampered with, expired or for someone else."""
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """Who issues tokens, for whom, for how long, and how keys rotate."""
+
+    issuer: str
+    audience: str
+    lifetime: timedelta = timedelta(hours=1)
+    rotation: timedelta = timedelta(days=30)
+    grace: timedelta = timedelta(days=2)
+
+
+def _new_key(db: Session) -> SigningKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    key = SigningKey(kid=secrets.token_hex(8), private_pem=pem, created_at=utc.now())
+    db.add(key)
+    return key
+
+
+def rotate_keys(db: Session) -> SigningKey:
+    """Retire the signing key now and start signing with a new one."""
+    now = utc.now()
+    for key in db.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+        key.retired_at = now
+    key = _new_key(db)
+    db.commit()
+    return key
+
+
+def _current_key(db: Session) -> SigningKey | None:
+    return db.scalar(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None))
+        .order_by(SigningKey.created_at.desc())
+        .limit(1)
+    )
+
+
+def signing_key(db: Session, policy: TokenPolicy) -> SigningKey:
+    """The key that signs now, rotating first when it is older than the rotation period.
+
+    The common path is one read; only a rotation takes a lock, so that two processes
+    rotating at once still leave one signing key.
+    """
+    current = _current_key(db)
+    if current is not None and current.created_at + policy.rotation > utc.now():
+        return current
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROTATION_LOCK_KEY})
+    current = _current_key(db)
+    if current is None or current.created_at + policy.rotation <= utc.now():
+        return rotate_keys(db)
+    db.commit()
+    return current
+
+
+def published_keys(db: Session, policy: TokenPolicy) -> list[SigningKey]:
+    """The signing key and every retired key still inside its grace period."""
+    cutoff = utc.now() - policy.grace
+    return list(
+        db.scalars(
+            select(SigningKey)
+            .where((SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff))
+            .order_by(SigningKey.created_at.desc())
+        )
+    )
+
+
+def _public_jwk(key: SigningKey) -> dict[str, Any]:
+    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    jwk: dict[str, Any] = jsonio.loads(
+        jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key())  # type: ignore[arg-type]
+    )
+    jwk.update({"kid": key.kid, "use": "sig", "alg": ALGORITHM})
+    return jwk
+
+
+def jwks(db: Session, policy: TokenPolicy) -> dict[str, Any]:
+    """The JSON Web Key Set served at `/.well-known/jwks.json`."""
+    keys = published_keys(db, policy)
+    if not keys:
+        keys = [signing_key(db, policy)]
+    return {"keys": [_public_jwk(key) for key in keys]}
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """An access token and an ID token for one sign-in."""
+
+    access_token: str
+    id_token: str
+    expires_at: int
+
+
+def issue_tokens(db: Session, user: User, policy: TokenPolicy) -> TokenPair:
+    """Signed RS256 access and ID tokens for `user`."""
+    key = signing_key(db, policy)
+    now = utc.now()
+    expires = int((now + policy.lifetime).timestamp())
+    base = {
+        "iss": policy.issuer,
+        "aud": policy.audience,
+        "sub": user.id,
+        "iat": int(now.timestamp()),
+        "exp": expires,
+    }
+    headers = {"kid": key.kid}
+    access = jwt.encode(
+        {**base, "token_use": "access", "jti": secrets.token_hex(8)},
+        key.private_pem,
+        algorithm=ALGORITHM,
+        headers=headers,
+    )
+    identity = jwt.encode(
+        {**base, "token_use": "id", "email": user.email},
+        key.private_pem,
+        algorithm=ALGORITHM,
+        headers=headers,
+    )
+    return TokenPair(access_token=access, id_token=identity, expires_at=expires)
+
+
+def verify_token(token: str, key_set: dict[str, Any], policy: TokenPolicy) -> dict[str, Any]:
+    """The claims of a token signed by a key in `key_set` for this issuer and audience."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        jwk = next((k for k in key_set.get("keys", []) if k.get("kid") == kid), None)
+        if jwk is None:
+            raise TokenInvalid("the token's key is not in the key set")
+        public = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            public,  # type: ignore[arg-type]
+            algorithms=[ALGORITHM],
+            audience=policy.audience,
+            issuer=policy.issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(str(exc)) from None
+    return claims

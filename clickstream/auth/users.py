@@ -1,0 +1,98 @@
+"""Accounts: sign-up, sign-in with lock-out after repeated failures, password changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clickstream import utc
+from clickstream.auth.models import User
+from clickstream.auth.passwords import (
+    DUMMY_HASH,
+    check_password_rules,
+    hash_password,
+    is_valid_email,
+    needs_rehash,
+    verify_password,
+)
+
+
+class SignUpRejected(ValueError):
+    """The sign-up cannot go ahead; the message is safe to show."""
+
+
+class SignInFailed(ValueError):
+    """Wrong e-mail or password (deliberately not saying which)."""
+
+
+class AccountLocked(SignInFailed):
+    """Too many failed sign-ins in a row; try again later."""
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an e-mail address."""
+    return email.strip().lower()
+
+
+def find_user(db: Session, email: str) -> User | None:
+    """The account with that e-mail, if any."""
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def sign_up(db: Session, email: str, password: str) -> User:
+    """Create an account; raises `SignUpRejected` or `PasswordRejected`."""
+    email = normalise_email(email)
+    if not is_valid_email(email):
+        raise SignUpRejected("Enter a valid e-mail address.")
+    check_password_rules(password, email)
+    user = User(
+        id=str(uuid.uuid4()),
+        email=email,
+        password_hash=hash_password(password),
+        created_at=utc.now(),
+        failed_logins=0,
+    )
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise SignUpRejected("An account with this e-mail already exists.") from None
+    return user
+
+
+def sign_in(db: Session, email: str, password: str, max_failures: int, lockout: timedelta) -> User:
+    """The user whose password matches; counts failures and locks the account after too many."""
+    user = find_user(db, email)
+    if user is None:
+        verify_password(DUMMY_HASH, password)  # same work as a real check: no user probing
+        raise SignInFailed("Wrong e-mail or password.")
+    now = utc.now()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked("Too many failed attempts: this account is locked for a while.")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + lockout
+            user.failed_logins = 0
+        db.commit()
+        raise SignInFailed("Wrong e-mail or password.")
+    user.failed_logins = 0
+    user.locked_until = None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.commit()
+    return user
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    """Replace the password after checking the rules; also lifts a lock-out."""
+    check_password_rules(password, user.email)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.commit()

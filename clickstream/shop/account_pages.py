@@ -1,0 +1,137 @@
+"""Account pages: sign-up, sign-in, sign-out and password reset by one-time link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from sqlalchemy import delete
+from starlette.responses import RedirectResponse, Response
+
+from clickstream.auth.mail import send_mail
+from clickstream.auth.models import WebSession
+from clickstream.auth.passwords import PasswordRejected
+from clickstream.auth.resets import ResetLinkInvalid, create_reset_token, is_usable, reset_password
+from clickstream.auth.users import SignInFailed, SignUpRejected, find_user, sign_in, sign_up
+from clickstream.auth.web import new_session, start_user_session
+from clickstream.shop.cart import cart_id_for, merge_carts
+from clickstream.shop.web import Ctx, page
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths, so the sign-in form cannot redirect elsewhere."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@page
+def signup(ctx: Ctx) -> Response:
+    """Create an account, then go to sign-in."""
+    if ctx.form is None:
+        return ctx.render("signup.html", title="Create an account")
+    try:
+        sign_up(ctx.db, ctx.field("email"), ctx.field("password"))
+    except (SignUpRejected, PasswordRejected) as exc:
+        return ctx.render(
+            "signup.html", status=400, title="Create an account", error=str(exc),
+            email=ctx.field("email"),
+        )  # fmt: skip
+    ctx.queue_event("sign_up")
+    email = quote(ctx.field("email").strip())
+    return RedirectResponse(f"/account/signin?created=1&email={email}", status_code=303)
+
+
+@page
+def signin(ctx: Ctx) -> Response:
+    """Sign in; the guest cart joins the user's cart."""
+    next_path = _safe_next(ctx.field("next") or ctx.request.query_params.get("next", "/"))
+    if ctx.form is None:
+        created = ctx.request.query_params.get("created") == "1"
+        email = ctx.request.query_params.get("email", "")
+        reset = ctx.request.query_params.get("reset") == "1"
+        return ctx.render(
+            "signin.html", title="Sign in", next=next_path, created=created, email=email,
+            reset=reset,
+        )  # fmt: skip
+    settings = ctx.state.settings
+    try:
+        user = sign_in(
+            ctx.db,
+            ctx.field("email"),
+            ctx.field("password"),
+            settings.auth_max_failed_logins,
+            timedelta(seconds=settings.auth_lockout_seconds),
+        )
+    except SignInFailed as exc:
+        return ctx.render(
+            "signin.html", status=401, title="Sign in", error=str(exc), next=next_path,
+            email=ctx.field("email"),
+        )  # fmt: skip
+    guest_cart = cart_id_for(ctx.session.id, None)
+    ctx.session, ctx.cookie_secret = start_user_session(ctx.db, ctx.session, user)
+    merge_carts(ctx.db, guest_cart, cart_id_for(ctx.session.id, user.id))
+    ctx.user = user
+    ctx.queue_event("login")
+    return RedirectResponse(next_path, status_code=303)
+
+
+@page
+def signout(ctx: Ctx) -> Response:
+    """Sign out: the browser session ends and a fresh guest session begins."""
+    pending = ctx.session.pending_events
+    ctx.db.execute(delete(WebSession).where(WebSession.id == ctx.session.id))
+    ctx.db.commit()
+    ctx.session, ctx.cookie_secret = new_session(ctx.db)
+    ctx.session.pending_events = pending
+    ctx.user = None
+    ctx.queue_event("logout")
+    return RedirectResponse("/", status_code=303)
+
+
+@page
+def reset_request(ctx: Ctx) -> Response:
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    if ctx.form is None:
+        return ctx.render("reset_request.html", title="Reset your password")
+    settings = ctx.state.settings
+    user = find_user(ctx.db, ctx.field("email"))
+    if user is not None:
+        token = create_reset_token(
+            ctx.db, user, timedelta(seconds=settings.auth_reset_token_seconds)
+        )
+        link = f"{settings.shop_public_url.rstrip('/')}/account/reset/{token}"
+        send_mail(
+            settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+            settings.smtp_sender,
+            user.email,
+            "Reset your password",
+            f"Open this link to choose a new password (it works once):\n\n{link}\n",
+        )
+    return ctx.render(
+        "message.html",
+        title="Check your e-mail",
+        message="If an account uses that address, a reset link is on its way.",
+    )
+
+
+@page
+def reset_form(ctx: Ctx) -> Response:
+    """Choose a new password with a one-time link."""
+    token = ctx.request.path_params["token"]
+    if ctx.form is None:
+        if not is_usable(ctx.db, token):
+            return ctx.render(
+                "message.html", status=400, title="Link not valid",
+                message="This reset link is invalid, expired or used already.",
+            )  # fmt: skip
+        return ctx.render("reset.html", title="Choose a new password", token=token)
+    try:
+        reset_password(ctx.db, token, ctx.field("password"))
+    except ResetLinkInvalid as exc:
+        return ctx.render("message.html", status=400, title="Link not valid", message=str(exc))
+    except PasswordRejected as exc:
+        return ctx.render(
+            "reset.html", status=400, title="Choose a new password", token=token, error=str(exc)
+        )
+    return RedirectResponse("/account/signin?reset=1", status_code=303)

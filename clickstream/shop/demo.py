@@ -1,0 +1,259 @@
+"""Demo traffic: realistic shop sessions sent through the real ingest API, back-dated.
+
+Visitors browse with a daily rhythm, drop off along the funnel (view → product → cart →
+checkout → purchase), some come back on other days, a share signs in (their events carry a
+real access token when a token source is given), and a few bots crawl.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from clickstream import jsonio, utc
+from clickstream.shop.catalogue import ItemSpec, catalogue_items
+
+BROWSER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+)
+BOT_AGENTS = (
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+)
+SEARCHES = ("runner", "jacket", "watch", "backpack", "headphones", "lamp", "kestrel", "gift")
+BOT_SHARE = 0.05
+RETURNING_SHARE = 0.3
+SIGNED_IN_SHARE = 0.25
+TokenSource = Callable[[int], str | None]
+
+
+class DemoFailed(RuntimeError):
+    """The ingest API refused or could not be reached."""
+
+
+@dataclass
+class DemoReport:
+    """What a demo run sent."""
+
+    visitors: int = 0
+    sessions: int = 0
+    events: int = 0
+    bots: int = 0
+
+
+@dataclass
+class Batch:
+    """Events of one session sent in one request, with or without a token."""
+
+    events: list[dict[str, Any]]
+    user_agent: str
+    token: str | None = None
+
+
+@dataclass
+class _Visit:
+    rng: random.Random
+    client_id: str
+    session_id: str
+    at: datetime
+    base_url: str
+    first: bool
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, path: str, **fields: Any) -> None:
+        self.at += timedelta(seconds=self.rng.randint(4, 90))
+        event = {
+            "event_name": name,
+            "event_id": str(uuid.uuid4()),
+            "event_timestamp": utc.isoformat(self.at),
+            "client_id": self.client_id,
+            "session_id": self.session_id,
+            "is_first_visit": self.first,
+            "page_url": self.base_url + path,
+            **fields,
+        }
+        self.first = False
+        self.events.append(event)
+
+
+def _product(item: ItemSpec, quantity: int | None = None) -> dict[str, Any]:
+    product: dict[str, Any] = {
+        "id": item.slug,
+        "name": item.name,
+        "category": item.category,
+        "brand": item.brand,
+        "price": float(item.price),
+        "url_path": item.url_path,
+    }
+    if item.discount_price is not None:
+        product["discount_price"] = float(item.discount_price)
+    if quantity:
+        product["quantity"] = quantity
+    return product
+
+
+def _hour(rng: random.Random) -> int:
+    """An hour of the day, busiest in the evening and quiet at night."""
+    weights = [0.6 + math.sin(math.pi * (h - 6) / 18) ** 2 * (2 if 18 <= h <= 22 else 1)
+               if 6 <= h <= 23 else 0.15 for h in range(24)]  # fmt: skip
+    return rng.choices(range(24), weights=weights)[0]
+
+
+def _start(rng: random.Random, now: datetime, days: int) -> datetime:
+    day = now - timedelta(days=rng.randrange(days))
+    start = day.replace(hour=_hour(rng), minute=rng.randrange(60), second=rng.randrange(60))
+    earliest = now - timedelta(days=days) + timedelta(hours=1)
+    latest = now - timedelta(minutes=30)
+    return min(max(start, earliest), latest)
+
+
+def _shopper_session(visit: _Visit, items: list[ItemSpec]) -> list[int]:
+    """Add a session's events; returns the indexes where signing in happens (at most one)."""
+    rng = visit.rng
+    visit.add("page_view", "/")
+    if rng.random() < 0.3:
+        term = rng.choice(SEARCHES)
+        visit.add("search", f"/search?q={term}", properties={"query": term})
+    if rng.random() > 0.75:
+        return []
+    item = rng.choice(items)
+    visit.add("page_view", f"/category/{item.category_slug}")
+    visit.add("category_view", f"/category/{item.category_slug}",
+              properties={"category": item.category})  # fmt: skip
+    if rng.random() > 0.65:
+        return []
+    viewed = [rng.choice([i for i in items if i.category_slug == item.category_slug])
+              for _ in range(rng.randint(1, 3))]  # fmt: skip
+    for product in viewed:
+        visit.add("page_view", product.url_path)
+        visit.add("product_view", product.url_path, product=_product(product))
+    if rng.random() > 0.3:
+        return []
+    cart = viewed[: rng.randint(1, len(viewed))]
+    for product in cart:
+        visit.add("add_to_cart", product.url_path, product=_product(product, 1))
+    if rng.random() < 0.15:
+        visit.add("remove_from_cart", "/cart", product=_product(cart[-1], 1))
+        cart = cart[:-1]
+    if not cart or rng.random() > 0.55:
+        return []
+    sign_in_at = len(visit.events)
+    visit.add("login", "/account/signin")
+    total = sum(float(p.discount_price or p.price) for p in cart)
+    order = {"total": round(total, 2), "currency": "EUR", "item_count": len(cart)}
+    visit.add("begin_checkout", "/checkout", order=order)
+    if rng.random() < 0.7:
+        number = f"DEMO-{uuid.UUID(int=rng.getrandbits(128)).hex[:10].upper()}"
+        visit.add("purchase", f"/orders/{number}", order={**order, "number": number})
+    return [sign_in_at]
+
+
+def plan_traffic(
+    visitors: int, days: int, seed: int | None = None, tokens: TokenSource | None = None,
+    base_url: str = "http://127.0.0.1:8000",
+) -> tuple[list[Batch], DemoReport]:  # fmt: skip
+    """Every request a demo run sends, in time order, and its totals."""
+    rng = random.Random(seed)
+    items = catalogue_items()
+    now = utc.now()
+    batches: list[Batch] = []
+    report = DemoReport(visitors=visitors)
+    for visitor in range(visitors):
+        client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        is_bot = rng.random() < BOT_SHARE
+        agent = rng.choice(BOT_AGENTS if is_bot else BROWSER_AGENTS)
+        sessions = 1 + (rng.randint(1, 3) if rng.random() < RETURNING_SHARE else 0)
+        signs_in = not is_bot and rng.random() < SIGNED_IN_SHARE
+        starts = sorted(_start(rng, now, days) for _ in range(sessions))
+        report.bots += is_bot
+        has_account = False
+        for number, start in enumerate(starts):
+            session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            visit = _Visit(rng, client_id, session_id, start, base_url, first=number == 0)
+            if is_bot:
+                for product in rng.sample(items, rng.randint(5, 15)):
+                    visit.add("page_view", product.url_path)
+                split: list[int] = []
+            else:
+                split = _shopper_session(visit, items)
+                if signs_in and has_account and not split:
+                    split = [0]  # still signed in from an earlier visit
+            if split and not has_account:
+                has_account = True
+                signed_up = dict(visit.events[split[0]], event_name="sign_up")
+                signed_up["event_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                visit.events.insert(split[0], signed_up)
+                split = [split[0] + 1]
+            token = tokens(visitor) if (split and tokens) else None
+            cut = split[0] if split and token else len(visit.events)
+            if cut:
+                batches.append(Batch(visit.events[:cut], agent))
+            if cut < len(visit.events):
+                batches.append(Batch(visit.events[cut:], agent, token))
+            report.sessions += 1
+            signs_in = signs_in or has_account
+            report.events += len(visit.events)
+    batches.sort(key=lambda b: str(b.events[0]["event_timestamp"]))
+    return batches, report
+
+
+def send_traffic(
+    url: str, visitors: int, days: int, seed: int | None = None,
+    tokens: TokenSource | None = None, workers: int = 4,
+) -> DemoReport:  # fmt: skip
+    """Plan the demo traffic and POST it to the ingest API at `url`."""
+    batches, report = plan_traffic(visitors, days, seed, tokens)
+
+    def post(client: httpx.Client, batch: Batch) -> None:
+        headers = {"Content-Type": "application/json", "User-Agent": batch.user_agent}
+        if batch.token:
+            headers["Authorization"] = f"Bearer {batch.token}"
+        try:
+            response = client.post(url, content=jsonio.dumps(batch.events), headers=headers)
+        except httpx.HTTPError as exc:
+            raise DemoFailed(f"cannot reach the ingest API at {url}: {exc}") from None
+        if response.status_code != 202:
+            raise DemoFailed(f"the ingest API answered {response.status_code}: {response.text}")
+
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(post, client, batch) for batch in batches]:
+            future.result()
+    return report
+
+
+def shop_tokens(sessions: Any, policy: Any) -> TokenSource:
+    """Access tokens from the shop's own key for demo accounts (which cannot sign in)."""
+    from clickstream.auth.models import User
+    from clickstream.auth.passwords import UNUSABLE_HASH
+    from clickstream.auth.tokens import issue_tokens
+
+    issued: dict[int, str] = {}
+
+    def token_for(visitor: int) -> str | None:
+        if visitor not in issued:
+            with sessions() as db:
+                email = f"demo-{visitor}@demo.invalid"
+                user = db.query(User).filter_by(email=email).one_or_none()
+                if user is None:
+                    user = User(id=str(uuid.uuid4()), email=email, password_hash=UNUSABLE_HASH,
+                                created_at=utc.now(), failed_logins=0)  # fmt: skip
+                    db.add(user)
+                    db.commit()
+                issued[visitor] = issue_tokens(db, user, policy).access_token
+        return issued[visitor]
+
+    return token_for

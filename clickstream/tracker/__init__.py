@@ -1,0 +1,1 @@
+"""The browser tracker: `clickstream.js` and its minified build `clickstream.min.js`."""

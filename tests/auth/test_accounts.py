@@ -1,0 +1,126 @@
+"""Account flows over real HTTP: sign-up rules, wrong passwords, lock-out, one-time resets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clickstream import utc
+from clickstream.auth.models import PasswordReset, User
+from clickstream.auth.passwords import PasswordRejected
+from clickstream.auth.resets import ResetLinkInvalid, create_reset_token, reset_password
+from clickstream.auth.users import sign_up
+
+PASSWORD = "correct horse 42"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def _sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
+    token = csrf_of(client.get("/account/signin").text)
+    return client.post(
+        "/account/signin", data={"csrf": token, "email": email, "password": password}
+    )
+
+
+def test_sign_up_enforces_password_rules_and_unique_emails(client: httpx.Client) -> None:
+    token = csrf_of(client.get("/account/signup").text)
+    short = client.post(
+        "/account/signup", data={"csrf": token, "email": "a@example.com", "password": "short1"}
+    )
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    made = client.post(
+        "/account/signup", data={"csrf": token, "email": "A@Example.com", "password": PASSWORD}
+    )
+    assert made.status_code == 303
+    again = client.post(
+        "/account/signup", data={"csrf": token, "email": "a@example.com", "password": PASSWORD}
+    )
+    assert again.status_code == 400 and "already exists" in again.text
+
+
+def test_password_is_stored_as_argon2id_never_in_clear(db: Session) -> None:
+    user = sign_up(db, "hash@example.com", PASSWORD)
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+def test_wrong_password_fails_and_repeated_failures_lock_the_account(
+    client: httpx.Client, db: Session
+) -> None:
+    sign_up(db, "lock@example.com", PASSWORD)
+    wrong = _sign_in(client, "lock@example.com", "not the password 1")
+    assert wrong.status_code == 401 and "Wrong e-mail or password" in wrong.text
+    assert _sign_in(client, "nobody@example.com", PASSWORD).status_code == 401
+    for _ in range(2):  # the test shop locks after 3 failures in a row
+        _sign_in(client, "lock@example.com", "not the password 1")
+
+    locked = _sign_in(client, "lock@example.com", PASSWORD)
+    assert locked.status_code == 401 and "locked" in locked.text
+
+    user = db.scalar(select(User).where(User.email == "lock@example.com"))
+    assert user is not None
+    user.locked_until = utc.now() - timedelta(seconds=1)  # the lock-out has passed
+    db.commit()
+    assert _sign_in(client, "lock@example.com", PASSWORD).status_code == 303
+
+
+def test_reset_link_is_logged_without_smtp_works_once_then_is_refused(
+    client: httpx.Client, db: Session
+) -> None:
+    sign_up(db, "reset@example.com", PASSWORD)
+    token = csrf_of(client.get("/account/reset").text)
+    with structlog.testing.capture_logs() as logs:
+        answer = client.post("/account/reset", data={"csrf": token, "email": "reset@example.com"})
+    assert answer.status_code == 200 and "reset link is on its way" in answer.text
+    mail = next(entry for entry in logs if entry["event"] == "mail_not_sent_no_smtp")
+    link = re.search(r"http://\S+/account/reset/(\S+)", mail["body"])
+    assert link
+    path = f"/account/reset/{link.group(1)}"
+
+    new_password = "brand new pass 7"
+    first = client.post(path, data={"csrf": token, "password": new_password})
+    assert first.status_code == 303
+    reused = client.post(path, data={"csrf": token, "password": "another one 99"})
+    assert reused.status_code == 400 and "used already" in reused.text
+    assert client.get(path).status_code == 400
+
+    assert _sign_in(client, "reset@example.com", PASSWORD).status_code == 401
+    assert _sign_in(client, "reset@example.com", new_password).status_code == 303
+
+
+def test_unknown_email_gets_the_same_answer_and_no_mail(client: httpx.Client) -> None:
+    token = csrf_of(client.get("/account/reset").text)
+    with structlog.testing.capture_logs() as logs:
+        answer = client.post("/account/reset", data={"csrf": token, "email": "who@example.com"})
+    assert "reset link is on its way" in answer.text
+    assert [e for e in logs if e["event"].startswith("mail_")] == []
+
+
+def test_expired_reset_token_is_refused(db: Session) -> None:
+    user = sign_up(db, "late@example.com", PASSWORD)
+    token = create_reset_token(db, user, timedelta(minutes=5))
+    row = db.scalar(select(PasswordReset).where(PasswordReset.user_id == user.id))
+    assert row is not None
+    row.expires_at = utc.now() - timedelta(seconds=1)
+    db.commit()
+    with pytest.raises(ResetLinkInvalid):
+        reset_password(db, token, "fresh password 1")
+
+
+def test_rejected_new_password_leaves_the_reset_link_usable(db: Session) -> None:
+    user = sign_up(db, "weak@example.com", PASSWORD)
+    token = create_reset_token(db, user, timedelta(minutes=5))
+    with pytest.raises(PasswordRejected):
+        reset_password(db, token, "weak")
+    assert reset_password(db, token, "strong enough 1").id == user.id

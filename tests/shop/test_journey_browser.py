@@ -1,0 +1,146 @@
+"""A shopper's whole journey in a real Chromium, from the first page to the warehouse.
+
+A guest browses, searches, views products, adds to cart, signs up, signs in and checks out.
+The tracker on the shop's pages sends the events cross-origin to an ingest API; after an ETL
+run, the warehouse holds the purchase with the order's total, the session turning from
+`guest` to `logged_in`, and `identity_source` set.
+
+The foundation's ingest API does not verify tokens yet (the ingest issue adds that), so this
+test serves the foundation's ingest core behind a small test authorizer (`authorizing_ingest`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy import Engine, select
+
+from clickstream.etl.run import run_etl
+from clickstream.lake import open_lake
+from clickstream.shop.app import build_app, token_policy
+from clickstream.shop.db import session_factory
+from clickstream.shop.models import Order
+from tests.conftest import ServerThread, free_port
+from tests.shop.fixtures import authorizing_ingest, shop_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
+    browser: Browser,
+    shop_engine: Engine,
+    media_dir: Path,
+    lake_dir: Path,
+    warehouse_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    shop_port, ingest_port = free_port(), free_port()
+    shop_url = f"http://127.0.0.1:{shop_port}"
+    settings = shop_settings(
+        media_dir,
+        shop_public_url=shop_url,
+        tracker_ingest_url=f"http://127.0.0.1:{ingest_port}/clickstream",
+    )
+    ingest = authorizing_ingest(lake_dir, shop_url, token_policy(settings))
+    errors: list[str] = []
+    with (
+        ServerThread(build_app(settings, shop_engine), port=shop_port),
+        ServerThread(ingest, port=ingest_port),
+    ):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        page.goto(shop_url + "/")
+        page.click("nav >> text=Watches")
+        page.fill("input[name=q]", "kestrel")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_selector("h1:has-text('Search: kestrel')")
+        page.click(".product-card h3 a >> nth=0")
+        page.go_back()
+        page.click(".product-card h3 a >> nth=1")
+        page.fill("input[name=quantity]", "2")
+        page.click("#add-to-cart")
+        page.wait_for_selector("#cart-total")
+
+        email = f"journey-{uuid.uuid4().hex[:6]}@example.com"
+        page.click("#signup-link")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", "Journey pass 2026")
+        page.click("#signup-submit")
+        page.wait_for_selector("text=Your account is ready")
+        page.fill("input[name=password]", "Journey pass 2026")
+        page.click("#signin-submit")
+        page.wait_for_selector("#signout")
+
+        page.click("#cart-link")
+        page.click("#checkout-link")
+        page.wait_for_selector("#place-order")
+        page.click("#place-order")
+        page.wait_for_selector("#order-number")
+        order_number = page.inner_text("#order-number").strip()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"shop-order-{request.node.callspec.id}.png"))
+        page.wait_for_function(
+            "JSON.parse(localStorage.getItem('cs_q') || '[]').length === 0", timeout=20000
+        )
+        client_id = page.evaluate("localStorage.getItem('cs_cid')")
+        context.close()
+
+    with session_factory(shop_engine)() as db:
+        order = db.scalar(select(Order).where(Order.number == order_number))
+        assert order is not None
+        total, user_id = order.total, order.user_id
+
+    run_etl(warehouse_url, open_lake(str(lake_dir)))
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            "SELECT event_name, user_login_state, identity_source, user_id, session_id,"
+            " order_total, order_number FROM clickstream_events WHERE client_id = %s"
+            " ORDER BY event_timestamp, received_at",
+            (client_id,),
+        ).fetchall()
+    names = [r[0] for r in rows]
+    for expected in (
+        "page_view", "category_view", "search", "product_view", "add_to_cart",
+        "sign_up", "login", "begin_checkout", "purchase",
+    ):  # fmt: skip
+        assert expected in names, f"{expected} missing from {names}"
+    purchases = [r for r in rows if r[0] == "purchase"]
+    assert len(purchases) == 1
+    assert purchases[0][5] == Decimal(total)
+    assert purchases[0][6] == order_number
+    states = [r[1] for r in rows]
+    first_logged_in = states.index("logged_in")
+    assert set(states[:first_logged_in]) == {"guest"}
+    assert set(states[first_logged_in:]) == {"logged_in"}
+    assert names[first_logged_in] in ("login", "page_view")
+    assert {r[2] for r in rows[first_logged_in:]} == {shop_url}
+    assert {r[3] for r in rows[first_logged_in:]} == {user_id}
+    assert len({r[4] for r in rows}) == 1  # one session, from guest to signed in
+    assert errors == []
