@@ -35,6 +35,7 @@ from clickstream.warehouse.migrate import migrate
 
 log = structlog.get_logger("clickstream.up")
 GRACE_SECONDS = 15.0
+DEMO_ARGS = ("--visitors", "300", "--days", "7")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -139,8 +140,12 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
     }
 
 
-def run_platform(settings: PlatformSettings) -> int:
-    """Run every part until Ctrl-C or SIGTERM; return the exit code."""
+def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
+    """Run every part until Ctrl-C or SIGTERM; return the exit code.
+
+    With `demo`, once every part answers, demo traffic goes through the ingest API and the
+    scheduler is woken to load it at once.
+    """
     data_dir = settings.data_dir.resolve()
     lock_fd = _hold_lock(data_dir)
     stop = threading.Event()
@@ -169,7 +174,11 @@ def run_platform(settings: PlatformSettings) -> int:
                 CLICKSTREAM_LAKE_URL=lake if "://" in lake else str(Path(lake).resolve()),
                 CLICKSTREAM_MEDIA_URL=media if "://" in media else str(Path(media).resolve()),
             )
-            return _supervise(settings, _part_environments(common, urls), stop)
+            envs = _part_environments(common, urls)
+            envs["shop"].setdefault(
+                "CLICKSTREAM_TRACKER_INGEST_URL", f"{settings.ingest_local_url}/clickstream"
+            )
+            return _supervise(settings, envs, stop, demo)
     finally:
         if needs_embedded(settings):
             embedded_server(settings).stop()
@@ -177,8 +186,31 @@ def run_platform(settings: PlatformSettings) -> int:
         os.close(lock_fd)
 
 
+def _seed_demo(env: dict[str, str], scheduler: Child, stop: threading.Event) -> None:
+    """Send demo traffic through the real ingest API, then wake the scheduler to load it."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "clickstream", "demo", "traffic", *DEMO_ARGS],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        log.error("demo_traffic_failed", code=result.returncode, stderr=result.stderr[-2000:])
+        return
+    log.info("demo_traffic_sent", summary=result.stdout.strip(), seconds=time.monotonic() - started)
+    if not stop.is_set() and scheduler.process.poll() is None:
+        scheduler.process.send_signal(signal.SIGUSR1)
+
+
 def _supervise(
-    settings: PlatformSettings, envs: dict[str, dict[str, str]], stop: threading.Event
+    settings: PlatformSettings,
+    envs: dict[str, dict[str, str]],
+    stop: threading.Event,
+    demo: bool = False,
 ) -> int:
     children = [
         _spawn("ingest", ["ingest", "serve"], envs["ingest"]),
@@ -206,6 +238,10 @@ def _supervise(
                 file=sys.stderr,
                 flush=True,
             )
+        if ready and demo:
+            threading.Thread(
+                target=_seed_demo, args=(envs["shop"], children[1], stop), daemon=True
+            ).start()
         while not stop.wait(0.2):
             for child in children:
                 code = child.process.poll()
