@@ -33,6 +33,8 @@ _envelope = msgspec.json.Decoder(_Envelope)
 def _malformed(exc: Exception) -> MalformedBody:
     if isinstance(exc, UnicodeDecodeError):
         return MalformedBody("the body is not UTF-8 text")
+    if isinstance(exc, RecursionError):
+        return MalformedBody("the JSON is nested too deeply")
     return MalformedBody(f"the body is not valid JSON: {exc}")
 
 
