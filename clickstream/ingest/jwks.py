@@ -59,12 +59,20 @@ class KeySet:
             raise KeySetUnavailable("the JWKS has no `keys` array")
         return document
 
+    def load(self) -> bool:
+        """Load the keys now (at start), outside the unknown-`kid` budget."""
+        return self._reload()
+
     def refresh(self) -> bool:
-        """Reload the keys unless that happened less than `min_refresh` seconds ago."""
+        """Reload the keys unless an unknown `kid` did so less than `min_refresh` seconds ago."""
         with self._lock:
             if time.monotonic() - self._last_refresh < self.min_refresh:
                 return False
             self._last_refresh = time.monotonic()
+        return self._reload()
+
+    def _reload(self) -> bool:
+        with self._lock:
             self.refreshes += 1
             try:
                 document = self._fetch()

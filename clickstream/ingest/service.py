@@ -64,7 +64,7 @@ class IngestService:
             return
         self.spool.start()
         if self.auth.keys is not None:
-            self.auth.keys.refresh()
+            self.auth.keys.load()
         self.shipper.start()
         self.started = True
 
