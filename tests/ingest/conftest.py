@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,11 +13,29 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from clickstream.ingest.app import build_app, build_service
 from clickstream.ingest.service import IngestService
 from clickstream.settings import IngestSettings
 from tests.conftest import ServerThread, lake_records
+
+
+class IngestServerThread(ServerThread):
+    """Uvicorn as `ingest serve` runs it: X-Forwarded-For is left to the app to judge."""
+
+    def __init__(self, app: object) -> None:
+        super().__init__(app)
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,  # type: ignore[arg-type]
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                proxy_headers=False,
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
 
 def spooled_records(spool_dir: Path) -> list[dict[str, Any]]:
@@ -78,7 +97,7 @@ def running_ingest(tmp_path: Path, **overrides: Any) -> Iterator[Ingest]:
     settings = settings_for(tmp_path, **overrides)
     service = build_service(settings)
     (tmp_path / "lake").mkdir(exist_ok=True)
-    with ServerThread(build_app(settings, service)) as server:
+    with IngestServerThread(build_app(settings, service)) as server:
         yield Ingest(server, service, tmp_path / "lake", settings.ingest_spool_location)
 
 
