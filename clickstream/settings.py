@@ -118,7 +118,8 @@ class IngestSettings(CommonSettings):
     ingest_spool_file_seconds: float = Field(
         60.0,
         gt=0,
-        description="A spool file is closed and shipped to the lake once it is this many seconds old.",
+        description="A spool file is closed and shipped to the lake once it is this many "
+        "seconds old.",
     )
     ingest_spool_max_bytes: int = Field(
         1024 * 1024 * 1024,
@@ -181,7 +182,9 @@ class IngestSettings(CommonSettings):
         "limits; unset keeps limits in process.",
     )
     ingest_quarantine_per_minute: int = Field(
-        60, ge=0, description="Most rejected requests sampled into the lake's `quarantine/` a minute."
+        60,
+        ge=0,
+        description="Most rejected requests sampled into the lake's `quarantine/` a minute.",
     )
 
     @property

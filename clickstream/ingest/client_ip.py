@@ -10,7 +10,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def parse_networks(text: str) -> tuple[Network, ...]:
     """Comma-separated addresses or CIDR networks; raises `ValueError` on a bad entry."""
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
 
 
 def _trusted(address: str, networks: Iterable[Network]) -> bool:
@@ -21,7 +23,9 @@ def _trusted(address: str, networks: Iterable[Network]) -> bool:
     return any(ip in network for network in networks)
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
+def client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str | None:
     """The first untrusted hop from the right of `X-Forwarded-For`, when `peer` is trusted."""
     if not trusted or not forwarded_for or peer is None or not _trusted(peer, trusted):
         return peer

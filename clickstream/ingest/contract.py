@@ -121,6 +121,8 @@ def decode_events(body: bytes, limits: Limits | None = None) -> list[Event]:
             break
     if errors:
         first = errors[0]
-        where = f"event {first['index']}" + (f", field `{first['field']}`" if first["field"] else "")
+        where = f"event {first['index']}" + (
+            f", field `{first['field']}`" if first["field"] else ""
+        )
         raise InvalidPayload(f"{where}: {first['message']}", errors=errors[:_MAX_ERRORS])
     return events

@@ -30,9 +30,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         allowed = origin in self.origins
-        preflight = scope["method"] == "OPTIONS" and header(
-            scope, b"access-control-request-method"
-        )
+        preflight = scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method")
         if preflight:
             await self._preflight(send, origin if allowed else None)
             return

@@ -61,7 +61,7 @@ def openapi_document(limits_note: str = "") -> dict[str, Any]:
     }
     collect = {
         "summary": "Collect behaviour events",
-        "description": "One event, an array of events or {\"events\": [...]}; gzip "
+        "description": 'One event, an array of events or {"events": [...]}; gzip '
         "Content-Encoding accepted. A batch is atomic. " + limits_note,
         "security": [{}, {"bearer": []}],
         "requestBody": {
@@ -89,13 +89,18 @@ def openapi_document(limits_note: str = "") -> dict[str, Any]:
         "paths": {
             "/clickstream": {"post": collect},
             "/healthz": {"get": {"summary": "Liveness", "responses": plain}},
-            "/readyz": {"get": {"summary": "Readiness: spool writable, lake reachable",
-                                "responses": {**plain, "503": {"description": "Not ready"}}}},
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: spool writable, lake reachable",
+                    "responses": {**plain, "503": {"description": "Not ready"}},
+                }
+            },
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         },
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }

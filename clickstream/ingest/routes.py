@@ -1,4 +1,4 @@
-"""Everything but the hot path, on Starlette: health, readiness, metrics and the OpenAPI document."""
+"""Everything but the hot path, on Starlette: health, readiness, metrics and OpenAPI."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def _spool_writable(service: IngestService) -> bool:
 
 
 def _lake_reachable(service: IngestService) -> bool:
+    if not service.shipper.lake_ok:  # the last attempt to ship failed
+        return False
     try:
         for _ in service.lake.list("events/0000/"):
             break

@@ -10,6 +10,7 @@ process and is shipped like a closed one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import itertools
 import os
@@ -301,10 +302,8 @@ def _resolve(items: list[_Pending], error: BaseException | None) -> None:
     for item in items:
         by_loop.setdefault(item.loop, []).append(item)
     for loop, group in by_loop.items():
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for an answer
             loop.call_soon_threadsafe(_settle, [i.future for i in group], error)
-        except RuntimeError:
-            pass  # the loop is gone; nobody waits for an answer
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

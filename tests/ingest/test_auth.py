@@ -156,7 +156,9 @@ BAD_TOKENS: list[tuple[str, Callable[[Jwks], str], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "make_token", "phrase"), BAD_TOKENS, ids=[b[0] for b in BAD_TOKENS])
+@pytest.mark.parametrize(
+    ("name", "make_token", "phrase"), BAD_TOKENS, ids=[b[0] for b in BAD_TOKENS]
+)
 def test_bad_token_returns_401_in_optional_mode_and_stores_nothing(
     make_ingest: Callable[..., Ingest],
     jwks: Jwks,

@@ -32,7 +32,10 @@ def test_preflight_is_answered_for_allowed_origin_and_refused_otherwise(
     make_ingest: Callable[..., Ingest],
 ) -> None:
     ingest = make_ingest(ingest_cors_origins=SHOP)
-    ask = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    ask = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
 
     allowed = httpx.options(ingest.url, headers={"origin": SHOP, **ask})
     assert allowed.status_code == 204

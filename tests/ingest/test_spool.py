@@ -97,7 +97,9 @@ def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
         ingest = make_ingest()
         wait_for(lambda: len(lake_records(ingest.lake_dir)) == 4)
 
-        keys = sorted(p.relative_to(ingest.lake_dir).as_posix() for p in ingest.lake_dir.rglob("*.gz"))
+        keys = sorted(
+            p.relative_to(ingest.lake_dir).as_posix() for p in ingest.lake_dir.rglob("*.gz")
+        )
         assert keys == [
             "events/2026/11/25/10/old-1-20261125T100000000000Z-000001.ndjson.gz",
             "events/2026/11/25/11/old-2-20261125T110500000000Z-000001.ndjson.gz",
