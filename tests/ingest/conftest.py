@@ -17,6 +17,7 @@ import uvicorn
 
 from clickstream.ingest.app import build_app, build_service
 from clickstream.ingest.service import IngestService
+from clickstream.lake import LakeStore
 from clickstream.settings import IngestSettings
 from tests.conftest import ServerThread, lake_records
 
@@ -92,10 +93,12 @@ def settings_for(tmp_path: Path, **overrides: Any) -> IngestSettings:
 
 
 @contextmanager
-def running_ingest(tmp_path: Path, **overrides: Any) -> Iterator[Ingest]:
+def running_ingest(
+    tmp_path: Path, lake: LakeStore | None = None, **overrides: Any
+) -> Iterator[Ingest]:
     """Start an ingest server with `overrides`; on exit it stops and ships its spool."""
     settings = settings_for(tmp_path, **overrides)
-    service = build_service(settings)
+    service = build_service(settings, lake)
     (tmp_path / "lake").mkdir(exist_ok=True)
     with IngestServerThread(build_app(settings, service)) as server:
         yield Ingest(server, service, tmp_path / "lake", settings.ingest_spool_location)
