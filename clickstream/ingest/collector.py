@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from clickstream import jsonio
-from clickstream.events.record import Receipt, SkewWindow, enrich
+from clickstream.events.record import Receipt, SkewWindow, enrich, server_fields
 from clickstream.ingest.contract import decode_events
 from clickstream.ingest.errors import InvalidPayload, Rejected
 from clickstream.ingest.limits import Limits, gunzip, too_large
@@ -71,7 +71,8 @@ class Collector:
         if content_encoding == "gzip":
             body = gunzip(body, self.limits.max_body_bytes)
         events = decode_events(body, self.limits)
-        records = [enrich(event, receipt, self.skew) for event in events]
+        common = server_fields(receipt)
+        records = [enrich(event, receipt, self.skew, common) for event in events]
         lines = b"".join(jsonio.dumps(record) + b"\n" for record in records)
         return Batch(event_ids=[r["event_id"] for r in records], lines=lines)
 

@@ -81,7 +81,10 @@ class IngestService:
         await asyncio.to_thread(self.start)
 
     async def astop(self) -> None:
-        """`stop` off the event loop, then release the rate-limit store."""
-        await asyncio.to_thread(self.stop)
+        """`stop` from the event loop that appended, then release the rate-limit store."""
+        if self.started:
+            self.spool.close()  # in the loop's thread, which owns the open file
+            await asyncio.to_thread(self.shipper.stop)
+            self.started = False
         if isinstance(self.limiter, RedisBuckets):
             await self.limiter.close()

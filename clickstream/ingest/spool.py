@@ -1,7 +1,8 @@
 """The durable local spool: a 2xx is sent only after the batch's lines are fsynced here.
 
-Concurrent requests are group-committed: one writer thread appends every pending batch to the
-open file and fsyncs once for all of them. A file is closed (renamed from `.open` to `.ndjson`)
+Concurrent requests are group-committed: the event loop appends each batch to the open file
+and one fsync at a time runs in a helper thread; every batch written while it ran is covered
+by the next one. A file is closed (renamed from `.open` to `.ndjson`)
 when it reaches a size, an age or a new UTC hour, and the shipper then moves it to the lake.
 The writer holds an `flock` on its open file, so an open file nobody holds was left by a dead
 process and is shipped like a closed one.
@@ -10,11 +11,11 @@ process and is shipped like a closed one.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import itertools
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import structlog
 from clickstream import utc
 
 OPEN_SUFFIX = ".ndjson.open"
+MAX_FSYNCS = 4  # fsyncs in flight at once: a slow disk still lets later groups commit
 CLOSED_SUFFIX = ".ndjson"
 log = structlog.get_logger("clickstream.ingest.spool")
 
@@ -42,7 +44,6 @@ class SpoolClosed(OSError):
 class _Pending:
     lines: bytes
     received_at: datetime
-    loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None]
     close_after: bool = False
 
@@ -54,6 +55,8 @@ class _OpenFile:
     hour: str
     opened: float
     size: int = 0
+    syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
+    released: bool = False
 
 
 @dataclass
@@ -89,7 +92,11 @@ def received_stamp(path: Path) -> datetime | None:
 
 
 class Spool:
-    """Append-only NDJSON files under `directory`, fsynced before `append` returns."""
+    """Append-only NDJSON files under `directory`, fsynced before `append` returns.
+
+    Appends come from one event loop, which owns the open file; only `fdatasync` runs in a
+    helper thread, so the loop keeps taking requests while the disk works.
+    """
 
     def __init__(
         self,
@@ -107,37 +114,55 @@ class Spool:
         self.stats = SpoolStats()
         self._sequence = itertools.count(1)
         self._pending: list[_Pending] = []
-        self._cond = threading.Condition()
         self._file: _OpenFile | None = None
         self._closed_bytes = 0
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._rotate_requested = False
+        self._accepting = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_scheduled = False
+        self._tick: asyncio.TimerHandle | None = None
+        self._syncs: dict[concurrent.futures.Future[None], tuple[list[_Pending], _OpenFile]] = {}
+        self._fsync = concurrent.futures.ThreadPoolExecutor(
+            MAX_FSYNCS, thread_name_prefix="spool-fsync"
+        )
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Create the folder and start the group-commit writer thread."""
+        """Create the folder and start taking batches."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.refresh_usage()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
-            self._thread.start()
+        self._accepting = True
 
     def close(self) -> None:
-        """Write what is pending, close the open file and stop the writer."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Write what is pending, fsync it and close the open file; call it from the loop."""
+        self._accepting = False
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        for done in list(self._syncs):
+            try:
+                done.result(timeout=60)
+                error: BaseException | None = None
+            except Exception as exc:
+                error = exc
+            self._after_sync(done, error)
+        if self._pending:
+            batch, self._pending = self._pending, []
+            waiting = self._write(batch)
+            try:
+                self._sync_inline()
+                _resolve_synced(waiting, self.stats)
+            except OSError as exc:
+                _resolve(waiting, exc)
+        self._close_file()
+        self._fsync.shutdown(wait=True)
+        self._loop = None
 
     # --- appending --------------------------------------------------------------------------
     @property
     def usage(self) -> int:
         """Bytes in the spool: closed files waiting for the lake plus the open file."""
-        open_size = self._file.size if self._file else 0
-        return self._closed_bytes + open_size
+        current = self._file
+        return self._closed_bytes + (current.size if current else 0)
 
     def check_capacity(self, extra: int = 0) -> None:
         """Raise `SpoolFull` when `extra` more bytes would pass the cap."""
@@ -149,82 +174,134 @@ class Spool:
 
         With `close_after`, the file holding them is closed too, ready for the shipper.
         """
+        if not self._accepting:
+            raise SpoolClosed("the spool is not accepting batches")
         self.check_capacity(len(lines))
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._bind(loop)
         future: asyncio.Future[None] = loop.create_future()
-        with self._cond:
-            if self._stopping or self._thread is None:
-                raise SpoolClosed("the spool is not accepting batches")
-            self._pending.append(_Pending(lines, received_at, loop, future, close_after))
-            self._cond.notify()
+        self._pending.append(_Pending(lines, received_at, future, close_after))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         await future
 
     def rotate(self) -> None:
-        """Ask the writer to close the open file now (it ships on the next pass)."""
-        with self._cond:
-            self._rotate_requested = True
-            self._cond.notify()
+        """Close the open file soon (safe from any thread); the shipper then takes it."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._close_file)
 
-    # --- the writer thread ------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._stopping and not self._rotate_requested:
-                    timeout = self._seconds_to_age_out()
-                    if not self._cond.wait(timeout=timeout) and self._file_is_old():
-                        break
-                batch, self._pending = self._pending, []
-                stopping = self._stopping
-                rotate, self._rotate_requested = self._rotate_requested, False
-            if batch:
-                self._commit(batch)
-            if rotate or stopping or self._file_is_old():
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        if self._loop is not None and self._accepting:
+            interval = min(1.0, self.file_seconds / 4)
+            self._tick = self._loop.call_later(interval, self._on_tick)
+
+    def _on_tick(self) -> None:
+        if self._file_is_old():
+            self._close_file()
+        self._schedule_tick()
+
+    def _flush(self) -> None:
+        """Write every pending batch and start one fsync covering them all."""
+        self._flush_scheduled = False
+        if not self._pending or len(self._syncs) >= MAX_FSYNCS:
+            return  # a running fsync's completion flushes again
+        batch, self._pending = self._pending, []
+        written = self._write(batch)
+        current = self._file
+        if not written:
+            return
+        if current is None:
+            _resolve(written, OSError("the spool file was lost"))
+            return
+        current.syncing += 1
+        done = self._fsync.submit(os.fdatasync, current.fd)
+        self._syncs[done] = (written, current)
+        done.add_done_callback(self._on_synced)
+
+    def _on_synced(self, done: concurrent.futures.Future[None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._after_sync, done, done.exception())
+
+    def _after_sync(
+        self, done: concurrent.futures.Future[None], error: BaseException | None
+    ) -> None:
+        entry = self._syncs.pop(done, None)
+        if entry is None:
+            return  # `close` already settled this one
+        items, synced_file = entry
+        synced_file.syncing -= 1
+        if error is not None:
+            self.stats.errors += 1
+            log.error("spool_fsync_failed", error=type(error).__name__)
+            if self._file is synced_file:
+                self._close_file(sync=False)  # never append after a failed fsync
+            _resolve(items, error)
+        else:
+            _resolve_synced(items, self.stats)
+            current = self._file
+            if current is synced_file and (
+                current.size >= self.file_bytes or any(i.close_after for i in items)
+            ):
                 self._close_file()
-            if stopping:
-                with self._cond:
-                    leftover, self._pending = self._pending, []
-                for item in leftover:
-                    _resolve([item], SpoolClosed("the spool closed"))
-                return
+        if synced_file.released and synced_file.syncing == 0:
+            os.close(synced_file.fd)
+        if self._pending and not self._flush_scheduled:
+            self._flush()
 
-    def _seconds_to_age_out(self) -> float | None:
-        if self._file is None:
-            return None
-        return max(0.01, self._file.opened + self.file_seconds - time.monotonic())
+    def _sync_inline(self) -> None:
+        if self._file is not None:
+            os.fdatasync(self._file.fd)
 
     def _file_is_old(self) -> bool:
         return self._file is not None and (
             time.monotonic() - self._file.opened >= self.file_seconds
         )
 
-    def _commit(self, batch: list[_Pending]) -> None:
-        groups: dict[str, list[_Pending]] = {}
+    def _write(self, batch: list[_Pending]) -> list[_Pending]:
+        """Append `batch` to the open file(s); returns the items now waiting for an fsync.
+
+        Items of an earlier UTC hour than the open file, or a file that fills up, close it
+        first (with an fsync, so nothing written before is left unsynced).
+        """
+        waiting: list[_Pending] = []
         for item in batch:
-            groups.setdefault(f"{utc.as_utc(item.received_at):%Y%m%d%H}", []).append(item)
-        for hour, items in sorted(groups.items()):
+            if item.future.done():
+                continue  # cancelled: the client went away before its lines were written
+            hour = f"{utc.as_utc(item.received_at):%Y%m%d%H}"
             try:
-                current = self._file_for(hour, items[0].received_at)
-                data = b"".join(item.lines for item in items)
-                view = memoryview(data)
+                current = self._file
+                if current is not None and (
+                    current.hour != hour or current.size >= self.file_bytes
+                ):
+                    self._sync_inline()
+                    _resolve_synced(waiting, self.stats)
+                    waiting = []
+                    self._close_file(sync=False)
+                current = self._file_for(hour, item.received_at)
+                view = memoryview(item.lines)
                 while view:
                     written = os.write(current.fd, view)
                     view = view[written:]
-                os.fdatasync(current.fd)
-                current.size += len(data)
-                self.stats.commits += 1
-                self.stats.batches += len(items)
-                error: BaseException | None = None
+                current.size += len(item.lines)
+                waiting.append(item)
             except OSError as exc:
                 self.stats.errors += 1
                 log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                # The file may now end in a partial batch; never append after it.
-                self._close_file()
-                error = exc
-            if error is None and any(item.close_after for item in items):
-                self._close_file()
-            _resolve(items, error)
-            if self._file is not None and self._file.size >= self.file_bytes:
-                self._close_file()
+                self._close_file(sync=False)  # it may end in a torn batch; never append after
+                _resolve([item, *waiting], exc)
+                waiting = []
+        return waiting
 
     def _file_for(self, hour: str, received_at: datetime) -> _OpenFile:
         if self._file is not None and self._file.hour != hour:
@@ -242,11 +319,14 @@ class Spool:
             self._file = _OpenFile(path=path, fd=fd, hour=hour, opened=time.monotonic())
         return self._file
 
-    def _close_file(self) -> None:
+    def _close_file(self, sync: bool = True) -> None:
+        """Rename the open file to its closed name (after an fsync unless told otherwise)."""
         current, self._file = self._file, None
         if current is None:
             return
         try:
+            if sync and current.size:
+                os.fdatasync(current.fd)
             if current.size:
                 base = current.path.name[: -len(OPEN_SUFFIX)]
                 os.rename(current.path, current.path.with_name(base + CLOSED_SUFFIX))
@@ -255,9 +335,12 @@ class Spool:
                 current.path.unlink(missing_ok=True)
             _fsync_dir(self.directory)
         except OSError as exc:
+            self.stats.errors += 1
             log.error("spool_close_failed", error=type(exc).__name__)
         finally:
-            os.close(current.fd)
+            current.released = True
+            if current.syncing == 0:
+                os.close(current.fd)
 
     # --- for the shipper --------------------------------------------------------------------
     def own_open_file(self) -> Path | None:
@@ -297,20 +380,18 @@ class Spool:
         self.stats.oldest = oldest
 
 
+def _resolve_synced(items: list[_Pending], stats: SpoolStats) -> None:
+    if items:
+        stats.commits += 1
+        stats.batches += len(items)
+        _resolve(items, None)
+
+
 def _resolve(items: list[_Pending], error: BaseException | None) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
     for item in items:
-        by_loop.setdefault(item.loop, []).append(item)
-    for loop, group in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for an answer
-            loop.call_soon_threadsafe(_settle, [i.future for i in group], error)
-
-
-def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
+        if item.future.done():
+            continue  # the request was cancelled (client gone); its lines are durable anyway
         if error is None:
-            future.set_result(None)
+            item.future.set_result(None)
         else:
-            future.set_exception(error)
+            item.future.set_exception(error)

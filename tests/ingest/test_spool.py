@@ -51,8 +51,11 @@ def test_concurrent_appends_share_fsyncs_and_all_land(tmp_path: Path) -> None:
             *(spool.append(b'{"event_id": "%d"}\n' % i, received) for i in range(200))
         )
 
-    asyncio.run(many())
-    spool.close()
+    async def many_then_close() -> None:
+        await many()
+        spool.close()
+
+    asyncio.run(many_then_close())
 
     assert spool.stats.batches == 200
     assert spool.stats.commits < 200
@@ -60,22 +63,26 @@ def test_concurrent_appends_share_fsyncs_and_all_land(tmp_path: Path) -> None:
 
 
 def test_files_close_by_size_and_by_age(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool", "n1", file_bytes=1024, file_seconds=0.2)
+    folder = tmp_path / "spool"
+    spool = Spool(folder, "n1", file_bytes=1024, file_seconds=0.2)
     spool.start()
     received = datetime.now(UTC)
 
-    async def write(count: int) -> None:
+    async def write_then_wait(count: int) -> None:
         for i in range(count):
             await spool.append(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * 300), received)
+        # 10 lines of ~320 bytes: two files fill to 1 KiB (4 lines each), two lines stay open
+        assert len(list(folder.glob("*.ndjson"))) == 2
+        assert len(list(folder.glob("*.ndjson.open"))) == 1
+        deadline = time.monotonic() + 10
+        while list(folder.glob("*.ndjson.open")):  # closed by age on the loop's timer
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
 
-    asyncio.run(write(10))
-    # 10 lines of ~320 bytes: two files fill to 1 KiB (4 lines each), two lines stay open
-    assert len(list((tmp_path / "spool").glob("*.ndjson"))) == 2
-    assert len(list((tmp_path / "spool").glob("*.ndjson.open"))) == 1
-    wait_for(lambda: not list((tmp_path / "spool").glob("*.ndjson.open")))
-    assert len(list((tmp_path / "spool").glob("*.ndjson"))) == 3
+    asyncio.run(write_then_wait(10))
+    assert len(list(folder.glob("*.ndjson"))) == 3
     spool.close()
-    assert len(spooled_records(tmp_path / "spool")) == 10
+    assert len(spooled_records(folder)) == 10
 
 
 def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
@@ -177,4 +184,3 @@ def test_shipper_keeps_a_file_until_the_lake_confirms(tmp_path: Path) -> None:
     assert Shipper(spool, open_lake(str(tmp_path / "lake"))).ship_once() is True
     assert not (spool_dir / name).exists()
     assert [r["event_id"] for r in lake_records(tmp_path / "lake")] == ["z"]
-    spool.close()
