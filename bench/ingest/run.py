@@ -228,7 +228,8 @@ def main() -> None:
         ("peak RSS MB", "rss_mb", "{:.0f}"),
     ]
     print(
-        f"wrk, {args.connections} connections, {args.seconds}s x {args.rounds} rounds (medians), one uvicorn worker each"
+        f"wrk, {args.connections} connections, {args.seconds}s x {args.rounds} rounds "
+        "(medians), one uvicorn worker each"
     )
     print(f"{'figure':36} {'ingest':>12} {'baseline':>12} {'ratio':>7}")
     for label, key, fmt in rows:

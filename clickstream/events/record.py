@@ -111,3 +111,37 @@ def enrich(
     record["event_id"] = str(event.event_id) if event.event_id else new_event_id()
     record.update(fields)
     return record
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_records(
+    events: list[Event], receipt: Receipt, window: SkewWindow
+) -> tuple[list[str], bytes]:
+    """The event ids and NDJSON lines of `enrich` for a whole batch, without dicts in between.
+
+    Each line is the client's event as JSON with the server's fields spliced in; the fields
+    shared by the batch are encoded once.
+    """
+    common = server_fields(receipt)
+    shared = _encoder.encode(common)[1:]  # `"received_at":...}` without the opening brace
+    received_text = common["received_at"]
+    ids: list[str] = []
+    lines: list[bytes] = []
+    for event in events:
+        event_id = str(event.event_id) if event.event_id else new_event_id()
+        ids.append(event_id)
+        if event.event_timestamp is not None:
+            client_ts = utc.as_utc(event.event_timestamp)
+            client_text: str | None = utc.isoformat(client_ts)
+            when = event_time(client_ts, receipt.received_at, window)
+            event_text = client_text if when == client_ts else received_text
+        else:
+            client_text, event_text = None, received_text
+        own = _encoder.encode(msgspec.structs.replace(event, event_id=None, event_timestamp=None))
+        extra = _encoder.encode(
+            {"event_id": event_id, "event_timestamp": event_text, "client_timestamp": client_text}
+        )
+        lines.append(own[:-1] + b"," + extra[1:-1] + b"," + shared + b"\n")
+    return ids, b"".join(lines)

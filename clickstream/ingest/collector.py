@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from clickstream import jsonio
-from clickstream.events.record import Receipt, SkewWindow, enrich, server_fields
+from clickstream.events.record import Receipt, SkewWindow, encode_records
 from clickstream.ingest.contract import decode_events
 from clickstream.ingest.errors import InvalidPayload, Rejected
 from clickstream.ingest.limits import Limits, gunzip, too_large
@@ -71,10 +71,8 @@ class Collector:
         if content_encoding == "gzip":
             body = gunzip(body, self.limits.max_body_bytes)
         events = decode_events(body, self.limits)
-        common = server_fields(receipt)
-        records = [enrich(event, receipt, self.skew, common) for event in events]
-        lines = b"".join(jsonio.dumps(record) + b"\n" for record in records)
-        return Batch(event_ids=[r["event_id"] for r in records], lines=lines)
+        event_ids, lines = encode_records(events, receipt, self.skew)
+        return Batch(event_ids=event_ids, lines=lines)
 
     def collect(self, body: bytes, receipt: Receipt, content_encoding: str = "") -> Accepted:
         """Prepare `body` and write it to the lake as one object (the spool-less path)."""
