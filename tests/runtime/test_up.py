@@ -29,6 +29,8 @@ def _env(data_dir: Path, ingest_port: int, dashboard_port: int) -> dict[str, str
         CLICKSTREAM_INGEST_PORT=str(ingest_port),
         CLICKSTREAM_DASHBOARD_PORT=str(dashboard_port),
         CLICKSTREAM_INGEST_HOST="127.0.0.1",
+        # a 202 means "in the spool"; this test runs the ETL right after, so ship at once
+        CLICKSTREAM_INGEST_SHIP_BEFORE_ACK="true",
     )
     return env
 
