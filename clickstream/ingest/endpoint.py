@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
+import os
 import time
 
 import structlog
@@ -77,7 +77,7 @@ class CollectEndpoint:
             await self.fallback(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = secrets.token_hex(8)
+        request_id = os.urandom(8).hex()
         headers: dict[bytes, str] = {}
         for key, value in scope["headers"]:
             if key in _WANTED and key not in headers:
@@ -97,15 +97,14 @@ class CollectEndpoint:
         except ClientGone:
             return
         else:
-            metrics.accepted_requests.inc()
-            metrics.accepted_events.inc(len(accepted))
+            metrics.accept(len(accepted))
             await send_json(
                 send,
                 202,
                 {"accepted": len(accepted), "event_ids": accepted},
                 [(b"x-request-id", request_id.encode())],
             )
-        metrics.latency.observe(time.perf_counter() - started)
+        metrics.observe(time.perf_counter() - started)
 
     async def _collect(
         self,
@@ -180,7 +179,7 @@ class CollectEndpoint:
     ) -> None:
         service = self.service
         body = getattr(exc, "body", body)
-        service.metrics.rejected.labels(exc.reason).inc()
+        service.metrics.reject(exc.reason)
         extra = [(b"x-request-id", request_id.encode())]
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:

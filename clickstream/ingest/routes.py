@@ -64,9 +64,8 @@ def ops_app(service: IngestService) -> Starlette:
 
     async def metrics(request: Request) -> Response:
         text = service.metrics.render(
-            lambda: float(service.spool.usage), service.shipper.lag_seconds
+            float(service.spool.usage), service.shipper.lag_seconds(), service.shipper.failures
         )
-        service.metrics.ship_failures.set(service.shipper.failures)
         return Response(text, media_type=PROMETHEUS_TEXT)
 
     async def openapi(request: Request) -> JSONResponse:

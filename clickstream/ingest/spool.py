@@ -57,6 +57,13 @@ class _OpenFile:
     size: int = 0
     syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
     released: bool = False
+    fd_closed: bool = False
+
+    def close_fd_when_idle(self) -> None:
+        """Close `fd` once the file is released and no fsync runs on it (exactly once)."""
+        if self.released and self.syncing == 0 and not self.fd_closed:
+            self.fd_closed = True
+            os.close(self.fd)
 
 
 @dataclass
@@ -254,8 +261,7 @@ class Spool:
                 current.size >= self.file_bytes or any(i.close_after for i in items)
             ):
                 self._close_file()
-        if synced_file.released and synced_file.syncing == 0:
-            os.close(synced_file.fd)
+        synced_file.close_fd_when_idle()
         if self._pending and not self._flush_scheduled:
             self._flush()
 
@@ -339,8 +345,7 @@ class Spool:
             log.error("spool_close_failed", error=type(exc).__name__)
         finally:
             current.released = True
-            if current.syncing == 0:
-                os.close(current.fd)
+            current.close_fd_when_idle()
 
     # --- for the shipper --------------------------------------------------------------------
     def own_open_file(self) -> Path | None:

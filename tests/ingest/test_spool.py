@@ -102,7 +102,12 @@ def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
     fcntl.flock(fd, fcntl.LOCK_EX)  # a live writer in another process holds this one
     try:
         ingest = make_ingest()
-        wait_for(lambda: len(lake_records(ingest.lake_dir)) == 4)
+
+        def shipped_all() -> bool:
+            ingest.service.shipper.wake()
+            return len(lake_records(ingest.lake_dir)) == 4
+
+        wait_for(shipped_all, timeout=20)
 
         keys = sorted(
             p.relative_to(ingest.lake_dir).as_posix() for p in ingest.lake_dir.rglob("*.gz")
