@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import timedelta
 
 from clickstream.events.record import SkewWindow
@@ -22,6 +23,9 @@ from clickstream.ingest.shipper import Shipper
 from clickstream.ingest.spool import Spool
 from clickstream.lake import LakeStore, open_lake
 from clickstream.settings import IngestSettings
+
+
+SWITCH_INTERVAL = 0.0002
 
 
 class IngestService:
@@ -62,6 +66,10 @@ class IngestService:
         """Open the spool, load the token keys and ship what earlier processes left."""
         if self.started:
             return
+        # fsync results come back to the busy event loop through the GIL; at the default
+        # 5 ms switch interval each hand-off can wait that long (measured: 5.4k -> 8.3k
+        # requests/s and p99 195 -> 15 ms at 0.2 ms, see docs/ingest.md)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.spool.start()
         if self.auth.keys is not None:
             self.auth.keys.load()
