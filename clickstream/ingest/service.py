@@ -24,7 +24,6 @@ from clickstream.ingest.spool import Spool
 from clickstream.lake import LakeStore, open_lake
 from clickstream.settings import IngestSettings
 
-
 SWITCH_INTERVAL = 0.0002
 
 

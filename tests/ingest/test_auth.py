@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -205,3 +206,17 @@ def test_key_rotated_in_after_start_is_picked_up_by_one_refresh(
     assert ingest.post({"event_name": "x"}, headers=bearer(token)).status_code == 202
     assert len(jwks.hits) == loaded + 1
     assert {r["user_id"] for r in ingest.stored()} == {"user-9"}
+
+
+def test_keys_from_a_local_jwks_file_verify_tokens(
+    make_ingest: Callable[..., Ingest], jwks: Jwks, tmp_path: Path
+) -> None:
+    keys_file = tmp_path / "jwks.json"
+    keys_file.write_text(json.dumps({"keys": jwks.keys}))
+    ingest = make_ingest(
+        ingest_auth="required", ingest_jwks_file=keys_file, ingest_ship_before_ack=True
+    )
+
+    assert ingest.post({"event_name": "x"}, headers=bearer(jwks.token())).status_code == 202
+    assert ingest.post({"event_name": "x"}).status_code == 401
+    assert [r["identity_source"] for r in ingest.stored()] == [ISSUER]
