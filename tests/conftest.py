@@ -122,6 +122,8 @@ def ingest_server(lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
 
     monkeypatch.setenv("CLICKSTREAM_LAKE_URL", str(lake_dir))
     monkeypatch.setenv("CLICKSTREAM_NODE_ID", "testnode")
+    monkeypatch.setenv("CLICKSTREAM_DATA_DIR", str(lake_dir.parent / "ingest-data"))
+    monkeypatch.setenv("CLICKSTREAM_INGEST_SHIP_BEFORE_ACK", "true")
     with ServerThread(build_app(IngestSettings())) as server:
         yield server
 

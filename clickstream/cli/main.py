@@ -102,6 +102,7 @@ def ingest_serve(host: str | None, port: int | None) -> None:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        proxy_headers=False,  # the app judges X-Forwarded-For (CLICKSTREAM_INGEST_TRUSTED_PROXIES)
     )
 
 

@@ -1,7 +1,8 @@
-"""The HTTP-free ingest core: body bytes in, durable lake records out.
+"""The HTTP-free ingest core: body bytes and a receipt in, enriched NDJSON lines out.
 
-An AWS Lambda adapter or the ASGI app both call `Collector.collect`; neither validation nor
-enrichment knows about HTTP.
+The ASGI app appends the lines to the durable spool; an AWS Lambda adapter calls `collect`,
+which writes them straight to the lake as one object. Neither validation nor enrichment knows
+about HTTP.
 """
 
 from __future__ import annotations
@@ -13,51 +14,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import msgspec
-
 from clickstream import jsonio
-from clickstream.events.record import Receipt, SkewWindow, enrich
-from clickstream.events.schema import Event
+from clickstream.events.record import Receipt, SkewWindow, encode_records
+from clickstream.ingest.contract import decode_events
+from clickstream.ingest.errors import InvalidPayload, Rejected
+from clickstream.ingest.limits import Limits, gunzip, too_large
 from clickstream.lake.paths import event_object_key
 from clickstream.lake.store import LakeStore
 
+__all__ = ["Accepted", "Batch", "Collector", "InvalidPayload", "Rejected", "encode_ndjson_gz"]
 
-class InvalidPayload(ValueError):
-    """The body is not an event, a list of events or `{"events": [...]}`; says why."""
+
+@dataclass(frozen=True)
+class Batch:
+    """An accepted, enriched batch: its event ids and its records as NDJSON lines."""
+
+    event_ids: list[str]
+    lines: bytes
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """What a successful collect wrote: how many events, their ids and the lake object."""
+    """What a direct lake write stored: the event ids and the lake object."""
 
     event_ids: list[str]
     object_key: str
-
-
-def decode_events(body: bytes) -> list[Event]:
-    """Parse one event object, an array of events or `{"events": [...]}`; all or nothing."""
-    if not body.strip():
-        raise InvalidPayload("the body is empty; send a JSON event object or an array of events")
-    try:
-        parsed = jsonio.loads(body)
-    except jsonio.DecodeError as exc:
-        raise InvalidPayload(f"the body is not valid JSON: {exc}") from None
-    if isinstance(parsed, dict) and "events" in parsed and "event_name" not in parsed:
-        parsed = parsed["events"]
-        if not isinstance(parsed, list):
-            raise InvalidPayload("`events` must be an array of event objects")
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if not items:
-        raise InvalidPayload("the batch holds no events")
-    events = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InvalidPayload(f"event {index}: expected a JSON object")
-        try:
-            events.append(msgspec.convert(item, Event))
-        except msgspec.ValidationError as exc:
-            raise InvalidPayload(f"event {index}: {exc}") from None
-    return events
 
 
 def encode_ndjson_gz(records: list[dict[str, Any]]) -> bytes:
@@ -67,21 +48,39 @@ def encode_ndjson_gz(records: list[dict[str, Any]]) -> bytes:
 
 
 class Collector:
-    """Turns request bodies into enriched lake objects, one object per accepted batch."""
+    """Validates and enriches request bodies under the configured limits."""
 
-    def __init__(self, lake: LakeStore, node_id: str, skew: SkewWindow | None = None) -> None:
-        self.lake = lake
+    def __init__(
+        self,
+        node_id: str,
+        skew: SkewWindow | None = None,
+        limits: Limits | None = None,
+        lake: LakeStore | None = None,
+    ) -> None:
         self.node_id = node_id
         self.skew = skew or SkewWindow(past=timedelta(days=7), future=timedelta(minutes=5))
+        self.limits = limits or Limits()
+        self.lake = lake
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
 
-    def collect(self, body: bytes, receipt: Receipt) -> Accepted:
-        """Validate, enrich and durably store every event in `body`, or raise `InvalidPayload`."""
-        events = decode_events(body)
-        records = [enrich(event, receipt, self.skew) for event in events]
+    def prepare(self, body: bytes, receipt: Receipt, content_encoding: str = "") -> Batch:
+        """Decode, check and enrich `body`; raises a `Rejected` subclass, storing nothing."""
+        if len(body) > self.limits.max_body_bytes:
+            raise too_large(self.limits.max_body_bytes)
+        if content_encoding == "gzip":
+            body = gunzip(body, self.limits.max_body_bytes)
+        events = decode_events(body, self.limits)
+        event_ids, lines = encode_records(events, receipt, self.skew)
+        return Batch(event_ids=event_ids, lines=lines)
+
+    def collect(self, body: bytes, receipt: Receipt, content_encoding: str = "") -> Accepted:
+        """Prepare `body` and write it to the lake as one object (the spool-less path)."""
+        if self.lake is None:
+            raise RuntimeError("this collector has no lake to write to")
+        batch = self.prepare(body, receipt, content_encoding)
         with self._lock:
             sequence = next(self._sequence)
         key = event_object_key(receipt.received_at, self.node_id, sequence)
-        self.lake.put(key, encode_ndjson_gz(records))
-        return Accepted(event_ids=[r["event_id"] for r in records], object_key=key)
+        self.lake.put(key, gzip.compress(batch.lines, compresslevel=6, mtime=0))
+        return Accepted(event_ids=batch.event_ids, object_key=key)

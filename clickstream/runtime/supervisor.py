@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import psutil
 import structlog
@@ -140,6 +141,27 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
     }
 
 
+def _wire_shop_to_ingest(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> None:
+    """Point the tracker at the ingest API, and the ingest API at the shop's tokens and origin.
+
+    Only defaults: anything the user set in the environment wins.
+    """
+    envs["shop"].setdefault(
+        "CLICKSTREAM_TRACKER_INGEST_URL", f"{settings.ingest_local_url}/clickstream"
+    )
+    ingest = envs["ingest"]
+    if "CLICKSTREAM_INGEST_JWKS_FILE" not in ingest:
+        ingest.setdefault(
+            "CLICKSTREAM_INGEST_JWKS_URL", f"{settings.shop_local_url}/.well-known/jwks.json"
+        )
+    ingest.setdefault("CLICKSTREAM_INGEST_JWT_ISSUER", settings.token_issuer)
+    ingest.setdefault("CLICKSTREAM_INGEST_JWT_AUDIENCE", settings.auth_audience)
+    shop_origin = urlsplit(settings.shop_public_url)
+    ingest.setdefault(
+        "CLICKSTREAM_INGEST_CORS_ORIGINS", f"{shop_origin.scheme}://{shop_origin.netloc}"
+    )
+
+
 def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
     """Run every part until Ctrl-C or SIGTERM; return the exit code.
 
@@ -175,9 +197,7 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
                 CLICKSTREAM_MEDIA_URL=media if "://" in media else str(Path(media).resolve()),
             )
             envs = _part_environments(common, urls)
-            envs["shop"].setdefault(
-                "CLICKSTREAM_TRACKER_INGEST_URL", f"{settings.ingest_local_url}/clickstream"
-            )
+            _wire_shop_to_ingest(settings, envs)
             return _supervise(settings, envs, stop, demo)
     finally:
         if needs_embedded(settings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,19 +12,10 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from clickstream import utc
-from clickstream.auth.tokens import TokenInvalid, TokenPolicy, verify_token
-from clickstream.events.record import Receipt
-from clickstream.ingest.collector import Collector
-from clickstream.lake import open_lake
-from clickstream.settings import ShopSettings
+from clickstream.auth.tokens import TokenPolicy
+from clickstream.ingest.app import build_app as build_ingest
+from clickstream.settings import IngestSettings, ShopSettings
 from clickstream.shop.app import build_app, prepare_shop
 from clickstream.shop.db import create_shop_engine, session_factory
 from clickstream.shop.media import MediaStore
@@ -92,40 +82,23 @@ def client(shop_server: ServerThread) -> Iterator[httpx.Client]:
         yield http
 
 
-def authorizing_ingest(lake_dir: Path, shop_url: str, policy: TokenPolicy) -> CORSMiddleware:
-    """The foundation's ingest core behind a bearer-token check against the shop's JWKS.
+def authorizing_ingest(
+    lake_dir: Path, shop_url: str, policy: TokenPolicy, data_dir: Path | None = None
+) -> object:
+    """The real ingest API, verifying the shop's tokens against its JWKS, allowing its origin.
 
-    Stands in for the ingest API's authorizer (a separate issue) in these tests.
+    Each batch is shipped to the lake before the 202 so the test can run the ETL at once.
     """
-    collector = Collector(open_lake(str(lake_dir)), node_id="journey")
-
-    async def collect(request: Request) -> JSONResponse:
-        body = await request.body()
-        user_id = issuer = None
-        header = request.headers.get("authorization", "")
-        if header.startswith("Bearer "):
-            key_set = httpx.get(f"{shop_url}/.well-known/jwks.json").json()
-            try:
-                claims = verify_token(header[7:], key_set, policy)
-            except TokenInvalid:
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            user_id, issuer = claims["sub"], claims["iss"]
-        agent = request.headers.get("user-agent")
-        receipt = Receipt(
-            received_at=utc.now(),
-            request_id=secrets.token_hex(8),
-            node_id="journey",
-            user_id=user_id,
-            identity_source=issuer,
-            user_agent=agent,
-        )
-        accepted = await run_in_threadpool(collector.collect, body, receipt)
-        return JSONResponse({"accepted": len(accepted.event_ids)}, status_code=202)
-
-    app = Starlette(routes=[Route("/clickstream", collect, methods=["POST"])])
-    return CORSMiddleware(
-        app,
-        allow_origins=[shop_url],
-        allow_methods=["POST"],
-        allow_headers=["content-type", "authorization"],
+    settings = IngestSettings(  # type: ignore[call-arg]
+        lake_url=str(lake_dir),
+        data_dir=data_dir or lake_dir.parent / "ingest-data",
+        node_id="journey",
+        ingest_auth="optional",
+        ingest_jwks_url=f"{shop_url}/.well-known/jwks.json",
+        ingest_jwt_issuer=policy.issuer,
+        ingest_jwt_audience=policy.audience,
+        ingest_cors_origins=shop_url,
+        ingest_ship_before_ack=True,
+        ingest_rate_limit_per_second=0,
     )
+    return build_ingest(settings)

@@ -5,8 +5,8 @@ The tracker on the shop's pages sends the events cross-origin to an ingest API; 
 run, the warehouse holds the purchase with the order's total, the session turning from
 `guest` to `logged_in`, and `identity_source` set.
 
-The foundation's ingest API does not verify tokens yet (the ingest issue adds that), so this
-test serves the foundation's ingest core behind a small test authorizer (`authorizing_ingest`).
+The ingest API is the real one, verifying the shop's tokens against its JWKS
+(`authorizing_ingest`), so `logged_in` and `identity_source` are facts, not claims.
 """
 
 from __future__ import annotations

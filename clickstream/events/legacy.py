@@ -1,0 +1,105 @@
+"""The original storefront's camelCase payload, mapped onto the canonical event (DESIGN.md §3).
+
+That client sends one object a request with `eventName`, `pageUrl`, `userId`, `element{...}` and
+its own event names. We accept it as sent so the shop can point its existing client at us.
+`userId` and `userLoginState` are dropped: identity only ever comes from a verified token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LEGACY_EVENT_NAMES = {
+    "add_to_cart_click": "add_to_cart",
+    "remove_from_cart_click": "remove_from_cart",
+    "checkout_start": "begin_checkout",
+    "checkout_complete": "purchase",
+    "login_success": "login",
+}
+
+_TOP_LEVEL = {
+    "pageUrl": "page_url",
+    "referrer": "referrer",
+    "clientId": "client_id",
+    "sessionId": "session_id",
+    "isFirstVisit": "is_first_visit",
+    "eventId": "event_id",
+    "eventTimestamp": "event_timestamp",
+}
+_PRODUCT = {
+    "id": "id",
+    "name": "name",
+    "category": "category",
+    "brand": "brand",
+    "price": "price",
+    "discountPrice": "discount_price",
+    "urlPath": "url_path",
+    "quantity": "quantity",
+}
+# Which `element.dataset` keys become which `order` fields, per (canonical) event name.
+_ORDER_FROM_DATASET = {
+    "begin_checkout": {"cartId": "id", "total": "total", "itemCount": "item_count"},
+    "purchase": {"orderId": "id", "orderNumber": "number", "total": "total"},
+}
+_NUMERIC_ORDER_FIELDS = {"total": float, "item_count": int}
+
+
+def is_legacy(item: dict[str, Any]) -> bool:
+    """Whether `item` is the original storefront's camelCase form."""
+    return "eventName" in item and "event_name" not in item
+
+
+def _number(value: Any, kind: type[float] | type[int]) -> Any:
+    """A number sent as a string becomes that number; anything else is left for validation."""
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def from_legacy(item: dict[str, Any]) -> dict[str, Any]:
+    """The canonical event dict for a camelCase payload; validation happens afterwards."""
+    name = item.get("eventName")
+    if isinstance(name, str):
+        name = LEGACY_EVENT_NAMES.get(name, name)
+    event: dict[str, Any] = {"event_name": name}
+    for legacy, canonical in _TOP_LEVEL.items():
+        if legacy in item:
+            event[canonical] = item[legacy]
+    product = item.get("product")
+    if isinstance(product, dict):
+        mapped = {_PRODUCT[k]: v for k, v in product.items() if k in _PRODUCT}
+        for money in ("price", "discount_price"):
+            if money in mapped:
+                mapped[money] = _number(mapped[money], float)
+        if "quantity" in mapped:
+            mapped["quantity"] = _number(mapped["quantity"], int)
+        event["product"] = mapped
+    elif product is not None:
+        event["product"] = product  # let validation name the problem
+    element = item.get("element")
+    if isinstance(element, dict):
+        rest = dict(element)
+        dataset = rest.get("dataset")
+        fields = _ORDER_FROM_DATASET.get(name) if isinstance(name, str) else None
+        if fields and isinstance(dataset, dict):
+            remaining = dict(dataset)
+            order: dict[str, Any] = {}
+            for key, target in fields.items():
+                if key in remaining:
+                    value = remaining.pop(key)
+                    kind = _NUMERIC_ORDER_FIELDS.get(target)
+                    order[target] = _number(value, kind) if kind else value
+            if order:
+                event["order"] = order
+            if remaining:
+                rest["dataset"] = remaining
+            else:
+                rest.pop("dataset", None)
+        if rest:
+            event["properties"] = {"element": rest}
+    elif element is not None:
+        event["properties"] = {"element": element}
+    return event

@@ -1,0 +1,206 @@
+"""`POST /clickstream` as a plain ASGI callable: the hot path, with no framework in the way.
+
+Order of checks, cheapest first: method, rate limit, content type and encoding, declared
+length, token, body (bounded while reading), spool capacity, then decode, validate and enrich.
+The 202 is sent only once the spool has fsynced the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+
+import structlog
+
+from clickstream import utc
+from clickstream.events.record import Receipt, truncate_ip
+from clickstream.ingest.asgi import ASGIApp, Receive, Scope, Send, send_json
+from clickstream.ingest.client_ip import client_ip
+from clickstream.ingest.errors import (
+    ClientGone,
+    MethodNotAllowed,
+    RateLimited,
+    Rejected,
+    StorageUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from clickstream.ingest.limits import too_large
+from clickstream.ingest.service import IngestService
+from clickstream.ingest.spool import SpoolFull
+
+COLLECT_PATH = "/clickstream"
+_OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
+_WANTED = {
+    b"content-type",
+    b"content-encoding",
+    b"content-length",
+    b"authorization",
+    b"user-agent",
+    b"x-forwarded-for",
+}
+log = structlog.get_logger("clickstream.ingest")
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The request body; raises `PayloadTooLarge` as soon as more than `limit` bytes came."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+# `navigator.sendBeacon` with a string body can only send text/plain across origins without a
+# preflight; the body must still be JSON, parsed exactly as application/json is.
+ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+class CollectEndpoint:
+    """Serves `POST /clickstream`; every other path goes to `fallback`."""
+
+    def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
+        self.service = service
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != COLLECT_PATH:
+            await self.fallback(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = os.urandom(8).hex()
+        headers: dict[bytes, str] = {}
+        for key, value in scope["headers"]:
+            if key in _WANTED and key not in headers:
+                headers[key] = bytes(value).decode("latin-1")
+        peer = scope.get("client")
+        ip = client_ip(
+            peer[0] if peer else None,
+            headers.get(b"x-forwarded-for"),
+            self.service.trusted_proxies,
+        )
+        body = b""
+        metrics = self.service.metrics
+        try:
+            body, accepted = await self._collect(scope, receive, headers, ip, request_id)
+        except Rejected as exc:
+            await self._refuse(send, exc, body, request_id, ip)
+        except ClientGone:
+            return
+        else:
+            metrics.accept(len(accepted))
+            await send_json(
+                send,
+                202,
+                {"accepted": len(accepted), "event_ids": accepted},
+                [(b"x-request-id", request_id.encode())],
+            )
+        metrics.observe(time.perf_counter() - started)
+
+    async def _collect(
+        self,
+        scope: Scope,
+        receive: Receive,
+        headers: dict[bytes, str],
+        ip: str | None,
+        request_id: str,
+    ) -> tuple[bytes, list[str]]:
+        service = self.service
+        limits = service.limits
+        if scope["method"] != "POST":
+            raise MethodNotAllowed("use POST to send events")
+        if service.limiter is not None:
+            wait = await service.limiter.acquire(ip or "-")
+            if wait > 0:
+                raise RateLimited("too many requests from this client", math.ceil(wait))
+        if _media_type(headers.get(b"content-type")) not in ACCEPTED_MEDIA_TYPES:
+            raise UnsupportedMediaType("send the events as `Content-Type: application/json`")
+        encoding = (headers.get(b"content-encoding") or "").strip().lower()
+        if encoding not in ("", "identity", "gzip"):
+            raise UnsupportedMediaType("only `Content-Encoding: gzip` (or none) is accepted")
+        declared = headers.get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+            raise too_large(limits.max_body_bytes)
+        authentication = await service.auth.authenticate(headers.get(b"authorization"))
+        if authentication.problem is not None:
+            raise Unauthorized(authentication.problem)
+        if service.auth.mode == "required" and authentication.actor is None:
+            raise Unauthorized("a bearer token is required")
+        body = await read_body(receive, limits.max_body_bytes)
+        try:
+            service.spool.check_capacity(len(body))
+        except SpoolFull:
+            raise StorageUnavailable(
+                "the spool is full; events were not stored", service.retry_after
+            ) from None
+        actor = authentication.actor
+        receipt = Receipt(
+            received_at=utc.now(),
+            request_id=request_id,
+            node_id=service.node,
+            client_ip=ip,
+            user_agent=(headers.get(b"user-agent") or "")[:512] or None,
+            user_id=actor.user_id if actor else None,
+            identity_source=actor.identity_source if actor else None,
+        )
+        prepare = service.collector.prepare
+        try:
+            if len(body) > _OFFLOAD_BYTES or encoding == "gzip":
+                batch = await asyncio.to_thread(prepare, body, receipt, encoding)
+            else:
+                batch = prepare(body, receipt, encoding)
+        except Rejected as exc:
+            exc.body = body  # type: ignore[attr-defined]
+            raise
+        ship_now = service.settings.ingest_ship_before_ack
+        try:
+            await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)
+        except OSError as exc:
+            log.error("spool_append_failed", error=type(exc).__name__, request_id=request_id)
+            raise StorageUnavailable(
+                "events could not be stored durably; nothing was acknowledged",
+                service.retry_after,
+            ) from None
+        if ship_now:  # already durable in the spool: a failure here only delays the lake
+            await asyncio.to_thread(service.shipper.ship_once)
+        return body, batch.event_ids
+
+    async def _refuse(
+        self, send: Send, exc: Rejected, body: bytes, request_id: str, ip: str | None
+    ) -> None:
+        service = self.service
+        body = getattr(exc, "body", body)
+        service.metrics.reject(exc.reason)
+        extra = [(b"x-request-id", request_id.encode())]
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            extra.append((b"retry-after", str(retry_after).encode()))
+        if isinstance(exc, MethodNotAllowed):
+            extra.append((b"allow", b"POST, OPTIONS"))
+        if isinstance(exc, Unauthorized):
+            extra.append((b"www-authenticate", b'Bearer realm="clickstream"'))
+        log.info(
+            "request_rejected",
+            reason=exc.reason,
+            status=exc.status,
+            detail=exc.message[:200],
+            request_id=request_id,
+            client_net=truncate_ip(ip),
+        )
+        if exc.status in (400, 413) and exc.reason != "payload_too_large":
+            service.quarantine.add(exc.reason, exc.message, body, request_id, ip)
+        await send_json(send, exc.status, exc.payload(), extra)

@@ -1,0 +1,402 @@
+"""The durable local spool: a 2xx is sent only after the batch's lines are fsynced here.
+
+Concurrent requests are group-committed: the event loop appends each batch to the open file
+and one fsync at a time runs in a helper thread; every batch written while it ran is covered
+by the next one. A file is closed (renamed from `.open` to `.ndjson`)
+when it reaches a size, an age or a new UTC hour, and the shipper then moves it to the lake.
+The writer holds an `flock` on its open file, so an open file nobody holds was left by a dead
+process and is shipped like a closed one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import fcntl
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from clickstream import utc
+
+OPEN_SUFFIX = ".ndjson.open"
+MAX_FSYNCS = 4  # fsyncs in flight at once: a slow disk still lets later groups commit
+CLOSED_SUFFIX = ".ndjson"
+log = structlog.get_logger("clickstream.ingest.spool")
+
+
+class SpoolFull(OSError):
+    """The spool reached its byte cap (the lake has not been taking files)."""
+
+
+class SpoolClosed(OSError):
+    """The spool is shutting down and takes no more batches."""
+
+
+@dataclass
+class _Pending:
+    lines: bytes
+    received_at: datetime
+    future: asyncio.Future[None]
+    close_after: bool = False
+
+
+@dataclass
+class _OpenFile:
+    path: Path
+    fd: int
+    hour: str
+    opened: float
+    size: int = 0
+    syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
+    released: bool = False
+    fd_closed: bool = False
+
+    def close_fd_when_idle(self) -> None:
+        """Close `fd` once the file is released and no fsync runs on it (exactly once)."""
+        if self.released and self.syncing == 0 and not self.fd_closed:
+            self.fd_closed = True
+            os.close(self.fd)
+
+
+@dataclass
+class SpoolStats:
+    """What the spool holds right now, for metrics and readiness."""
+
+    bytes: int = 0
+    files: int = 0
+    oldest: datetime | None = None
+    commits: int = 0
+    batches: int = 0
+    errors: int = 0
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def received_stamp(path: Path) -> datetime | None:
+    """The first-received time encoded in a spool file name, if it parses."""
+    parts = path.name.split("-")
+    for part in reversed(parts):
+        if len(part) == 22 and part.endswith("Z") and "T" in part:
+            try:
+                return datetime.strptime(part, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+            except ValueError:
+                return None
+    return None
+
+
+class Spool:
+    """Append-only NDJSON files under `directory`, fsynced before `append` returns.
+
+    Appends come from one event loop, which owns the open file; only `fdatasync` runs in a
+    helper thread, so the loop keeps taking requests while the disk works.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        node: str,
+        file_bytes: int = 8 * 1024 * 1024,
+        file_seconds: float = 60.0,
+        max_bytes: int = 1024 * 1024 * 1024,
+    ) -> None:
+        self.directory = Path(directory)
+        self.node = node
+        self.file_bytes = file_bytes
+        self.file_seconds = file_seconds
+        self.max_bytes = max_bytes
+        self.stats = SpoolStats()
+        self._sequence = itertools.count(1)
+        self._pending: list[_Pending] = []
+        self._file: _OpenFile | None = None
+        self._closed_bytes = 0
+        self._accepting = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_scheduled = False
+        self._tick: asyncio.TimerHandle | None = None
+        self._syncs: dict[concurrent.futures.Future[None], tuple[list[_Pending], _OpenFile]] = {}
+        self._fsync = concurrent.futures.ThreadPoolExecutor(
+            MAX_FSYNCS, thread_name_prefix="spool-fsync"
+        )
+
+    # --- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Create the folder and start taking batches."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.refresh_usage()
+        self._accepting = True
+
+    def close(self) -> None:
+        """Write what is pending, fsync it and close the open file; call it from the loop."""
+        self._accepting = False
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        for done in list(self._syncs):
+            try:
+                done.result(timeout=60)
+                error: BaseException | None = None
+            except Exception as exc:
+                error = exc
+            self._after_sync(done, error)
+        if self._pending:
+            batch, self._pending = self._pending, []
+            waiting = self._write(batch)
+            try:
+                self._sync_inline()
+                _resolve_synced(waiting, self.stats)
+            except OSError as exc:
+                _resolve(waiting, exc)
+        self._close_file()
+        self._fsync.shutdown(wait=True)
+        self._loop = None
+
+    # --- appending --------------------------------------------------------------------------
+    @property
+    def usage(self) -> int:
+        """Bytes in the spool: closed files waiting for the lake plus the open file."""
+        current = self._file
+        return self._closed_bytes + (current.size if current else 0)
+
+    def check_capacity(self, extra: int = 0) -> None:
+        """Raise `SpoolFull` when `extra` more bytes would pass the cap."""
+        if self.usage + extra > self.max_bytes:
+            raise SpoolFull(f"the spool holds {self.usage} bytes, its cap is {self.max_bytes}")
+
+    async def append(self, lines: bytes, received_at: datetime, close_after: bool = False) -> None:
+        """Return once `lines` are fsynced; raise `OSError` (never a silent loss) otherwise.
+
+        With `close_after`, the file holding them is closed too, ready for the shipper.
+        """
+        if not self._accepting:
+            raise SpoolClosed("the spool is not accepting batches")
+        self.check_capacity(len(lines))
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._bind(loop)
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append(_Pending(lines, received_at, future, close_after))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        await future
+
+    def rotate(self) -> None:
+        """Close the open file soon (safe from any thread); the shipper then takes it."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._close_file)
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        if self._loop is not None and self._accepting:
+            interval = min(1.0, self.file_seconds / 4)
+            self._tick = self._loop.call_later(interval, self._on_tick)
+
+    def _on_tick(self) -> None:
+        if self._file_is_old():
+            self._close_file()
+        self._schedule_tick()
+
+    def _flush(self) -> None:
+        """Write every pending batch and start one fsync covering them all."""
+        self._flush_scheduled = False
+        if not self._pending or len(self._syncs) >= MAX_FSYNCS:
+            return  # a running fsync's completion flushes again
+        batch, self._pending = self._pending, []
+        written = self._write(batch)
+        current = self._file
+        if not written:
+            return
+        if current is None:
+            _resolve(written, OSError("the spool file was lost"))
+            return
+        current.syncing += 1
+        done = self._fsync.submit(os.fdatasync, current.fd)
+        self._syncs[done] = (written, current)
+        done.add_done_callback(self._on_synced)
+
+    def _on_synced(self, done: concurrent.futures.Future[None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._after_sync, done, done.exception())
+
+    def _after_sync(
+        self, done: concurrent.futures.Future[None], error: BaseException | None
+    ) -> None:
+        entry = self._syncs.pop(done, None)
+        if entry is None:
+            return  # `close` already settled this one
+        items, synced_file = entry
+        synced_file.syncing -= 1
+        if error is not None:
+            self.stats.errors += 1
+            log.error("spool_fsync_failed", error=type(error).__name__)
+            if self._file is synced_file:
+                self._close_file(sync=False)  # never append after a failed fsync
+            _resolve(items, error)
+        else:
+            _resolve_synced(items, self.stats)
+            current = self._file
+            if current is synced_file and (
+                current.size >= self.file_bytes or any(i.close_after for i in items)
+            ):
+                self._close_file()
+        synced_file.close_fd_when_idle()
+        if self._pending and not self._flush_scheduled:
+            self._flush()
+
+    def _sync_inline(self) -> None:
+        if self._file is not None:
+            os.fdatasync(self._file.fd)
+
+    def _file_is_old(self) -> bool:
+        return self._file is not None and (
+            time.monotonic() - self._file.opened >= self.file_seconds
+        )
+
+    def _write(self, batch: list[_Pending]) -> list[_Pending]:
+        """Append `batch` to the open file(s); returns the items now waiting for an fsync.
+
+        Items of an earlier UTC hour than the open file, or a file that fills up, close it
+        first (with an fsync, so nothing written before is left unsynced).
+        """
+        waiting: list[_Pending] = []
+        for item in batch:
+            if item.future.done():
+                continue  # cancelled: the client went away before its lines were written
+            hour = f"{utc.as_utc(item.received_at):%Y%m%d%H}"
+            try:
+                current = self._file
+                if current is not None and (
+                    current.hour != hour or current.size >= self.file_bytes
+                ):
+                    self._sync_inline()
+                    _resolve_synced(waiting, self.stats)
+                    waiting = []
+                    self._close_file(sync=False)
+                current = self._file_for(hour, item.received_at)
+                view = memoryview(item.lines)
+                while view:
+                    written = os.write(current.fd, view)
+                    view = view[written:]
+                current.size += len(item.lines)
+                waiting.append(item)
+            except OSError as exc:
+                self.stats.errors += 1
+                log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                self._close_file(sync=False)  # it may end in a torn batch; never append after
+                _resolve([item, *waiting], exc)
+                waiting = []
+        return waiting
+
+    def _file_for(self, hour: str, received_at: datetime) -> _OpenFile:
+        if self._file is not None and self._file.hour != hour:
+            self._close_file()
+        if self._file is None:
+            name = f"{self.node}-{utc.compact_stamp(received_at)}-{next(self._sequence):06d}"
+            path = self.directory / f"{name}{OPEN_SUFFIX}"
+            # Lock before the file gets a name a shipper looks for, or it could take it as
+            # abandoned.
+            creating = self.directory / f".{name}.creating"
+            fd = os.open(creating, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(creating, path)
+            _fsync_dir(self.directory)
+            self._file = _OpenFile(path=path, fd=fd, hour=hour, opened=time.monotonic())
+        return self._file
+
+    def _close_file(self, sync: bool = True) -> None:
+        """Rename the open file to its closed name (after an fsync unless told otherwise)."""
+        current, self._file = self._file, None
+        if current is None:
+            return
+        try:
+            if sync and current.size:
+                os.fdatasync(current.fd)
+            if current.size:
+                base = current.path.name[: -len(OPEN_SUFFIX)]
+                os.rename(current.path, current.path.with_name(base + CLOSED_SUFFIX))
+                self._closed_bytes += current.size
+            else:
+                current.path.unlink(missing_ok=True)
+            _fsync_dir(self.directory)
+        except OSError as exc:
+            self.stats.errors += 1
+            log.error("spool_close_failed", error=type(exc).__name__)
+        finally:
+            current.released = True
+            current.close_fd_when_idle()
+
+    # --- for the shipper --------------------------------------------------------------------
+    def own_open_file(self) -> Path | None:
+        """The file this process is appending to, which the shipper must leave alone."""
+        return self._file.path if self._file else None
+
+    def waiting_files(self) -> Iterator[Path]:
+        """Closed files, and open files no live process holds, oldest first."""
+        own = self.own_open_file()
+        names = sorted(p for p in self.directory.iterdir() if p.is_file())
+        for path in names:
+            if path.name.endswith(CLOSED_SUFFIX) or (
+                path.name.endswith(OPEN_SUFFIX) and path != own
+            ):
+                yield path
+
+    def refresh_usage(self) -> None:
+        """Recount the bytes of files waiting for the lake (several processes may share it)."""
+        total = 0
+        count = 0
+        oldest: datetime | None = None
+        own = self.own_open_file()
+        for path in self.directory.glob("*.ndjson*"):
+            if path == own:
+                continue
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:
+                continue
+            count += 1
+            stamp = received_stamp(path)
+            if stamp is not None and (oldest is None or stamp < oldest):
+                oldest = stamp
+        self._closed_bytes = total
+        self.stats.bytes = self.usage
+        self.stats.files = count
+        self.stats.oldest = oldest
+
+
+def _resolve_synced(items: list[_Pending], stats: SpoolStats) -> None:
+    if items:
+        stats.commits += 1
+        stats.batches += len(items)
+        _resolve(items, None)
+
+
+def _resolve(items: list[_Pending], error: BaseException | None) -> None:
+    for item in items:
+        if item.future.done():
+            continue  # the request was cancelled (client gone); its lines are durable anyway
+        if error is None:
+            item.future.set_result(None)
+        else:
+            item.future.set_exception(error)
