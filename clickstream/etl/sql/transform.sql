@@ -4,6 +4,11 @@
 -- warehouse columns, a rejection `reason` (NULL when valid), `payload_hash`, `is_late`, and
 -- the in-batch rank of the line among lines sharing its event_id.
 
+-- A JSON number (or numeric string) that is a whole number fitting an INTEGER, else NULL.
+CREATE OR REPLACE MACRO as_whole(t) AS CASE
+    WHEN TRY_CAST(t AS DOUBLE) = round(TRY_CAST(t AS DOUBLE)) THEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
+END;
+
 CREATE OR REPLACE TEMP TABLE raw_lines AS
 SELECT f.file_no, f.source_file, f.hour_start, t.line_number::INTEGER AS line_number, t.line
 FROM raw_files AS f,
@@ -82,14 +87,14 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(page_url, pageUrl) AS page_url,
     referrer,
     product.quantity AS quantity_text,
-    TRY_CAST(product.quantity AS INTEGER) AS context_product_quantity,
+    as_whole(product.quantity) AS context_product_quantity,
     "order".id AS order_id,
     "order".number AS order_number,
     "order".total AS total_text,
     TRY_CAST("order".total AS DECIMAL(14, 2)) AS order_total,
     "order".currency AS order_currency,
     "order".item_count AS item_count_text,
-    TRY_CAST("order".item_count AS INTEGER) AS order_item_count,
+    as_whole("order".item_count) AS order_item_count,
     user_agent,
     client_ip,
     properties,
