@@ -102,8 +102,17 @@ def record_batch(
         cur.executemany(
             INSERT_MANIFEST,
             [
-                (f.key, f.size, run_id, f.received, f.loaded, f.duplicates, f.conflicts,
-                 f.rejected, f.late)
+                (
+                    f.key,
+                    f.size,
+                    run_id,
+                    f.received,
+                    f.loaded,
+                    f.duplicates,
+                    f.conflicts,
+                    f.rejected,
+                    f.late,
+                )
                 for f in files
             ],
         )

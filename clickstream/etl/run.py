@@ -24,6 +24,7 @@ from clickstream.etl.load import load_batch
 from clickstream.etl.transform import BatchTransform, connect
 from clickstream.lake.paths import EVENTS_PREFIX, is_event_key
 from clickstream.lake.store import LakeObject, LakeStore
+from clickstream.settings import EtlSettings
 
 __all__ = ["ETL_LOCK_KEY", "EtlOptions", "EtlRunFailed", "RunResult", "etl_lock", "run_etl"]
 
@@ -46,6 +47,18 @@ class EtlOptions:
     duckdb_memory_limit: str = "1GB"
     fetch_workers: int = 4
     work_dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: EtlSettings) -> EtlOptions:
+        """The options `settings` describe."""
+        return cls(
+            batch_files=settings.etl_batch_files,
+            batch_bytes=settings.etl_batch_bytes,
+            duckdb_threads=settings.etl_duckdb_threads,
+            duckdb_memory_limit=settings.etl_duckdb_memory_limit,
+            fetch_workers=settings.etl_fetch_workers,
+            work_dir=settings.etl_work_dir,
+        )
 
 
 def _no_step(_name: str) -> None:

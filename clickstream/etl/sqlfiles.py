@@ -20,6 +20,4 @@ def named(package: str, filename: str) -> dict[str, str]:
     """The `-- name: x` statements of `filename`, by name, without their trailing `;`."""
     text = script(package, filename)
     parts = _NAME.split(text)
-    return {
-        parts[i]: parts[i + 1].strip().rstrip(";").strip() for i in range(1, len(parts) - 1, 2)
-    }
+    return {parts[i]: parts[i + 1].strip().rstrip(";").strip() for i in range(1, len(parts) - 1, 2)}

@@ -60,6 +60,10 @@ EVENT_COLUMNS = (
     "etl_run_id",
 )
 ID_COLUMNS = ("event_id", "event_timestamp", "source_file", "payload_hash")
+READ_KNOWN = (
+    "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+    "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})"
+)
 QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
 
 
@@ -96,9 +100,7 @@ class BatchTransform:
             "hour_start TIMESTAMPTZ, content VARCHAR)"
         )
         con.execute("CREATE OR REPLACE TEMP TABLE file_faults (file_no INTEGER, reason VARCHAR)")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE known (event_id UUID, same_payload BOOLEAN)"
-        )
+        con.execute("CREATE OR REPLACE TEMP TABLE known (event_id UUID, same_payload BOOLEAN)")
         con.execute("CREATE OR REPLACE TEMP TABLE run_context (run_id BIGINT)")
         for number, fetched in enumerate(files):
             con.execute(
@@ -119,11 +121,7 @@ class BatchTransform:
     def set_known(self, path: Path, run_id: int) -> None:
         """Read which candidates the warehouse already held, then decide every line's outcome."""
         if path.stat().st_size:
-            self.con.execute(
-                "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
-                "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})",
-                (str(path),),
-            )
+            self.con.execute(READ_KNOWN, (str(path),))
         self.con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
         self.con.execute(_statement("final"))
 

@@ -47,9 +47,7 @@ def record(name: str = "page_view", at: datetime = HOUR, **fields: Any) -> dict[
     return base
 
 
-def put(
-    lake: LakeStore, hour: datetime, lines: list[Any], seq: int = 1, node: str = "n1"
-) -> str:
+def put(lake: LakeStore, hour: datetime, lines: list[Any], seq: int = 1, node: str = "n1") -> str:
     """Write one gzip NDJSON object under `hour`; dict lines are JSON-encoded, str kept as is."""
     text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
     key = f"events/{hour:%Y/%m/%d/%H}/{node}-{hour:%Y%m%dT%H%M%S}000000Z-{seq:06d}.ndjson.gz"

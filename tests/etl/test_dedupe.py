@@ -28,8 +28,12 @@ def test_retry_in_a_later_run_is_a_duplicate_and_stored_once(
     put(lake, HOUR, [original], seq=1)
     run_etl(warehouse_url, lake)
     # A retry: same client payload, new receipt time, request and node.
-    retry = {**original, "received_at": (HOUR + timedelta(minutes=5)).isoformat(),
-             "request_id": "r-2", "node_id": "n2"}
+    retry = {
+        **original,
+        "received_at": (HOUR + timedelta(minutes=5)).isoformat(),
+        "request_id": "r-2",
+        "node_id": "n2",
+    }
     put(lake, HOUR, [retry], seq=2)
 
     second = run_etl(warehouse_url, lake)
@@ -82,8 +86,9 @@ def test_repeats_within_one_batch_keep_the_earliest_and_split_duplicates_from_co
 
     assert (result.received, result.loaded, result.duplicates, result.conflicts) == (3, 1, 1, 1)
     with psycopg.connect(warehouse_url) as conn:
-        kept = conn.execute("SELECT received_at = %s::timestamptz FROM clickstream_events",
-                            (first["received_at"],)).fetchone()
+        kept = conn.execute(
+            "SELECT received_at = %s::timestamptz FROM clickstream_events", (first["received_at"],)
+        ).fetchone()
         manifest = conn.execute(
             "SELECT received, loaded, duplicates, conflicts FROM lake_manifest ORDER BY 1 DESC"
         ).fetchall()

@@ -19,8 +19,11 @@ def _unreachable_s3() -> RemoteLake:
     return RemoteLake(
         "s3://lake/events-root",
         key="test",
-        secret="test",  # noqa: S106
-        client_kwargs={"endpoint_url": f"http://127.0.0.1:{free_port()}", "region_name": "us-east-1"},
+        secret="test",
+        client_kwargs={
+            "endpoint_url": f"http://127.0.0.1:{free_port()}",
+            "region_name": "us-east-1",
+        },
         config_kwargs={"retries": {"max_attempts": 1}, "connect_timeout": 1},
     )
 
@@ -63,7 +66,9 @@ def test_second_concurrent_run_is_a_no_op_and_every_event_loads_once(
             inside.set()
             release.wait(timeout=30)
 
-    first = threading.Thread(target=lambda: results.append(run_etl(warehouse_url, lake, on_step=hold)))
+    first = threading.Thread(
+        target=lambda: results.append(run_etl(warehouse_url, lake, on_step=hold))
+    )
     first.start()
     assert inside.wait(timeout=30)
     second = run_etl(warehouse_url, lake)

@@ -24,8 +24,13 @@ def _arrive(lake_dir: Path, seq: int) -> None:
         sid = f"s-{seq}-{n}"
         lines += [
             record("page_view", hour + timedelta(minutes=n), session_id=sid, client_id=f"c{n}"),
-            record("product_view", hour + timedelta(minutes=n + 1), session_id=sid,
-                   client_id=f"c{n}", product={"id": f"p{n}", "price": 10}),
+            record(
+                "product_view",
+                hour + timedelta(minutes=n + 1),
+                session_id=sid,
+                client_id=f"c{n}",
+                product={"id": f"p{n}", "price": 10},
+            ),
         ]
     lines += [lines[0], "{broken"]
     put(lake, hour, lines, seq=seq)
