@@ -31,7 +31,19 @@ ON CONFLICT (event_id) DO NOTHING
 
 
 def register_ids(conn: psycopg.Connection, candidates: Path, known: Path) -> None:
-    """Write to `known` the candidates already registered, then register the rest."""
+    """Write to `known` the candidates already registered, then register the rest.
+
+    Usually none is registered yet, so the ids are first copied straight into the registry
+    under a savepoint; only when that hits a repeat does the staged comparison run.
+    """
+    try:
+        with conn.transaction():
+            copy_in(conn, "event_ids", ID_COLUMNS, candidates)
+    except psycopg.errors.UniqueViolation:
+        pass
+    else:
+        known.write_bytes(b"")
+        return
     conn.execute(STAGE_IDS)
     copy_in(conn, "staged_ids", ID_COLUMNS, candidates)
     conn.execute("ANALYZE staged_ids")

@@ -61,13 +61,14 @@ def load_batch(
     copy_in(conn, "clickstream_events", EVENT_COLUMNS, events)
     step("mid_load")
 
-    quarantined = workdir / "quarantine.csv"
-    batch.write_quarantined(quarantined)
-    conn.execute(STAGE_QUARANTINE)
-    copy_in(conn, "staged_quarantine", QUARANTINE_COLUMNS, quarantined)
-    conn.execute(QUARANTINE)
-
     files = batch.file_ledgers()
+    quarantined = workdir / "quarantine.csv"
+    if any(f.rejected or f.conflicts for f in files):
+        batch.write_quarantined(quarantined, conflicts=any(f.conflicts for f in files))
+        conn.execute(STAGE_QUARANTINE)
+        copy_in(conn, "staged_quarantine", QUARANTINE_COLUMNS, quarantined)
+        conn.execute(QUARANTINE)
+
     result = total.plus(files, batch.rejected_by_reason())
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +43,7 @@ class EtlOptions:
     """How a run batches and transforms; `EtlSettings` provides these from the environment."""
 
     batch_files: int = 500
-    batch_bytes: int = 64 * 1024 * 1024
+    batch_bytes: int = 16 * 1024 * 1024
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "1GB"
     fetch_workers: int = 4
@@ -142,19 +143,30 @@ def _load_and_derive(
     opts: EtlOptions,
     step: Step,
 ) -> RunResult:
-    duck = connect(opts.duckdb_threads, opts.duckdb_memory_limit)
+    # Two DuckDB connections take turns so the next batch is fetched and transformed in a
+    # worker thread while PostgreSQL loads the current one.
+    ducks = [connect(opts.duckdb_threads, opts.duckdb_memory_limit) for _ in range(2)]
+
+    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+        fetched = fetch_all(lake, group, opts.fetch_workers)
+        step("extracted")
+        batch = BatchTransform(ducks[number % 2], fetched)
+        step("transformed")
+        return batch
+
     with (
         psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as conn,
         tempfile.TemporaryDirectory(prefix="clickstream-etl-", dir=opts.work_dir) as tmp,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform") as worker,
     ):
         try:
-            pending = pending_files(conn, lake)
-            for group in batches(pending, opts.batch_files, opts.batch_bytes):
-                fetched = fetch_all(lake, group, opts.fetch_workers)
-                step("extracted")
-                batch = BatchTransform(duck, fetched)
-                del fetched
-                step("transformed")
+            groups = list(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
+            upcoming = worker.submit(prepare, 0, groups[0]) if groups else None
+            for number, group in enumerate(groups):
+                assert upcoming is not None
+                batch = upcoming.result()
+                if number + 1 < len(groups):
+                    upcoming = worker.submit(prepare, number + 1, groups[number + 1])
                 with conn.transaction():
                     result = load_batch(conn, run_id, batch, Path(tmp), result, step)
                     step("before_commit")
@@ -164,7 +176,9 @@ def _load_and_derive(
                 days = derive_dirty_days(conn)
                 step("derived")
         finally:
-            duck.close()
+            worker.shutdown(wait=True, cancel_futures=True)
+            for duck in ducks:
+                duck.close()
     return replace(result, days_derived=len(days))
 
 

@@ -85,6 +85,8 @@ def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB in UTC with the user-agent macros loaded."""
     con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
     con.execute("SET TimeZone = 'UTC'")
+    # Nothing depends on row order (lines carry their numbers); this lets DuckDB stream.
+    con.execute("SET preserve_insertion_order = false")
     con.execute(script(SQL_PACKAGE, "useragent.sql"))
     return con
 
@@ -110,9 +112,6 @@ class BatchTransform:
             if fetched.fault:
                 con.execute("INSERT INTO file_faults VALUES (?, ?)", (number, fetched.fault))
         con.execute(script(SQL_PACKAGE, "transform.sql"))
-        # The text is in `records` now; free the copies.
-        con.execute("DROP TABLE raw_lines; DROP TABLE lake_records; DROP TABLE typed")
-        con.execute("DROP TABLE checked; UPDATE raw_files SET content = ''")
 
     def write_candidate_ids(self, path: Path) -> None:
         """CSV of the first line of each valid event_id, for the warehouse's registry check."""
@@ -129,9 +128,12 @@ class BatchTransform:
         """CSV of the rows to insert, in `EVENT_COLUMNS` order."""
         self._copy_out(_statement("loaded_events"), path)
 
-    def write_quarantined(self, path: Path) -> None:
-        """CSV of rejected and conflicting lines, in `QUARANTINE_COLUMNS` order."""
-        self._copy_out(_statement("quarantined"), path)
+    def write_quarantined(self, path: Path, conflicts: bool) -> None:
+        """CSV of rejected (and, when there are any, conflicting) lines for the quarantine."""
+        query = _statement("quarantined_rejected")
+        if conflicts:
+            query += " UNION ALL " + _statement("quarantined_conflicts")
+        self._copy_out(query, path)
 
     def file_ledgers(self) -> list[FileLedger]:
         """Counts per file, in batch order."""

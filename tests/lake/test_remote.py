@@ -51,7 +51,9 @@ def _lake(where: tuple[str, str]) -> RemoteLake:
 
 def test_listing_pages_through_more_than_a_thousand_objects(s3_lake_url: tuple[str, str]) -> None:
     lake = _lake(s3_lake_url)
-    keys = [f"events/2026/11/24/10/n1-20261124T100000000000Z-{i:06d}.ndjson.gz" for i in range(1005)]
+    keys = [
+        f"events/2026/11/24/10/n1-20261124T100000000000Z-{i:06d}.ndjson.gz" for i in range(1005)
+    ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda key: lake.put(key, b"x"), keys))
 

@@ -9,19 +9,25 @@ CREATE OR REPLACE MACRO as_whole(t) AS CASE
     WHEN TRY_CAST(t AS DOUBLE) = round(TRY_CAST(t AS DOUBLE)) THEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
 END;
 
-CREATE OR REPLACE TEMP TABLE raw_lines AS
-SELECT f.file_no, f.source_file, f.hour_start, t.line_number::INTEGER AS line_number, t.line
-FROM raw_files AS f,
-     unnest(string_split(f.content, chr(10))) WITH ORDINALITY AS t(line, line_number)
-WHERE trim(t.line) <> '';
+CREATE OR REPLACE TEMP VIEW raw_lines AS
+SELECT file_no, source_file, hour_start, line_number::INTEGER AS line_number, line
+FROM (
+    -- unnest + generate_subscripts streams; a lateral WITH ORDINALITY join buffers whole files.
+    SELECT file_no, source_file, hour_start, unnest(lines) AS line,
+        generate_subscripts(lines, 1) AS line_number
+    FROM (SELECT *, string_split(content, chr(10)) AS lines FROM raw_files)
+)
+WHERE length(line) > 8 OR trim(line) <> '';
 
 -- The typed input relation: the event contract as columns, before any rule is applied.
-CREATE OR REPLACE TEMP TABLE lake_records AS
-SELECT file_no, source_file, hour_start, line_number, line, is_json,
-       r IS NOT NULL AS is_object, r.*
+CREATE OR REPLACE TEMP VIEW lake_records AS
+-- JSON is parsed once: try() gives NULL for text that is not JSON, and a valid JSON text
+-- whose first character is `{` is an object; the validity check runs on failures only.
+SELECT file_no, source_file, hour_start, line_number, line,
+       CASE WHEN r IS NULL THEN json_valid(line) ELSE true END AS is_json,
+       r IS NOT NULL AND starts_with(ltrim(line), '{') AS is_object, r.*
 FROM (
-    SELECT *, json_valid(line) AS is_json,
-           CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_transform(line, '{
+    SELECT *, try(json_transform(line, '{
                "event_id": "VARCHAR", "event_name": "VARCHAR", "eventName": "VARCHAR",
                "event_timestamp": "VARCHAR", "client_timestamp": "VARCHAR",
                "received_at": "VARCHAR",
@@ -41,11 +47,11 @@ FROM (
                          "currency": "VARCHAR", "item_count": "VARCHAR"},
                "properties": "JSON",
                "client_ip": "VARCHAR", "user_agent": "VARCHAR",
-               "request_id": "VARCHAR", "node_id": "VARCHAR"}') END AS r
+               "request_id": "VARCHAR", "node_id": "VARCHAR"}')) AS r
     FROM raw_lines
 );
 
-CREATE OR REPLACE TEMP TABLE typed AS
+CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(event_name, eventName) AS name_text,
     CASE coalesce(event_name, eventName)
@@ -102,7 +108,7 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     node_id AS ingest_node
 FROM lake_records;
 
-CREATE OR REPLACE TEMP TABLE checked AS
+CREATE OR REPLACE TEMP VIEW checked AS
 SELECT *,
     CASE
         WHEN NOT is_json THEN 'unparseable JSON line'
@@ -136,33 +142,37 @@ FROM typed;
 -- One row per received line. The payload hash covers what the client sent (server-added
 -- fields such as received_at, request_id and node_id differ between retries of one event).
 CREATE OR REPLACE TEMP TABLE records AS
-SELECT h.*,
-    row_number() OVER same_id AS id_rank,
-    first_value(payload_hash) OVER same_id AS first_hash
-FROM (
-    SELECT c.*,
-        md5(to_json({
-            'n': event_name, 't': client_timestamp, 'u': user_id, 'c': client_id,
-            's': session_id, 'f': is_first_visit, 'p': page_url, 'r': referrer,
-            'pi': context_product_id, 'pn': context_product_name,
-            'pc': context_product_category, 'pb': context_product_brand,
-            'pp': context_product_price, 'pd': context_product_discount_price,
-            'pu': context_product_url_path, 'pq': context_product_quantity,
-            'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
-            'ok': order_item_count, 'pr': properties
-        })::VARCHAR)::UUID AS payload_hash,
-        coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late,
-        ua_device_type(user_agent) AS device_type,
-        ua_browser(user_agent) AS browser,
-        ua_os(user_agent) AS os,
-        ua_is_bot(user_agent) AS is_bot
-    FROM checked AS c
-) AS h
-WINDOW same_id AS (
-    PARTITION BY (reason IS NULL), event_id
-    ORDER BY received_at, source_file, line_number
-);
+SELECT * EXCLUDE (line),
+    -- Only rejected lines keep their text here; conflicts fetch theirs from raw_lines.
+    CASE WHEN reason IS NOT NULL THEN line END AS line,
+    md5(to_json({
+        'n': event_name, 't': client_timestamp, 'u': user_id, 'c': client_id,
+        's': session_id, 'f': is_first_visit, 'p': page_url, 'r': referrer,
+        'pi': context_product_id, 'pn': context_product_name,
+        'pc': context_product_category, 'pb': context_product_brand,
+        'pp': context_product_price, 'pd': context_product_discount_price,
+        'pu': context_product_url_path, 'pq': context_product_quantity,
+        'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
+        'ok': order_item_count, 'pr': properties
+    })::VARCHAR)::UUID AS payload_hash,
+    coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late
+FROM checked;
+
+-- Each distinct user agent is parsed once (a batch holds few distinct agents).
+CREATE OR REPLACE TEMP TABLE agents AS
+SELECT user_agent, ua_device_type(user_agent) AS device_type, ua_browser(user_agent) AS browser,
+    ua_os(user_agent) AS os, ua_is_bot(user_agent) AS is_bot
+FROM (SELECT DISTINCT user_agent FROM records);
 
 INSERT INTO records BY NAME
 SELECT f.file_no, r.source_file, 0 AS line_number, '' AS line, f.reason, false AS is_late
 FROM file_faults AS f JOIN raw_files AS r USING (file_no);
+
+-- Repeats of an event_id inside the batch, ranked by receipt: the first is the candidate.
+CREATE OR REPLACE TEMP TABLE ranks AS
+SELECT file_no, line_number,
+    row_number() OVER same_id AS id_rank,
+    first_value(payload_hash) OVER same_id AS first_hash
+FROM records
+WHERE reason IS NULL
+WINDOW same_id AS (PARTITION BY event_id ORDER BY received_at, source_file, line_number);
