@@ -34,7 +34,7 @@ def s3_lake_url() -> Iterator[tuple[str, str]]:
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
+        aws_secret_access_key="testing",
     ).create_bucket(Bucket=bucket)
     yield endpoint, f"s3://{bucket}/prod"
     server.stop()
