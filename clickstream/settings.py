@@ -118,7 +118,7 @@ class EtlSettings(CommonSettings):
         500, ge=1, description="Most lake files loaded together in one warehouse transaction."
     )
     etl_batch_bytes: int = Field(
-        16 * 1024 * 1024,
+        8 * 1024 * 1024,
         ge=1024,
         description="About how many compressed bytes of lake files one batch holds.",
     )

@@ -43,7 +43,7 @@ class EtlOptions:
     """How a run batches and transforms; `EtlSettings` provides these from the environment."""
 
     batch_files: int = 500
-    batch_bytes: int = 16 * 1024 * 1024
+    batch_bytes: int = 8 * 1024 * 1024
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "1GB"
     fetch_workers: int = 4

@@ -11,8 +11,11 @@ DELETE FROM product_daily WHERE day = %(day)s;
 DELETE FROM page_daily WHERE day = %(day)s;
 
 -- name: day_events
+-- `ord` sorts like (event_timestamp, event_id): min/max over ARRAY[ord, x] pick the first or
+-- last x of a session without sorting the day once per ordered aggregate.
 CREATE TEMP TABLE day_events ON COMMIT DROP AS
 SELECT coalesce(session_id, 'client:' || client_id, 'event:' || event_id::text) AS skey,
+    to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || event_id::text AS ord,
     event_id, event_timestamp, event_name, user_id, user_login_state, client_id,
     is_first_visit, is_bot, device_type, browser, os, referrer, order_total,
     nullif(split_part(split_part(page_url, '?', 1), '#', 1), '') AS page,
@@ -21,25 +24,28 @@ SELECT coalesce(session_id, 'client:' || client_id, 'event:' || event_id::text) 
     context_product_quantity
 FROM clickstream_events
 WHERE event_timestamp >= %(start)s AND event_timestamp < %(end)s;
+ANALYZE day_events;
 
 -- name: sessions
 INSERT INTO sessions (day, session_id, client_id, user_id, started_at, ended_at,
     duration_seconds, events, page_views, pages, landing_page, exit_page, product_views,
     cart_adds, checkouts, purchases, has_purchase, revenue, login_state, is_bounce,
     visitor_type, is_bot, device_type, browser, os, referrer)
-SELECT %(day)s::date, skey,
-    (array_agg(client_id ORDER BY event_timestamp, event_id)
-        FILTER (WHERE client_id IS NOT NULL))[1],
-    (array_agg(user_id ORDER BY event_timestamp, event_id)
-        FILTER (WHERE user_id IS NOT NULL))[1],
+WITH pages AS (
+    SELECT skey, count(*) AS pages
+    FROM (SELECT DISTINCT skey, page FROM day_events WHERE page IS NOT NULL) AS d
+    GROUP BY skey
+)
+SELECT %(day)s::date, e.skey,
+    (min(ARRAY[ord, client_id]) FILTER (WHERE client_id IS NOT NULL))[2],
+    (min(ARRAY[ord, user_id]) FILTER (WHERE user_id IS NOT NULL))[2],
     min(event_timestamp), max(event_timestamp),
     extract(epoch FROM max(event_timestamp) - min(event_timestamp))::double precision,
     count(*),
     count(*) FILTER (WHERE event_name = 'page_view'),
-    count(DISTINCT page),
-    (array_agg(page ORDER BY event_timestamp, event_id) FILTER (WHERE page IS NOT NULL))[1],
-    (array_agg(page ORDER BY event_timestamp DESC, event_id DESC)
-        FILTER (WHERE page IS NOT NULL))[1],
+    coalesce(max(p.pages), 0),
+    (min(ARRAY[ord, page]) FILTER (WHERE page IS NOT NULL))[2],
+    (max(ARRAY[ord, page]) FILTER (WHERE page IS NOT NULL))[2],
     count(*) FILTER (WHERE event_name = 'product_view'),
     count(*) FILTER (WHERE event_name = 'add_to_cart'),
     count(*) FILTER (WHERE event_name = 'begin_checkout'),
@@ -47,16 +53,16 @@ SELECT %(day)s::date, skey,
     bool_or(event_name = 'purchase'),
     coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0),
     CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END,
-    count(DISTINCT page) <= 1
+    coalesce(max(p.pages), 0) <= 1
         AND NOT bool_or(event_name IN ('add_to_cart', 'begin_checkout', 'purchase')),
     CASE WHEN bool_or(coalesce(is_first_visit, false)) THEN 'new' ELSE 'returning' END,
     bool_or(is_bot),
-    (array_agg(device_type ORDER BY event_timestamp, event_id))[1],
-    (array_agg(browser ORDER BY event_timestamp, event_id))[1],
-    (array_agg(os ORDER BY event_timestamp, event_id))[1],
-    (array_agg(referrer ORDER BY event_timestamp, event_id))[1]
-FROM day_events
-GROUP BY skey;
+    (min(ARRAY[ord, device_type]))[2],
+    (min(ARRAY[ord, browser]))[2],
+    (min(ARRAY[ord, os]))[2],
+    (min(ARRAY[ord, referrer]))[2]
+FROM day_events e LEFT JOIN pages p USING (skey)
+GROUP BY e.skey;
 
 -- name: visitor_daily
 INSERT INTO visitor_daily (day, client_id, login_state, is_bot, sessions, events)
