@@ -30,6 +30,7 @@ from clickstream.settings import EtlSettings
 __all__ = ["ETL_LOCK_KEY", "EtlOptions", "EtlRunFailed", "RunResult", "etl_lock", "run_etl"]
 
 ETL_LOCK_KEY = 0x636C6B02  # one advisory lock for every ETL on this warehouse
+TEMP_BUFFERS = "SET temp_buffers = '256MB'"
 log = structlog.get_logger("clickstream.etl")
 Step = Callable[[str], None]
 
@@ -172,13 +173,16 @@ def _load_and_derive(
                     step("before_commit")
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
-            with conn.transaction():
-                days = derive_dirty_days(conn)
-                step("derived")
         finally:
             worker.shutdown(wait=True, cancel_futures=True)
             for duck in ducks:
                 duck.close()
+    # A fresh session for deriving: temp_buffers can only grow before temp tables are used.
+    with psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as derive_conn:
+        derive_conn.execute(TEMP_BUFFERS)
+        with derive_conn.transaction():
+            days = derive_dirty_days(derive_conn)
+            step("derived")
     return replace(result, days_derived=len(days))
 
 

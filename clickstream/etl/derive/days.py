@@ -49,8 +49,13 @@ def mark_days(conn: psycopg.Connection, first: date, last: date) -> None:
     conn.execute(MARK_RANGE, (first, last))
 
 
+# A day of events is sorted and hashed several times; the default 4 MB spills to disk.
+WORK_MEM = "SET LOCAL work_mem = '128MB'"
+
+
 def derive_dirty_days(conn: psycopg.Connection) -> list[date]:
     """Rebuild every marked day and clear the marks; the caller commits."""
+    conn.execute(WORK_MEM)
     days: list[date] = [row[0] for row in conn.execute(DIRTY_DAYS).fetchall()]
     for day in days:
         rebuild_day(conn, day)

@@ -43,7 +43,7 @@ SELECT %(day)s::date, e.skey,
     extract(epoch FROM max(event_timestamp) - min(event_timestamp))::double precision,
     count(*),
     count(*) FILTER (WHERE event_name = 'page_view'),
-    coalesce(max(p.pages), 0),
+    coalesce(max(pages), 0),
     (min(ARRAY[ord, page]) FILTER (WHERE page IS NOT NULL))[2],
     (max(ARRAY[ord, page]) FILTER (WHERE page IS NOT NULL))[2],
     count(*) FILTER (WHERE event_name = 'product_view'),
@@ -53,14 +53,16 @@ SELECT %(day)s::date, e.skey,
     bool_or(event_name = 'purchase'),
     coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0),
     CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END,
-    coalesce(max(p.pages), 0) <= 1
+    coalesce(max(pages), 0) <= 1
         AND NOT bool_or(event_name IN ('add_to_cart', 'begin_checkout', 'purchase')),
     CASE WHEN bool_or(coalesce(is_first_visit, false)) THEN 'new' ELSE 'returning' END,
     bool_or(is_bot),
-    (min(ARRAY[ord, device_type]))[2],
-    (min(ARRAY[ord, browser]))[2],
-    (min(ARRAY[ord, os]))[2],
-    (min(ARRAY[ord, referrer]))[2]
+    -- The first event's device, browser, OS and referrer: PostgreSQL computes the identical
+    -- aggregate once.
+    (min(ARRAY[ord, device_type, browser, os, referrer]))[2],
+    (min(ARRAY[ord, device_type, browser, os, referrer]))[3],
+    (min(ARRAY[ord, device_type, browser, os, referrer]))[4],
+    (min(ARRAY[ord, device_type, browser, os, referrer]))[5]
 FROM day_events e LEFT JOIN pages p USING (skey)
 GROUP BY e.skey;
 
