@@ -79,3 +79,17 @@ def fetch_all(lake: LakeStore, objects: list[LakeObject], workers: int) -> list[
         return [fetch(lake, obj) for obj in objects]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda obj: fetch(lake, obj), objects))
+
+
+def direct_paths(lake: LakeStore, objects: list[LakeObject]) -> list[str] | None:
+    """Paths DuckDB can open itself (a local lake), or None when it must be given the bytes."""
+    from clickstream.lake.local import LocalLake
+
+    if not isinstance(lake, LocalLake):
+        return None
+    return [str(lake.root / obj.key) for obj in objects]
+
+
+def unfetched(objects: list[LakeObject]) -> list[FetchedFile]:
+    """Descriptions of objects that DuckDB will read itself."""
+    return [FetchedFile(obj.key, obj.size, file_hour(obj.key), "") for obj in objects]

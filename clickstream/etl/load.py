@@ -19,6 +19,11 @@ from clickstream.etl.transform import EVENT_COLUMNS, QUARANTINE_COLUMNS, BatchTr
 
 Step = Callable[[str], None]
 
+
+class NeedsLines(RuntimeError):
+    """A batch read directly must be redone line by line (to quarantine lake lines)."""
+
+
 STAGE_QUARANTINE = """
 CREATE TEMP TABLE IF NOT EXISTS staged_quarantine (
     run_id bigint, source_file text, line_number integer, reason text, raw text, kind text,
@@ -53,6 +58,8 @@ def load_batch(
     batch.write_candidate_ids(candidates)
     dedupe.register_ids(conn, candidates, known)
     batch.set_known(known, run_id)
+    if batch.direct and batch.has_conflicts():
+        raise NeedsLines("conflicts are quarantined with their lake lines")
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)

@@ -19,10 +19,10 @@ import psycopg
 import structlog
 
 from clickstream.etl.derive.days import derive_dirty_days
-from clickstream.etl.extract import batches, fetch_all
+from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
 from clickstream.etl.ledger import RunResult, finish_run, start_run
-from clickstream.etl.load import load_batch
-from clickstream.etl.transform import BatchTransform, connect
+from clickstream.etl.load import NeedsLines, load_batch
+from clickstream.etl.transform import BatchTransform, DirectReadFailed, connect
 from clickstream.lake.paths import EVENTS_PREFIX, is_event_key
 from clickstream.lake.store import LakeObject, LakeStore
 from clickstream.settings import EtlSettings
@@ -148,10 +148,23 @@ def _load_and_derive(
     # worker thread while PostgreSQL loads the current one.
     ducks = [connect(opts.duckdb_threads, opts.duckdb_memory_limit) for _ in range(2)]
 
-    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+    def by_lines(number: int, group: list[LakeObject]) -> BatchTransform:
         fetched = fetch_all(lake, group, opts.fetch_workers)
         step("extracted")
         batch = BatchTransform(ducks[number % 2], fetched)
+        step("transformed")
+        return batch
+
+    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+        paths = direct_paths(lake, group)
+        if paths is None:
+            return by_lines(number, group)
+        step("extracted")
+        try:
+            batch = BatchTransform(ducks[number % 2], unfetched(group), paths)
+        except DirectReadFailed as exc:
+            log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
+            return by_lines(number, group)
         step("transformed")
         return batch
 
@@ -168,9 +181,18 @@ def _load_and_derive(
                 batch = upcoming.result()
                 if number + 1 < len(groups):
                     upcoming = worker.submit(prepare, number + 1, groups[number + 1])
-                with conn.transaction():
-                    result = load_batch(conn, run_id, batch, Path(tmp), result, step)
-                    step("before_commit")
+                try:
+                    with conn.transaction():
+                        result = load_batch(conn, run_id, batch, Path(tmp), result, step)
+                        step("before_commit")
+                except (NeedsLines, psycopg.DataError) as exc:
+                    if not batch.direct:
+                        raise
+                    log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
+                    batch = by_lines(number, group)
+                    with conn.transaction():
+                        result = load_batch(conn, run_id, batch, Path(tmp), result, step)
+                        step("before_commit")
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
         finally:

@@ -8,6 +8,7 @@ files in and CSV files out, never loops over rows, so the same SQL could run els
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -59,6 +60,72 @@ EVENT_COLUMNS = (
     "source_file",
     "etl_run_id",
 )
+# The event contract as DuckDB reads it: every scalar as text (typed and checked in SQL), so a
+# line of the wrong type is rejected with a reason instead of failing the read.
+_T = "VARCHAR"
+CONTRACT: dict[str, str | dict[str, str]] = {
+    **dict.fromkeys(
+        (
+            "event_id",
+            "event_name",
+            "eventName",
+            "event_timestamp",
+            "client_timestamp",
+            "received_at",
+            "client_id",
+            "clientId",
+            "session_id",
+            "sessionId",
+            "is_first_visit",
+            "isFirstVisit",
+            "user_id",
+            "userId",
+            "user_login_state",
+            "userLoginState",
+            "identity_source",
+            "page_url",
+            "pageUrl",
+            "referrer",
+        ),
+        _T,
+    ),
+    "product": dict.fromkeys(
+        (
+            "id",
+            "name",
+            "category",
+            "brand",
+            "price",
+            "discount_price",
+            "discountPrice",
+            "url_path",
+            "urlPath",
+            "quantity",
+        ),
+        _T,
+    ),
+    "order": dict.fromkeys(("id", "number", "total", "currency", "item_count"), _T),
+    "properties": "JSON",
+    **dict.fromkeys(("client_ip", "user_agent", "request_id", "node_id"), _T),
+}
+
+
+def contract_json() -> str:
+    """The contract as a `json_transform` structure."""
+    return json.dumps(CONTRACT)
+
+
+def contract_columns() -> str:
+    """The contract as a `read_ndjson(columns = ...)` struct literal."""
+
+    def sql_type(value: str | dict[str, str]) -> str:
+        if isinstance(value, str):
+            return value
+        return "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in value.items()) + ")"
+
+    return "{" + ", ".join(f"'{k}': '{sql_type(v)}'" for k, v in CONTRACT.items()) + "}"
+
+
 ID_COLUMNS = ("event_id", "event_timestamp", "source_file", "payload_hash")
 READ_KNOWN = (
     "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
@@ -91,27 +158,65 @@ def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-class BatchTransform:
-    """One batch of files inside a DuckDB connection, from raw text to outcome per line."""
+class DirectReadFailed(RuntimeError):
+    """DuckDB could not read a batch's files directly; the line-by-line path must."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, files: list[FetchedFile]) -> None:
+
+class BatchTransform:
+    """One batch of files inside a DuckDB connection, from raw text to outcome per line.
+
+    With `paths`, DuckDB reads the gzip NDJSON files itself (fast; any bad line fails the
+    read with `DirectReadFailed`). Otherwise `files` carry their text and lines are split and
+    parsed one by one, so that bad lines can be quarantined with their number.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        files: list[FetchedFile],
+        paths: list[str] | None = None,
+    ) -> None:
         self.con = con
         self.files = files
+        self.direct = paths is not None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
-            "hour_start TIMESTAMPTZ, content VARCHAR)"
+            "hour_start TIMESTAMPTZ, content VARCHAR, path VARCHAR)"
         )
         con.execute("CREATE OR REPLACE TEMP TABLE file_faults (file_no INTEGER, reason VARCHAR)")
         con.execute("CREATE OR REPLACE TEMP TABLE known (event_id UUID, same_payload BOOLEAN)")
         con.execute("CREATE OR REPLACE TEMP TABLE run_context (run_id BIGINT)")
         for number, fetched in enumerate(files):
             con.execute(
-                "INSERT INTO raw_files VALUES (?, ?, ?, ?)",
-                (number, fetched.key, fetched.hour_start, fetched.text),
+                "INSERT INTO raw_files VALUES (?, ?, ?, ?, ?)",
+                (
+                    number,
+                    fetched.key,
+                    fetched.hour_start,
+                    fetched.text,
+                    paths[number] if paths else None,
+                ),
             )
             if fetched.fault:
                 con.execute("INSERT INTO file_faults VALUES (?, ?)", (number, fetched.fault))
-        con.execute(script(SQL_PACKAGE, "transform.sql"))
+        if paths is None:
+            con.execute(script(SQL_PACKAGE, "lines.sql").replace("$CONTRACT", contract_json()))
+            con.execute(script(SQL_PACKAGE, "transform.sql"))
+            return
+        con.execute(_direct_view(paths))
+        try:
+            con.execute(script(SQL_PACKAGE, "transform.sql"))
+        except duckdb.Error as exc:
+            raise DirectReadFailed(str(exc)) from exc
+        # Rejected lines need their text and number: only the line path has them.
+        rejected = con.execute("SELECT count(*) FROM records WHERE reason IS NOT NULL").fetchone()
+        if rejected and rejected[0]:
+            raise DirectReadFailed(f"{rejected[0]} lines break the contract")
+
+    def has_conflicts(self) -> bool:
+        """Whether any line conflicts with a stored or earlier version of its event."""
+        found = self.con.execute("SELECT count(*) FROM final WHERE outcome = 'conflict'").fetchone()
+        return bool(found and found[0])
 
     def write_candidate_ids(self, path: Path) -> None:
         """CSV of the first line of each valid event_id, for the warehouse's registry check."""
@@ -170,3 +275,20 @@ def _statement(name: str) -> str:
 def _quoted_path(path: Path) -> str:
     # COPY TO takes no parameters; the path is ours (a temporary folder), quotes doubled anyway.
     return str(path).replace("'", "''")
+
+
+def _direct_view(paths: list[str]) -> str:
+    # Paths are the lake root plus keys matching the event-key allow-list; quotes doubled.
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"""
+CREATE OR REPLACE TEMP VIEW lake_records AS
+SELECT f.file_no, f.source_file, f.hour_start,
+    -- Lines read directly carry no number; a stable order stands in (only repeats of one
+    -- event_id with the same receipt time could tell the difference).
+    row_number() OVER (PARTITION BY j.filename ORDER BY j.received_at, j.event_id,
+        j.request_id)::INTEGER AS line_number,
+    NULL::VARCHAR AS line, true AS is_json, true AS is_object, j.* EXCLUDE (filename)
+FROM read_ndjson([{listed}], columns = {contract_columns()}, filename = true,
+    compression = 'gzip', maximum_object_size = 16777216) AS j
+JOIN raw_files AS f ON f.path = j.filename
+"""

@@ -1,6 +1,6 @@
 -- Lake lines to typed, validated, flattened records (DESIGN.md §3 and §5).
--- Input relations (filled by extract): raw_files(file_no, source_file, hour_start, content)
--- and file_faults(file_no, reason). Output: `records`, one row per received line, with the
+-- Input: the typed relation `lake_records` (from `lines.sql` or read directly by DuckDB, see
+-- transform.py), raw_files and file_faults(file_no, reason). Output: `records`, one row per received line, with the
 -- warehouse columns, a rejection `reason` (NULL when valid), `payload_hash`, `is_late`, and
 -- the in-batch rank of the line among lines sharing its event_id.
 
@@ -8,48 +8,6 @@
 CREATE OR REPLACE MACRO as_whole(t) AS CASE
     WHEN TRY_CAST(t AS DOUBLE) = round(TRY_CAST(t AS DOUBLE)) THEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
 END;
-
-CREATE OR REPLACE TEMP VIEW raw_lines AS
-SELECT file_no, source_file, hour_start, line_number::INTEGER AS line_number, line
-FROM (
-    -- unnest + generate_subscripts streams; a lateral WITH ORDINALITY join buffers whole files.
-    SELECT file_no, source_file, hour_start, unnest(lines) AS line,
-        generate_subscripts(lines, 1) AS line_number
-    FROM (SELECT *, string_split(content, chr(10)) AS lines FROM raw_files)
-)
-WHERE length(line) > 8 OR trim(line) <> '';
-
--- The typed input relation: the event contract as columns, before any rule is applied.
-CREATE OR REPLACE TEMP VIEW lake_records AS
--- JSON is parsed once: try() gives NULL for text that is not JSON, and a valid JSON text
--- whose first character is `{` is an object; the validity check runs on failures only.
-SELECT file_no, source_file, hour_start, line_number, line,
-       CASE WHEN r IS NULL THEN json_valid(line) ELSE true END AS is_json,
-       r IS NOT NULL AND starts_with(ltrim(line), '{') AS is_object, r.*
-FROM (
-    SELECT *, try(json_transform(line, '{
-               "event_id": "VARCHAR", "event_name": "VARCHAR", "eventName": "VARCHAR",
-               "event_timestamp": "VARCHAR", "client_timestamp": "VARCHAR",
-               "received_at": "VARCHAR",
-               "client_id": "VARCHAR", "clientId": "VARCHAR",
-               "session_id": "VARCHAR", "sessionId": "VARCHAR",
-               "is_first_visit": "VARCHAR", "isFirstVisit": "VARCHAR",
-               "user_id": "VARCHAR", "userId": "VARCHAR",
-               "user_login_state": "VARCHAR", "userLoginState": "VARCHAR",
-               "identity_source": "VARCHAR",
-               "page_url": "VARCHAR", "pageUrl": "VARCHAR", "referrer": "VARCHAR",
-               "product": {"id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR",
-                           "brand": "VARCHAR", "price": "VARCHAR",
-                           "discount_price": "VARCHAR", "discountPrice": "VARCHAR",
-                           "url_path": "VARCHAR", "urlPath": "VARCHAR",
-                           "quantity": "VARCHAR"},
-               "order": {"id": "VARCHAR", "number": "VARCHAR", "total": "VARCHAR",
-                         "currency": "VARCHAR", "item_count": "VARCHAR"},
-               "properties": "JSON",
-               "client_ip": "VARCHAR", "user_agent": "VARCHAR",
-               "request_id": "VARCHAR", "node_id": "VARCHAR"}')) AS r
-    FROM raw_lines
-);
 
 CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
