@@ -128,7 +128,7 @@ class EtlSettings(CommonSettings):
     etl_duckdb_memory_limit: str = Field(
         "1GB",
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-        description="Memory DuckDB may use before spilling to disk, e.g. `1GB`.",
+        description="Memory each of the ETL's two DuckDB connections may use, e.g. `1GB`.",
     )
     etl_fetch_workers: int = Field(
         4, ge=1, le=64, description="Lake files downloaded and decompressed in parallel."
