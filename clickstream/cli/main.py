@@ -144,7 +144,7 @@ def etl_run() -> None:
     Safe to run at any time: a concurrent run makes this one a no-op.
     Example: clickstream etl run
     """
-    from clickstream.etl.run import EtlRunFailed, run_etl
+    from clickstream.etl.run import EtlOptions, EtlRunFailed, run_etl
     from clickstream.lake import open_lake
     from clickstream.ops.watch import safe_check
 
@@ -153,17 +153,149 @@ def etl_run() -> None:
 
     def work(url: str) -> None:
         try:
-            result = run_etl(url, open_lake(settings.lake_location), trigger="manual")
+            result = run_etl(
+                url,
+                open_lake(settings.lake_location),
+                trigger="manual",
+                options=EtlOptions.from_settings(settings),
+            )
         except EtlRunFailed as exc:
             safe_check(url, settings)
             _fail(str(exc))
             return
         safe_check(url, settings)
-        click.echo(
-            f"run {result.run_id}: {result.status}; files={result.files} "
-            f"received={result.received} loaded={result.loaded} "
-            f"duplicates={result.duplicates} rejected={result.rejected}"
+        click.echo(result.summary())
+
+    _with_warehouse(settings, work)
+
+
+@etl.command("backfill")
+@click.option(
+    "--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First UTC day."
+)
+@click.option(
+    "--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day."
+)
+def etl_backfill(first: Any, last: Any) -> None:
+    """Re-derive sessions and roll-ups for the days FROM..TO (inclusive) from loaded events.
+
+    Example: clickstream etl backfill --from 2026-11-01 --to 2026-11-30
+    """
+    from clickstream.etl.backfill import DateRangeInvalid, backfill
+    from clickstream.etl.run import EtlRunFailed
+
+    settings = _settings(config.EtlSettings, "etl")
+
+    def work(url: str) -> None:
+        try:
+            result = backfill(url, first.date(), last.date())
+        except DateRangeInvalid as exc:
+            _fail(str(exc), EXIT_USAGE)
+            return
+        except EtlRunFailed as exc:
+            _fail(str(exc))
+            return
+        click.echo(f"run {result.run_id}: {result.status}; days_derived={result.days_derived}")
+
+    _with_warehouse(settings, work)
+
+
+@etl.command("rebuild")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def etl_rebuild(yes: bool) -> None:
+    """Empty the loaded and derived tables and load the whole lake again.
+
+    The lake is the source of truth; run history is kept.
+    Example: clickstream etl rebuild --yes
+    """
+    from clickstream.etl.rebuild import rebuild
+    from clickstream.etl.run import EtlOptions, EtlRunFailed
+    from clickstream.lake import open_lake
+
+    settings = _settings(config.EtlSettings, "etl")
+    if not yes:
+        click.confirm(
+            "Empty the warehouse's events and derived tables and reload the lake?", abort=True
         )
+
+    def work(url: str) -> None:
+        try:
+            result = rebuild(
+                url, open_lake(settings.lake_location), options=EtlOptions.from_settings(settings)
+            )
+        except EtlRunFailed as exc:
+            _fail(str(exc))
+            return
+        click.echo(result.summary())
+
+    _with_warehouse(settings, work)
+
+
+@etl.command("pause")
+@click.option("--reason", default=None, help="Why, shown in `etl history` and logs.")
+def etl_pause(reason: str | None) -> None:
+    """Pause scheduled runs on every scheduler of this warehouse (manual runs still work).
+
+    Example: clickstream etl pause --reason 'warehouse maintenance'
+    """
+    from clickstream.scheduler.state import set_paused
+
+    settings = _settings(config.EtlSettings, "etl")
+    _with_warehouse(settings, lambda url: click.echo(_state_line(set_paused(url, True, reason))))
+
+
+@etl.command("resume")
+def etl_resume() -> None:
+    """Resume scheduled runs.
+
+    Example: clickstream etl resume
+    """
+    from clickstream.scheduler.state import set_paused
+
+    settings = _settings(config.EtlSettings, "etl")
+    _with_warehouse(settings, lambda url: click.echo(_state_line(set_paused(url, False))))
+
+
+def _state_line(state: Any) -> str:
+    if state.paused:
+        return f"scheduler paused since {state.changed_at}" + (
+            f": {state.reason}" if state.reason else ""
+        )
+    return "scheduler running"
+
+
+@etl.command("history")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
+def etl_history(limit: int) -> None:
+    """Show the latest ETL runs with their ledgers, newest first, and the pause state.
+
+    Example: clickstream etl history --limit 5
+    """
+    import psycopg
+
+    from clickstream.etl.ledger import history
+    from clickstream.scheduler.state import read_state
+
+    settings = _settings(config.EtlSettings, "etl")
+
+    def work(url: str) -> None:
+        click.echo(_state_line(read_state(url)))
+        with psycopg.connect(url) as conn:
+            runs = history(conn, limit)
+        click.echo(
+            f"{'run':>6} {'trigger':<9} {'status':<10} {'started (UTC)':<19} {'files':>6} "
+            f"{'received':>9} {'loaded':>9} {'dups':>6} {'confl':>6} {'rej':>6} {'late':>6} "
+            f"{'days':>5}"
+        )
+        for run in runs:
+            started = run["started_at"]
+            click.echo(
+                f"{run['run_id']:>6} {run['trigger']:<9} {run['status']:<10} "
+                f"{started:%Y-%m-%d %H:%M:%S} {run['files']:>6} {run['received']:>9} "
+                f"{run['loaded']:>9} {run['duplicates']:>6} {run['conflicts']:>6} "
+                f"{run['rejected']:>6} {run['late']:>6} {run['days_derived']:>5}"
+                + (f"  error: {run['error']}" if run["error"] else "")
+            )
 
     _with_warehouse(settings, work)
 
@@ -172,15 +304,17 @@ def etl_run() -> None:
 def etl_schedule() -> None:
     """Run the ETL on CLICKSTREAM_ETL_SCHEDULE until stopped; SIGUSR1 runs it at once.
 
-    Alarms are evaluated after each run and every CLICKSTREAM_ALARM_INTERVAL_SECONDS.
-    Accepts EventBridge expressions. Example:
+    Accepts EventBridge expressions. `etl pause` / `etl resume` switch scheduled runs off and on
+    for every scheduler of the warehouse. Alarms are evaluated after each run and every
+    CLICKSTREAM_ALARM_INTERVAL_SECONDS. Example:
     CLICKSTREAM_ETL_SCHEDULE='cron(5 * * * ? *)' clickstream etl schedule
     """
-    from clickstream.etl.run import run_etl
+    from clickstream.etl.run import EtlOptions, run_etl
     from clickstream.lake import open_lake
     from clickstream.ops.retention import expire_lake
     from clickstream.ops.watch import safe_check, watch_forever
     from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
+    from clickstream.scheduler.jobs import scheduled_etl
     from clickstream.scheduler.loop import run_forever
 
     settings = _settings(config.SchedulerSettings, "scheduler")
@@ -198,11 +332,14 @@ def etl_schedule() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(signum, on_signal)
     lake = open_lake(settings.lake_location)
+    options = EtlOptions.from_settings(settings)
 
     def work(url: str) -> None:
+        etl_job = scheduled_etl(url, lambda trigger: run_etl(url, lake, trigger, options))
+
         def job(trigger: str) -> None:
             try:
-                run_etl(url, lake, trigger=trigger)
+                etl_job(trigger)
                 if settings.lake_retention_days:
                     expire_lake(lake, url, settings.lake_retention_days)
             finally:

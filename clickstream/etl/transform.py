@@ -1,18 +1,27 @@
-"""Lake lines to warehouse rows: parse, check the contract, flatten (DESIGN.md §5)."""
+"""Transform a batch of lake files in DuckDB: SQL over a typed input relation.
+
+The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/outputs.sql`) does the work: split
+lines, parse JSON against the event contract, validate, map legacy names, flatten, parse user
+agents, flag bots, hash payloads and rank repeats of an event_id. Python only moves whole
+files in and CSV files out, never loops over rows, so the same SQL could run elsewhere.
+"""
 
 from __future__ import annotations
 
-import gzip
-import uuid
-import zlib
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
-from clickstream import jsonio, utc
+import duckdb
 
-# Column order of the rows `flatten` produces; `load` copies them in this order.
-COLUMNS = (
+from clickstream.etl.extract import FetchedFile
+from clickstream.etl.sqlfiles import named, script
+
+SQL_PACKAGE = "clickstream.etl.sql"
+
+# Column order of `loaded_events`, which `load` copies into clickstream_events.
+EVENT_COLUMNS = (
     "event_id",
     "event_timestamp",
     "event_name",
@@ -41,138 +50,245 @@ COLUMNS = (
     "order_item_count",
     "user_agent",
     "client_ip",
+    "device_type",
+    "browser",
+    "os",
+    "is_bot",
     "properties",
     "request_id",
     "ingest_node",
     "source_file",
+    "etl_run_id",
 )
+# The event contract as DuckDB reads it: every scalar as text (typed and checked in SQL), so a
+# line of the wrong type is rejected with a reason instead of failing the read.
+_T = "VARCHAR"
+CONTRACT: dict[str, str | dict[str, str]] = {
+    **dict.fromkeys(
+        (
+            "event_id",
+            "event_name",
+            "eventName",
+            "event_timestamp",
+            "client_timestamp",
+            "received_at",
+            "client_id",
+            "clientId",
+            "session_id",
+            "sessionId",
+            "is_first_visit",
+            "isFirstVisit",
+            "user_id",
+            "userId",
+            "user_login_state",
+            "userLoginState",
+            "identity_source",
+            "page_url",
+            "pageUrl",
+            "referrer",
+        ),
+        _T,
+    ),
+    "product": dict.fromkeys(
+        (
+            "id",
+            "name",
+            "category",
+            "brand",
+            "price",
+            "discount_price",
+            "discountPrice",
+            "url_path",
+            "urlPath",
+            "quantity",
+        ),
+        _T,
+    ),
+    "order": dict.fromkeys(("id", "number", "total", "currency", "item_count"), _T),
+    "properties": "JSON",
+    **dict.fromkeys(("client_ip", "user_agent", "request_id", "node_id"), _T),
+}
 
 
-class RecordRejected(ValueError):
-    """A lake line that cannot become a warehouse row; the message is the reason."""
+def contract_json() -> str:
+    """The contract as a `json_transform` structure."""
+    return json.dumps(CONTRACT)
 
 
-@dataclass
-class Rejection:
-    """One line kept out of the warehouse, with where it came from and why."""
+def contract_columns() -> str:
+    """The contract as a `read_ndjson(columns = ...)` struct literal."""
 
-    line_number: int
-    reason: str
-    raw: str
+    def sql_type(value: str | dict[str, str]) -> str:
+        if isinstance(value, str):
+            return value
+        return "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in value.items()) + ")"
 
-
-@dataclass
-class FileBatch:
-    """A lake file turned into rows, plus the lines that were rejected."""
-
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
-    @property
-    def received(self) -> int:
-        """Lines seen in the file (rows plus rejections)."""
-        return len(self.rows) + len(self.rejections)
+    return "{" + ", ".join(f"'{k}': '{sql_type(v)}'" for k, v in CONTRACT.items()) + "}"
 
 
-def _timestamp(value: Any, name: str, required: bool) -> datetime | None:
-    if value is None:
-        if required:
-            raise RecordRejected(f"missing {name}")
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name} is not a timestamp string")
-    try:
-        return utc.as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        raise RecordRejected(f"{name} is not an RFC 3339 timestamp: {value[:64]!r}") from None
+ID_COLUMNS = ("event_id", "event_timestamp", "source_file", "payload_hash")
+READ_KNOWN = (
+    "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+    "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})"
+)
+QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+@dataclass(frozen=True)
+class FileLedger:
+    """One file's counts; `received = loaded + duplicates + conflicts + rejected`."""
+
+    key: str
+    size: int
+    received: int
+    loaded: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    late: int
 
 
-def flatten(record: Any, source_file: str) -> tuple[Any, ...]:
-    """One enriched lake record as a row in `COLUMNS` order; raises `RecordRejected`."""
-    if not isinstance(record, dict):
-        raise RecordRejected("line is not a JSON object")
-    name = record.get("event_name")
-    if not isinstance(name, str) or not name:
-        raise RecordRejected("missing event_name")
-    try:
-        event_id = uuid.UUID(str(record.get("event_id")))
-    except ValueError:
-        raise RecordRejected("event_id is not a UUID") from None
-    product = record.get("product") or {}
-    order = record.get("order") or {}
-    properties = record.get("properties")
-    return (
-        event_id,
-        _timestamp(record.get("event_timestamp"), "event_timestamp", required=True),
-        name,
-        _text(record.get("user_id")),
-        _text(record.get("user_login_state")),
-        _text(record.get("identity_source")),
-        _text(record.get("client_id")),
-        _text(record.get("session_id")),
-        record.get("is_first_visit"),
-        _text(product.get("id")),
-        _text(product.get("name")),
-        _text(product.get("category")),
-        _text(product.get("brand")),
-        product.get("price"),
-        product.get("discount_price"),
-        _text(product.get("url_path")),
-        _text(record.get("page_url")),
-        _text(record.get("referrer")),
-        _timestamp(record.get("received_at"), "received_at", required=True),
-        _timestamp(record.get("client_timestamp"), "client_timestamp", required=False),
-        product.get("quantity"),
-        _text(order.get("id")),
-        _text(order.get("number")),
-        order.get("total"),
-        _text(order.get("currency")),
-        order.get("item_count"),
-        _text(record.get("user_agent")),
-        _text(record.get("client_ip")),
-        jsonio.dumps(properties).decode() if properties is not None else None,
-        _text(record.get("request_id")),
-        _text(record.get("node_id")),
-        source_file,
-    )
+def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB in UTC with the user-agent macros loaded."""
+    con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+    con.execute("SET TimeZone = 'UTC'")
+    # Nothing depends on row order (lines carry their numbers); this lets DuckDB stream.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(script(SQL_PACKAGE, "useragent.sql"))
+    return con
 
 
-def transform_file(data: bytes, source_file: str) -> FileBatch:
-    """Every line of a gzip NDJSON lake object as a row or a rejection; never raises on content."""
-    batch = FileBatch()
-    try:
-        text = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        # A torn or corrupt object: keep whatever complete lines can be recovered.
-        text = _salvage(data)
-        batch.rejections.append(Rejection(0, f"corrupt gzip stream: {exc}", ""))
-    for number, line in enumerate(text.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+class DirectReadFailed(RuntimeError):
+    """DuckDB could not read a batch's files directly; the line-by-line path must."""
+
+
+class BatchTransform:
+    """One batch of files inside a DuckDB connection, from raw text to outcome per line.
+
+    With `paths`, DuckDB reads the gzip NDJSON files itself (fast; any bad line fails the
+    read with `DirectReadFailed`). Otherwise `files` carry their text and lines are split and
+    parsed one by one, so that bad lines can be quarantined with their number.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        files: list[FetchedFile],
+        paths: list[str] | None = None,
+    ) -> None:
+        self.con = con
+        self.files = files
+        self.direct = paths is not None
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
+            "hour_start TIMESTAMPTZ, content VARCHAR, path VARCHAR)"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE file_faults (file_no INTEGER, reason VARCHAR)")
+        con.execute("CREATE OR REPLACE TEMP TABLE known (event_id UUID, same_payload BOOLEAN)")
+        con.execute("CREATE OR REPLACE TEMP TABLE run_context (run_id BIGINT)")
+        for number, fetched in enumerate(files):
+            con.execute(
+                "INSERT INTO raw_files VALUES (?, ?, ?, ?, ?)",
+                (
+                    number,
+                    fetched.key,
+                    fetched.hour_start,
+                    fetched.text,
+                    paths[number] if paths else None,
+                ),
+            )
+            if fetched.fault:
+                con.execute("INSERT INTO file_faults VALUES (?, ?)", (number, fetched.fault))
+        if paths is None:
+            con.execute(script(SQL_PACKAGE, "lines.sql").replace("$CONTRACT", contract_json()))
+            con.execute(script(SQL_PACKAGE, "transform.sql"))
+            return
+        con.execute(_direct_view(paths))
         try:
-            batch.rows.append(flatten(jsonio.loads(line), source_file))
-        except jsonio.DecodeError:
-            batch.rejections.append(Rejection(number, "unparseable JSON line", _raw(line)))
-        except RecordRejected as exc:
-            batch.rejections.append(Rejection(number, str(exc), _raw(line)))
-    return batch
+            con.execute(script(SQL_PACKAGE, "transform.sql"))
+        except duckdb.Error as exc:
+            raise DirectReadFailed(str(exc)) from exc
+        # Rejected lines need their text and number: only the line path has them.
+        rejected = con.execute("SELECT count(*) FROM records WHERE reason IS NOT NULL").fetchone()
+        if rejected and rejected[0]:
+            raise DirectReadFailed(f"{rejected[0]} lines break the contract")
+
+    def has_conflicts(self) -> bool:
+        """Whether any line conflicts with a stored or earlier version of its event."""
+        found = self.con.execute("SELECT count(*) FROM final WHERE outcome = 'conflict'").fetchone()
+        return bool(found and found[0])
+
+    def write_candidate_ids(self, path: Path) -> None:
+        """CSV of the first line of each valid event_id, for the warehouse's registry check."""
+        self._copy_out(_statement("candidate_ids"), path)
+
+    def set_known(self, path: Path, run_id: int) -> None:
+        """Read which candidates the warehouse already held, then decide every line's outcome."""
+        if path.stat().st_size:
+            self.con.execute(READ_KNOWN, (str(path),))
+        self.con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
+        self.con.execute(_statement("final"))
+
+    def write_loaded_events(self, path: Path) -> None:
+        """CSV of the rows to insert, in `EVENT_COLUMNS` order."""
+        self._copy_out(_statement("loaded_events"), path)
+
+    def write_quarantined(self, path: Path, conflicts: bool) -> None:
+        """CSV of rejected (and, when there are any, conflicting) lines for the quarantine."""
+        query = _statement("quarantined_rejected")
+        if conflicts:
+            query += " UNION ALL " + _statement("quarantined_conflicts")
+        self._copy_out(query, path)
+
+    def file_ledgers(self) -> list[FileLedger]:
+        """Counts per file, in batch order."""
+        rows = {row[0]: row[1:] for row in self.con.execute(_statement("file_ledger")).fetchall()}
+        ledgers = []
+        for number, fetched in enumerate(self.files):
+            received, loaded, dups, conflicts, rejected, late = rows.get(number, (0,) * 6)
+            ledgers.append(
+                FileLedger(
+                    fetched.key, fetched.size, received, loaded, dups, conflicts, rejected, late
+                )
+            )
+        return ledgers
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        """How many lines were rejected for each reason."""
+        return {
+            str(reason): int(count)
+            for reason, count in self.con.execute(_statement("rejected_by_reason")).fetchall()
+        }
+
+    def loaded_days(self) -> list[date]:
+        """The UTC days of the rows to insert."""
+        return [row[0] for row in self.con.execute(_statement("loaded_days")).fetchall()]
+
+    def _copy_out(self, query: str, path: Path) -> None:
+        self.con.execute(f"COPY ({query}) TO '{_quoted_path(path)}' (FORMAT csv, HEADER false)")
 
 
-def _raw(line: bytes) -> str:
-    return line[:8192].decode("utf-8", errors="replace")
+def _statement(name: str) -> str:
+    return named(SQL_PACKAGE, "outputs.sql")[name]
 
 
-def _salvage(data: bytes) -> bytes:
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        out = decompressor.decompress(data)
-    except zlib.error:
-        return b""
-    # Drop the last, possibly torn, line.
-    return out[: out.rfind(b"\n") + 1]
+def _quoted_path(path: Path) -> str:
+    # COPY TO takes no parameters; the path is ours (a temporary folder), quotes doubled anyway.
+    return str(path).replace("'", "''")
+
+
+def _direct_view(paths: list[str]) -> str:
+    # Paths are the lake root plus keys matching the event-key allow-list; quotes doubled.
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"""
+CREATE OR REPLACE TEMP VIEW lake_records AS
+SELECT f.file_no, f.source_file, f.hour_start,
+    -- Lines read directly carry no number; a stable order stands in (only repeats of one
+    -- event_id with the same receipt time could tell the difference).
+    row_number() OVER (PARTITION BY j.filename ORDER BY j.received_at, j.event_id,
+        j.request_id)::INTEGER AS line_number,
+    NULL::VARCHAR AS line, true AS is_json, true AS is_object, j.* EXCLUDE (filename)
+FROM read_ndjson([{listed}], columns = {contract_columns()}, filename = true,
+    compression = 'gzip', maximum_object_size = 16777216) AS j
+JOIN raw_files AS f ON f.path = j.filename
+"""
