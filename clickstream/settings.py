@@ -7,11 +7,12 @@ variable and what it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "CLICKSTREAM_"
@@ -192,6 +193,25 @@ class IngestSettings(CommonSettings):
         """The spool folder, defaulting to `<data_dir>/spool`."""
         return self.ingest_spool_dir or self.data_dir / "spool"
 
+    ingest_metrics_networks: str = Field(
+        "127.0.0.0/8,::1",
+        description="Comma-separated networks whose clients may read the ingest API's "
+        "`/metrics` (others get 404); the collector is public, its metrics are private.",
+    )
+
+    @field_validator("ingest_trusted_proxies", "ingest_metrics_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an address or network such as 10.0.0.0/8"
+                    ) from None
+        return value
+
     @property
     def ingest_local_url(self) -> str:
         """Where a process on this machine reaches the ingest API."""
@@ -277,6 +297,34 @@ class OpsSettings(CommonSettings):
     )
     alarm_disk_free_percent: float = Field(
         10.0, ge=0, le=100, description="Alarm when the data directory's disk has less free."
+    )
+    alarm_ingest_metrics_urls: str = Field(
+        "http://127.0.0.1:8080/metrics",
+        description="The ingest replicas' `/metrics` URLs the scheduler reads for the ingest "
+        "alarms, separated by spaces or commas.",
+    )
+    alarm_ingest_min_requests: int = Field(
+        20, ge=1, description="Ingest rate alarms judge an interval only with this many requests."
+    )
+    alarm_ingest_reject_rate: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Alarm when more than this share of ingest requests is refused.",
+    )
+    alarm_ingest_5xx_rate: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Alarm when more than this share of ingest requests gets a 5xx.",
+    )
+    alarm_spool_bytes: int = Field(
+        256 * 2**20, ge=0, description="Alarm when the ingest spools hold more bytes than this."
+    )
+    alarm_ship_lag_seconds: float = Field(
+        600.0,
+        ge=0,
+        description="Alarm when the oldest event not yet shipped to the lake is older than this.",
     )
     lake_retention_days: int = Field(
         0,

@@ -312,7 +312,7 @@ def etl_schedule() -> None:
     from clickstream.etl.run import EtlOptions, run_etl
     from clickstream.lake import open_lake
     from clickstream.ops.retention import expire_lake
-    from clickstream.ops.watch import safe_check, watch_forever
+    from clickstream.ops.watch import ingest_probe, safe_check, watch_forever
     from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
     from clickstream.scheduler.jobs import scheduled_etl
     from clickstream.scheduler.loop import run_forever
@@ -345,8 +345,10 @@ def etl_schedule() -> None:
             finally:
                 safe_check(url, settings)
 
+        # Only the timer reads the ingest metrics, so its rates cover one alarm interval.
+        probe = ingest_probe(settings)
         watcher = threading.Thread(
-            target=watch_forever, args=(url, settings, stop), name="alarms", daemon=True
+            target=watch_forever, args=(url, settings, stop, probe), name="alarms", daemon=True
         )
         watcher.start()
         run_forever(schedule, job, stop, run_at_start=settings.etl_run_at_start, wake=wake)

@@ -15,6 +15,11 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     )
 
 
+def is_in(address: str, networks: Iterable[Network]) -> bool:
+    """Whether `address` lies in one of `networks` (False for an unparseable address)."""
+    return _trusted(address, networks)
+
+
 def _trusted(address: str, networks: Iterable[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)

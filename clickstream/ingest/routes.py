@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from clickstream.ingest.client_ip import is_in, parse_networks
 from clickstream.ingest.openapi import openapi_document
 from clickstream.ingest.service import IngestService
 
@@ -44,6 +45,7 @@ def _lake_reachable(service: IngestService) -> bool:
 def ops_app(service: IngestService) -> Starlette:
     """The Starlette app serving the operational endpoints, owning the service's life cycle."""
     document = openapi_document()
+    metrics_networks = parse_networks(service.settings.ingest_metrics_networks)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -63,6 +65,10 @@ def ops_app(service: IngestService) -> Starlette:
         )
 
     async def metrics(request: Request) -> Response:
+        # The collector is public; its metrics are not (the peer address, never X-Forwarded-For).
+        peer = request.client.host if request.client else None
+        if peer is None or not is_in(peer, metrics_networks):
+            return JSONResponse({"error": "not_found", "detail": "no such page"}, status_code=404)
         text = service.metrics.render(
             float(service.spool.usage), service.shipper.lag_seconds(), service.shipper.failures
         )

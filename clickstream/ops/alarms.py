@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from clickstream.ops.ingest_probe import IngestProbe
 from clickstream.settings import OpsSettings
 
 LAST_FINISHED_RUN_SQL = """
@@ -39,15 +40,23 @@ class Finding:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+class Unknown:
+    """A rule could not look (no data yet): leave its incident as it is."""
+
+
+UNKNOWN = Unknown()
+
+
 @dataclass(frozen=True)
 class Context:
     """What rules may look at."""
 
     conn: psycopg.Connection
     settings: OpsSettings
+    ingest: IngestProbe | None = None
 
 
-Rule = Callable[[Context], Finding | None]
+Rule = Callable[[Context], Finding | Unknown | None]
 
 
 def etl_run_failed(ctx: Context) -> Finding | None:
@@ -98,7 +107,53 @@ def disk_free_low(ctx: Context) -> Finding | None:
     return Finding(f"{free:.1f}% disk free under {path} (limit {limit:g}%)", {"free_percent": free})
 
 
+def _rate_finding(ctx: Context, part: str, limit: float, what: str) -> Finding | Unknown | None:
+    window = ctx.ingest.window if ctx.ingest else None
+    if window is None:
+        return UNKNOWN
+    if window.requests < ctx.settings.alarm_ingest_min_requests:
+        return None
+    bad = window.rejected if part == "rejected" else window.server_errors
+    rate = bad / window.requests
+    if rate <= limit:
+        return None
+    return Finding(
+        f"ingest {what} rate {rate:.1%} over {window.requests:.0f} requests (limit {limit:.1%})",
+        {"rate": rate, "requests": window.requests},
+    )
+
+
+def ingest_reject_rate(ctx: Context) -> Finding | Unknown | None:
+    """Too large a share of ingest requests was refused since the last check."""
+    return _rate_finding(ctx, "rejected", ctx.settings.alarm_ingest_reject_rate, "reject")
+
+
+def ingest_5xx_rate(ctx: Context) -> Finding | Unknown | None:
+    """Too large a share of ingest requests failed with a 5xx since the last check."""
+    return _rate_finding(ctx, "server_errors", ctx.settings.alarm_ingest_5xx_rate, "5xx")
+
+
+def spool_backlog(ctx: Context) -> Finding | Unknown | None:
+    """The ingest spools hold more bytes than allowed, or ship them too late."""
+    sample = ctx.ingest.current if ctx.ingest else None
+    if sample is None:
+        return UNKNOWN
+    limit_bytes = ctx.settings.alarm_spool_bytes
+    limit_lag = ctx.settings.alarm_ship_lag_seconds
+    if sample.spool_bytes <= limit_bytes and sample.ship_lag_seconds <= limit_lag:
+        return None
+    return Finding(
+        f"ingest spool holds {sample.spool_bytes / 2**20:.1f} MiB, oldest unshipped event "
+        f"{sample.ship_lag_seconds:.0f} s old (limits {limit_bytes / 2**20:.0f} MiB, "
+        f"{limit_lag:.0f} s)",
+        {"spool_bytes": sample.spool_bytes, "ship_lag_seconds": sample.ship_lag_seconds},
+    )
+
+
 RULES: dict[str, Rule] = {
+    "ingest_reject_rate": ingest_reject_rate,
+    "ingest_5xx_rate": ingest_5xx_rate,
+    "spool_backlog": spool_backlog,
     "etl_run_failed": etl_run_failed,
     "nothing_loaded": nothing_loaded,
     "quarantine_growing": quarantine_growing,

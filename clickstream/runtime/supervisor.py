@@ -142,12 +142,16 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
 
 
 def _wire_shop_to_ingest(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> None:
-    """Point the tracker at the ingest API, and the ingest API at the shop's tokens and origin.
+    """Point the tracker at the ingest API, the ingest API at the shop's tokens and origin, and
+    the scheduler's alarms at the ingest metrics.
 
     Only defaults: anything the user set in the environment wins.
     """
     envs["shop"].setdefault(
         "CLICKSTREAM_TRACKER_INGEST_URL", f"{settings.ingest_local_url}/clickstream"
+    )
+    envs["scheduler"].setdefault(
+        "CLICKSTREAM_ALARM_INGEST_METRICS_URLS", f"{settings.ingest_local_url}/metrics"
     )
     ingest = envs["ingest"]
     if "CLICKSTREAM_INGEST_JWKS_FILE" not in ingest:

@@ -75,3 +75,12 @@ def test_rejected_body_is_sampled_into_quarantine_with_its_reason(
     assert {s["reason"] for s in samples} == {"invalid_payload"}
     assert "Bad Name" in samples[0]["body_sample"]
     assert samples[0]["client_ip"] == "127.0.0.0"
+
+
+def test_metrics_are_refused_to_clients_outside_the_allowed_networks(
+    make_ingest: Callable[..., Ingest],
+) -> None:
+    ingest = make_ingest(ingest_metrics_networks="10.0.0.0/8")
+    response = httpx.get(f"{ingest.server.url}/metrics")
+    assert response.status_code == 404
+    assert "clickstream_ingest" not in response.text

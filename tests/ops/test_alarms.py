@@ -8,16 +8,19 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 from clickstream.etl.run import EtlRunFailed, run_etl
 from clickstream.lake import open_lake
+from clickstream.ops.alarms import Context, spool_backlog
 from clickstream.ops.channels import AlertUrlInvalid, configured_channels
 from clickstream.ops.incidents import open_alarms
+from clickstream.ops.ingest_probe import IngestProbe, IngestSample
 from clickstream.ops.watch import check
 from clickstream.settings import OpsSettings
-from tests.conftest import free_port
+from tests.conftest import ServerThread, free_port
 
 
 class Webhook:
@@ -174,3 +177,50 @@ def test_channel_label_and_repr_hold_no_credentials() -> None:
     [channel] = configured_channels(OpsSettings(alert_urls="json://user:topsecret@127.0.0.1/h"))
     assert "topsecret" not in channel.label
     assert "topsecret" not in repr(channel)
+
+
+def test_ingest_reject_rate_opens_and_resolves_between_scrapes(
+    warehouse_url: str, ingest_server: ServerThread, tmp_path: Path
+) -> None:
+    settings = OpsSettings(
+        data_dir=tmp_path,
+        alarm_disk_free_percent=0,
+        alarm_ingest_min_requests=5,
+        alarm_ingest_reject_rate=0.2,
+    )
+    probe = IngestProbe([f"{ingest_server.url}/metrics"])
+    collect = f"{ingest_server.url}/clickstream"
+
+    first = check(warehouse_url, settings, probe)  # no earlier scrape: rates unknown
+    for _ in range(8):
+        httpx.post(collect, content=b"{broken", headers={"content-type": "application/json"})
+    for _ in range(2):
+        httpx.post(collect, json={"event_name": "page_view"})
+    noisy = check(warehouse_url, settings, probe)
+    for _ in range(20):
+        httpx.post(collect, json={"event_name": "page_view"})
+    calm = check(warehouse_url, settings, probe)
+
+    assert first.transitions == []
+    assert [(t.alarm, t.kind) for t in noisy.transitions] == [("ingest_reject_rate", "opened")]
+    assert "80.0%" in noisy.transitions[0].summary
+    assert [(t.alarm, t.kind) for t in calm.transitions] == [("ingest_reject_rate", "resolved")]
+
+
+def test_unreachable_ingest_metrics_never_resolve_or_open_anything(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    settings = OpsSettings(data_dir=tmp_path, alarm_disk_free_percent=0)
+    probe = IngestProbe([f"http://127.0.0.1:{free_port()}/metrics"])
+    assert check(warehouse_url, settings, probe).transitions == []
+    assert check(warehouse_url, settings, probe).transitions == []
+
+
+def test_spool_backlog_fires_on_bytes_or_lag() -> None:
+    settings = OpsSettings(alarm_spool_bytes=1000, alarm_ship_lag_seconds=60)
+    probe = IngestProbe([])
+    probe.current = IngestSample(10, {}, spool_bytes=500, ship_lag_seconds=30, replicas=1)
+    assert spool_backlog(Context(conn=None, settings=settings, ingest=probe)) is None  # type: ignore[arg-type]
+    probe.current = IngestSample(10, {}, spool_bytes=500, ship_lag_seconds=90, replicas=1)
+    finding = spool_backlog(Context(conn=None, settings=settings, ingest=probe))  # type: ignore[arg-type]
+    assert finding is not None and "90 s old" in finding.summary  # type: ignore[union-attr]
