@@ -22,6 +22,7 @@ COMMANDS = [
     ["status"],
     ["ops", "iam-policy"],
     ["ops", "expire-lake"],
+    ["ops", "erase"],
 ]
 
 

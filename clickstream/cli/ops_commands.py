@@ -47,3 +47,39 @@ def expire_lake_command(days: int | None) -> None:
         click.echo(f"deleted={report.deleted} kept_unloaded={report.kept_unloaded}")
 
     _with_warehouse(settings, work)
+
+
+@ops.command("erase")
+@click.option("--user-id", default=None, help="Erase this user id.")
+@click.option("--client-id", default=None, help="Erase this anonymous browser id.")
+def erase(user_id: str | None, client_id: str | None) -> None:
+    """Erase one user or browser from the lake and the warehouse, with an audit row.
+
+    Lake objects holding it are rewritten atomically; affected days are derived again.
+    Events still in an ingest spool arrive later: erase again after the spool's age.
+    Example: clickstream ops erase --user-id 42
+    """
+    from clickstream.cli.main import EXIT_USAGE, _fail, _settings, _with_warehouse
+    from clickstream.lake import open_lake
+    from clickstream.ops.erasure import ErasureBusy, erase_subject
+
+    if (user_id is None) == (client_id is None):
+        _fail("give exactly one of --user-id and --client-id", EXIT_USAGE)
+        return
+    kind, value = ("user_id", user_id) if user_id is not None else ("client_id", client_id)
+    settings = _settings(config.OpsSettings, "ops")
+
+    def work(url: str) -> None:
+        try:
+            report = erase_subject(url, open_lake(settings.lake_location), kind, value or "")
+        except ErasureBusy as exc:
+            _fail(str(exc))
+            return
+        click.echo(
+            f"erasure {report.erasure_id}: events={report.events_deleted} "
+            f"quarantined={report.quarantine_deleted} days_rederived={report.days_rederived} "
+            f"lake_objects_rewritten={report.lake_objects_rewritten} "
+            f"lake_objects_deleted={report.lake_objects_deleted}"
+        )
+
+    _with_warehouse(settings, work)
