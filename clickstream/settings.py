@@ -66,6 +66,19 @@ class CommonSettings(BaseSettings):
         description="TCP port of the embedded PostgreSQL on 127.0.0.1; 0 picks a free one.",
     )
 
+    pseudonymise_key: SecretStr | None = Field(
+        None,
+        description="Secret key for keyed pseudonyms: when set, the ingest API stores "
+        "HMAC-SHA256(key, token subject) as `user_id` instead of the shop's user id.",
+    )
+
+    @property
+    def pseudonym_key(self) -> bytes | None:
+        """The pseudonymisation key as bytes, or None when pseudonyms are off."""
+        if self.pseudonymise_key is None:
+            return None
+        return self.pseudonymise_key.get_secret_value().encode()
+
     @property
     def lake_location(self) -> str:
         """The lake URL, defaulting to a folder under the data directory."""

@@ -55,11 +55,13 @@ def expire_lake_command(days: int | None) -> None:
 def erase(user_id: str | None, client_id: str | None) -> None:
     """Erase one user or browser from the lake and the warehouse, with an audit row.
 
-    Lake objects holding it are rewritten atomically; affected days are derived again.
+    Lake objects holding it are rewritten atomically; affected days are derived again. With
+    CLICKSTREAM_PSEUDONYMISE_KEY set, give the shop's user id: its pseudonym is erased.
     Events still in an ingest spool arrive later: erase again after the spool's age.
     Example: clickstream ops erase --user-id 42
     """
     from clickstream.cli.main import EXIT_USAGE, _fail, _settings, _with_warehouse
+    from clickstream.events.pseudonym import pseudonymise
     from clickstream.lake import open_lake
     from clickstream.ops.erasure import ErasureBusy, erase_subject
 
@@ -68,6 +70,9 @@ def erase(user_id: str | None, client_id: str | None) -> None:
         return
     kind, value = ("user_id", user_id) if user_id is not None else ("client_id", client_id)
     settings = _settings(config.OpsSettings, "ops")
+    if kind == "user_id" and settings.pseudonym_key and value:
+        # The warehouse and lake hold the pseudonym, never the shop's id.
+        value = pseudonymise(settings.pseudonym_key, value)
 
     def work(url: str) -> None:
         try:

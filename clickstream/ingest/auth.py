@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from clickstream.events.pseudonym import pseudonymise
 from clickstream.ingest.jwks import KeySet
 from clickstream.settings import IngestSettings
 
@@ -47,6 +48,7 @@ class Authenticator:
         audience: str,
         issuer: str | None = None,
         algorithms: tuple[str, ...] = ("RS256",),
+        pseudonym_key: bytes | None = None,
     ) -> None:
         if mode == "required" and keys is None:
             raise ValueError("auth `required` needs CLICKSTREAM_INGEST_JWKS_URL or _JWKS_FILE")
@@ -55,6 +57,7 @@ class Authenticator:
         self.audience = audience
         self.issuer = issuer
         self.algorithms = algorithms
+        self.pseudonym_key = pseudonym_key
         self._verified: OrderedDict[str, Actor] = OrderedDict()
 
     @classmethod
@@ -74,6 +77,7 @@ class Authenticator:
             audience=settings.ingest_jwt_audience,
             issuer=settings.ingest_jwt_issuer,
             algorithms=algorithms,
+            pseudonym_key=settings.pseudonym_key,
         )
 
     async def authenticate(self, authorization: str | None) -> Authentication:
@@ -131,7 +135,8 @@ class Authenticator:
         sub, iss = claims.get("sub"), claims.get("iss")
         if not isinstance(sub, str) or not sub or not isinstance(iss, str):
             return Authentication(problem="the token lacks a subject or issuer")
-        actor = Actor(user_id=sub[:256], identity_source=iss[:256], expires_at=claims["exp"])
+        user_id = pseudonymise(self.pseudonym_key, sub) if self.pseudonym_key else sub[:256]
+        actor = Actor(user_id=user_id, identity_source=iss[:256], expires_at=claims["exp"])
         self._verified[token] = actor
         if len(self._verified) > _CACHE_SIZE:
             self._verified.popitem(last=False)

@@ -220,3 +220,24 @@ def test_keys_from_a_local_jwks_file_verify_tokens(
     assert ingest.post({"event_name": "x"}, headers=bearer(jwks.token())).status_code == 202
     assert ingest.post({"event_name": "x"}).status_code == 401
     assert [r["identity_source"] for r in ingest.stored()] == [ISSUER]
+
+
+def test_pseudonymise_key_stores_a_keyed_pseudonym_instead_of_the_user_id(
+    make_ingest: Callable[..., Ingest], jwks: Jwks
+) -> None:
+    from clickstream.events.pseudonym import pseudonymise
+
+    ingest = make_ingest(
+        ingest_auth="optional",
+        ingest_jwks_url=jwks.url,
+        ingest_jwt_issuer=ISSUER,
+        ingest_ship_before_ack=True,
+        pseudonymise_key="k" * 32,
+    )
+    response = ingest.post({"event_name": "page_view"}, headers=bearer(jwks.token(sub="user-7")))
+
+    assert response.status_code == 202
+    [record] = ingest.stored()
+    assert record["user_id"] == pseudonymise(b"k" * 32, "user-7")
+    assert record["user_login_state"] == "logged_in"
+    assert "user-7" not in json.dumps(record)
