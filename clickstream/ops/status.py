@@ -11,11 +11,12 @@ import psycopg
 from clickstream.etl.run import pending_files
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
+from clickstream.ops.ingest_probe import IngestSample, scrape
 from clickstream.settings import PlatformSettings
 
 LAST_RUN_SQL = """
 SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,
-       rejected, error
+       conflicts, rejected, late, error
 FROM etl_runs ORDER BY run_id DESC LIMIT 1
 """
 
@@ -30,6 +31,7 @@ class StatusReport:
     pending_files: int | None
     events: int | None
     last_run: dict[str, Any] | None
+    spool: IngestSample | None = None
     alarms: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -56,6 +58,7 @@ def collect_status(settings: PlatformSettings, warehouse_url: str) -> StatusRepo
         pending_files=None,
         events=None,
         last_run=None,
+        spool=scrape([f"{settings.ingest_local_url}/metrics"]),
     )
     for part in ("ingest", "dashboard"):
         if getattr(report, part).startswith("down"):
@@ -90,10 +93,18 @@ def render_status(report: StatusReport) -> str:
         run_line = (
             f"#{run['run_id']} {run['status']} at {run['started_at']:%Y-%m-%d %H:%M:%S}Z: "
             f"files={run['files']} received={run['received']} loaded={run['loaded']} "
-            f"duplicates={run['duplicates']} rejected={run['rejected']}"
+            f"duplicates={run['duplicates']} conflicts={run['conflicts']} "
+            f"rejected={run['rejected']} late={run['late']}"
+        )
+    spool = "unknown (metrics not reachable)"
+    if report.spool is not None:
+        spool = (
+            f"{report.spool.spool_bytes / 2**20:.1f} MiB waiting, oldest unshipped "
+            f"{report.spool.ship_lag_seconds:.0f} s"
         )
     lines = [
         f"ingest     {report.ingest}",
+        f"spool      {spool}",
         f"dashboard  {report.dashboard}",
         f"lake       {report.lake} ({report.pending_files} files waiting for the ETL)",
         f"warehouse  {report.events} events",

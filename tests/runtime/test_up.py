@@ -114,6 +114,17 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         server = EmbeddedPostgres(data_dir).running()
         assert server is not None
         assert _warehouse_count(server.url("warehouse")) == 1
+        status = subprocess.run(
+            [sys.executable, "-m", "clickstream", "status"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "ingest     up" in status.stdout
+        assert "MiB waiting" in status.stdout
+        assert "status     ok" in status.stdout
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     _assert_all_gone(family)
