@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from clickstream.etl.run import EtlOptions, run_etl
+from clickstream.etl.run import ETL_LOCK_KEY, EtlOptions, run_etl
 from clickstream.lake import open_lake
 from tests.etl.crash_runner import CRASH_EXIT
 from tests.etl.lakefiles import HOUR, put, record, snapshot
@@ -33,6 +34,19 @@ def _fill(lake_dir: Path) -> None:
         put(lake, hour, lines, seq=seq)
 
 
+def _wait_for_lock_release(url: str, timeout: float = 60) -> None:
+    """The killed process's server backend lets go of the ETL lock once it sees the socket close."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (ETL_LOCK_KEY,)).fetchone()
+            if row and row[0]:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (ETL_LOCK_KEY,))
+                return
+            assert time.monotonic() < deadline, "the killed run's lock was never released"
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize(
     "step", ["extracted", "transformed", "mid_load", "before_commit", "committed", "derived"]
 )
@@ -48,6 +62,7 @@ def test_killed_run_then_rerun_leaves_the_same_warehouse_as_an_uninterrupted_run
         check=False,
     )
     assert crashed.returncode == CRASH_EXIT, crashed.stderr.decode()[-2000:]
+    _wait_for_lock_release(warehouse_url)
 
     rerun = run_etl(warehouse_url, open_lake(str(lake_dir)), options=EtlOptions(batch_files=2))
     run_etl(other_warehouse_url, open_lake(str(lake_dir)), options=EtlOptions(batch_files=2))
