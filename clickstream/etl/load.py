@@ -1,137 +1,76 @@
-"""Load one lake file's rows into PostgreSQL in one transaction with its manifest row."""
+"""Load one transformed batch into PostgreSQL: registry, rows, quarantine, manifest, ledger.
+
+Everything happens in the caller's single transaction, so a crash at any point leaves all or
+none of the batch's files: their rows, quarantine entries, manifest rows and ledger counts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
-from clickstream.etl.transform import COLUMNS, FileBatch
+from clickstream.etl import dedupe
+from clickstream.etl.copying import copy_in
+from clickstream.etl.ledger import RunResult, record_batch
+from clickstream.etl.partitions import ensure_partitions
+from clickstream.etl.transform import EVENT_COLUMNS, QUARANTINE_COLUMNS, BatchTransform
 
-# Daily partitions are made for this span; anything else falls into the default partition.
-FIRST_PARTITION_DAY = date(2000, 1, 1)
-LAST_PARTITION_DAY = date(2099, 12, 31)
+Step = Callable[[str], None]
 
-
-@dataclass(frozen=True)
-class FileLedger:
-    """Counts for one loaded file; `received = loaded + duplicates + rejected`."""
-
-    received: int
-    loaded: int
-    duplicates: int
-    rejected: int
-
-
-def partition_name(day: date) -> str:
-    """`clickstream_events_YYYYMMDD`; the name is built from a date, never from input text."""
-    return f"clickstream_events_{day:%Y%m%d}"
-
-
-def ensure_partitions(conn: psycopg.Connection, days: set[date]) -> None:
-    """Create the daily partitions `days` need, moving any of their rows out of the default."""
-    existing = {
-        row[0]
-        for row in conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'clickstream_events'::regclass"
-        )
-    }
-    for day in sorted(days):
-        name = partition_name(day)
-        if name in existing or not FIRST_PARTITION_DAY <= day <= LAST_PARTITION_DAY:
-            continue
-        start, end = day, day + timedelta(days=1)
-        stranded = conn.execute(
-            "SELECT count(*) FROM clickstream_events_default "
-            "WHERE event_timestamp >= %s AND event_timestamp < %s",
-            (start, end),
-        ).fetchone()
-        if stranded and stranded[0]:
-            _move_out_of_default(conn, name, start, end)
-            continue
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE {} PARTITION OF clickstream_events FOR VALUES FROM ({}) TO ({})"
-            ).format(sql.Identifier(name), sql.Literal(str(start)), sql.Literal(str(end)))
-        )
+STAGE_QUARANTINE = """
+CREATE TEMP TABLE IF NOT EXISTS staged_quarantine (
+    run_id bigint, source_file text, line_number integer, reason text, raw text, kind text,
+    event_id uuid
+) ON COMMIT DELETE ROWS
+"""
+# A conflict keeps both versions: the lake line as `raw`, the stored row as `kept_version`.
+QUARANTINE = """
+INSERT INTO etl_quarantine (run_id, source_file, line_number, reason, raw, kind, event_id,
+    kept_version)
+SELECT q.run_id, q.source_file, q.line_number, q.reason, q.raw, q.kind, q.event_id,
+    CASE WHEN q.kind = 'conflict' THEN (
+        SELECT to_jsonb(e) FROM event_ids i JOIN clickstream_events e
+            ON e.event_id = i.event_id AND e.event_timestamp = i.event_timestamp
+        WHERE i.event_id = q.event_id) END
+FROM staged_quarantine q
+ORDER BY q.source_file, q.line_number
+"""
+MARK_DIRTY = "INSERT INTO etl_dirty_days (day) SELECT unnest(%s::date[]) ON CONFLICT DO NOTHING"
 
 
-def _move_out_of_default(conn: psycopg.Connection, name: str, start: date, end: date) -> None:
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE moving ON COMMIT DROP AS SELECT * FROM clickstream_events_default "
-            "WHERE event_timestamp >= {} AND event_timestamp < {}"
-        ).format(sql.Literal(str(start)), sql.Literal(str(end)))
-    )
-    conn.execute(
-        "DELETE FROM clickstream_events_default "
-        "WHERE event_timestamp >= %s AND event_timestamp < %s",
-        (start, end),
-    )
-    conn.execute(
-        sql.SQL(
-            "CREATE TABLE {} PARTITION OF clickstream_events FOR VALUES FROM ({}) TO ({})"
-        ).format(sql.Identifier(name), sql.Literal(str(start)), sql.Literal(str(end)))
-    )
-    conn.execute("INSERT INTO clickstream_events SELECT * FROM moving")
-    conn.execute("DROP TABLE moving")
+def load_batch(
+    conn: psycopg.Connection,
+    run_id: int,
+    batch: BatchTransform,
+    workdir: Path,
+    total: RunResult,
+    step: Step,
+) -> RunResult:
+    """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
+    candidates, known = workdir / "ids.csv", workdir / "known.csv"
+    batch.write_candidate_ids(candidates)
+    dedupe.register_ids(conn, candidates, known)
+    batch.set_known(known, run_id)
 
-
-def load_file(
-    conn: psycopg.Connection, run_id: int, key: str, size: int, batch: FileBatch
-) -> FileLedger:
-    """Copy `batch` into the warehouse with its manifest row; the caller owns the transaction."""
-    days = {row[1].date() for row in batch.rows if isinstance(row[1], datetime)}
+    days = batch.loaded_days()
     ensure_partitions(conn, days)
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS staged_events "
-        "(LIKE clickstream_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-    )
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
-    with conn.cursor() as cur:
-        copy_sql = sql.SQL("COPY staged_events ({}) FROM STDIN").format(columns)
-        with cur.copy(copy_sql) as copy:
-            for row in batch.rows:
-                copy.write_row(row)
-        # A repeat inside the file or one seen before is a duplicate: keep the first only.
-        cur.execute(
-            sql.SQL(
-                """WITH fresh AS (
-                       INSERT INTO event_ids (event_id, event_timestamp, source_file)
-                       SELECT DISTINCT ON (event_id) event_id, event_timestamp, source_file
-                       FROM staged_events ORDER BY event_id, received_at
-                       ON CONFLICT (event_id) DO NOTHING
-                       RETURNING event_id)
-                   INSERT INTO clickstream_events ({cols}, etl_run_id)
-                   SELECT DISTINCT ON (s.event_id) {scols}, %s
-                   FROM staged_events s JOIN fresh f USING (event_id)
-                   ORDER BY s.event_id, s.received_at"""
-            ).format(
-                cols=columns,
-                scols=sql.SQL(", ").join(sql.Identifier("s", c) for c in COLUMNS),
-            ),
-            (run_id,),
-        )
-        loaded = cur.rowcount
-        if batch.rejections:
-            cur.executemany(
-                "INSERT INTO etl_quarantine (run_id, source_file, line_number, reason, raw) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [(run_id, key, r.line_number, r.reason, r.raw) for r in batch.rejections],
-            )
-    ledger = FileLedger(
-        received=batch.received,
-        loaded=loaded,
-        duplicates=len(batch.rows) - loaded,
-        rejected=len(batch.rejections),
-    )
-    conn.execute(
-        "INSERT INTO lake_manifest "
-        "(object_key, size_bytes, run_id, received, loaded, duplicates, rejected) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (key, size, run_id, ledger.received, ledger.loaded, ledger.duplicates, ledger.rejected),
-    )
-    return ledger
+    events = workdir / "events.csv"
+    batch.write_loaded_events(events)
+    copy_in(conn, "clickstream_events", EVENT_COLUMNS, events)
+    step("mid_load")
+
+    quarantined = workdir / "quarantine.csv"
+    batch.write_quarantined(quarantined)
+    conn.execute(STAGE_QUARANTINE)
+    copy_in(conn, "staged_quarantine", QUARANTINE_COLUMNS, quarantined)
+    conn.execute(QUARANTINE)
+
+    files = batch.file_ledgers()
+    result = total.plus(files, batch.rejected_by_reason())
+    record_batch(conn, run_id, files, result)
+    conn.execute(MARK_DIRTY, (days,))
+    for path in (candidates, known, events, quarantined):
+        path.unlink(missing_ok=True)
+    return result

@@ -1,23 +1,35 @@
-"""One ETL run: take the lock, find pending lake files, load each exactly once, keep a ledger.
+"""One ETL run: take the lock, load pending lake files batch by batch, derive, keep a ledger.
 
 HTTP-, process- and schedule-free, so the CLI, the scheduler and an AWS Lambda handler for an
-EventBridge event can all call `run_etl`.
+EventBridge event can all call `run_etl`. `on_step` lets a caller observe (or, in the crash
+tests, kill the process at) each named step: extracted, transformed, mid_load, before_commit,
+committed, derived.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import psycopg
 import structlog
 
-from clickstream.etl.load import FileLedger, load_file
-from clickstream.etl.transform import transform_file
+from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.extract import batches, fetch_all
+from clickstream.etl.ledger import RunResult, finish_run, start_run
+from clickstream.etl.load import load_batch
+from clickstream.etl.transform import BatchTransform, connect
 from clickstream.lake.paths import EVENTS_PREFIX, is_event_key
 from clickstream.lake.store import LakeObject, LakeStore
 
+__all__ = ["ETL_LOCK_KEY", "EtlOptions", "EtlRunFailed", "RunResult", "etl_lock", "run_etl"]
+
 ETL_LOCK_KEY = 0x636C6B02  # one advisory lock for every ETL on this warehouse
 log = structlog.get_logger("clickstream.etl")
+Step = Callable[[str], None]
 
 
 class EtlRunFailed(RuntimeError):
@@ -25,28 +37,19 @@ class EtlRunFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class RunResult:
-    """The outcome and ledger of one run; `run_id` is None when another run held the lock."""
+class EtlOptions:
+    """How a run batches and transforms; `EtlSettings` provides these from the environment."""
 
-    run_id: int | None
-    status: str
-    files: int = 0
-    received: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    rejected: int = 0
+    batch_files: int = 500
+    batch_bytes: int = 64 * 1024 * 1024
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str = "1GB"
+    fetch_workers: int = 4
+    work_dir: Path | None = None
 
-    def plus(self, ledger: FileLedger) -> RunResult:
-        """This result with one more file's ledger added."""
-        return RunResult(
-            run_id=self.run_id,
-            status=self.status,
-            files=self.files + 1,
-            received=self.received + ledger.received,
-            loaded=self.loaded + ledger.loaded,
-            duplicates=self.duplicates + ledger.duplicates,
-            rejected=self.rejected + ledger.rejected,
-        )
+
+def _no_step(_name: str) -> None:
+    return None
 
 
 def pending_files(conn: psycopg.Connection, lake: LakeStore) -> list[LakeObject]:
@@ -57,67 +60,103 @@ def pending_files(conn: psycopg.Connection, lake: LakeStore) -> list[LakeObject]
     ]
 
 
-def run_etl(warehouse_url: str, lake: LakeStore, trigger: str = "manual") -> RunResult:
-    """Load every pending lake file; a concurrent run makes this a logged no-op."""
-    with psycopg.connect(warehouse_url, autocommit=True) as lock_conn:
-        got = lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (ETL_LOCK_KEY,)).fetchone()
+@contextmanager
+def etl_lock(warehouse_url: str) -> Iterator[psycopg.Connection | None]:
+    """An autocommit connection holding the ETL advisory lock, or None when another holds it."""
+    try:
+        conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise EtlRunFailed(f"warehouse unreachable: {exc}".strip()) from exc
+    with conn:
+        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (ETL_LOCK_KEY,)).fetchone()
         if not got or not got[0]:
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (ETL_LOCK_KEY,))
+
+
+def run_etl(
+    warehouse_url: str,
+    lake: LakeStore,
+    trigger: str = "manual",
+    options: EtlOptions | None = None,
+    on_step: Step | None = None,
+) -> RunResult:
+    """Load every pending lake file; a concurrent run makes this a logged no-op."""
+    with etl_lock(warehouse_url) as lock_conn:
+        if lock_conn is None:
             log.info("etl_skipped", reason="another run holds the lock", trigger=trigger)
             return RunResult(run_id=None, status="skipped")
-        try:
-            return _locked_run(lock_conn, warehouse_url, lake, trigger)
-        finally:
-            lock_conn.execute("SELECT pg_advisory_unlock(%s)", (ETL_LOCK_KEY,))
+        return locked_run(lock_conn, warehouse_url, lake, trigger, options, on_step)
 
 
-def _locked_run(
-    lock_conn: psycopg.Connection, warehouse_url: str, lake: LakeStore, trigger: str
+def locked_run(
+    lock_conn: psycopg.Connection,
+    warehouse_url: str,
+    lake: LakeStore,
+    trigger: str,
+    options: EtlOptions | None = None,
+    on_step: Step | None = None,
 ) -> RunResult:
-    row = lock_conn.execute(
-        "INSERT INTO etl_runs (trigger, status) VALUES (%s, 'running') RETURNING run_id",
-        (trigger,),
-    ).fetchone()
-    assert row is not None
-    result = RunResult(run_id=int(row[0]), status="running")
-    log.info("etl_started", run_id=result.run_id, trigger=trigger)
+    """A run for a caller that already holds the ETL lock on `lock_conn`."""
+    opts = options or EtlOptions()
+    step = on_step or _no_step
+    run_id = start_run(lock_conn, trigger)
+    result = RunResult(run_id=run_id, status="running")
+    log.info("etl_started", run_id=run_id, trigger=trigger)
     try:
-        with psycopg.connect(warehouse_url) as conn:
-            pending = pending_files(conn, lake)
-            conn.commit()
-            for obj in pending:
-                batch = transform_file(lake.get(obj.key), obj.key)
-                with conn.transaction():
-                    ledger = load_file(conn, result.run_id or 0, obj.key, obj.size, batch)
-                conn.commit()
-                result = result.plus(ledger)
-                _record(lock_conn, result, "running")
+        result = _load_and_derive(warehouse_url, lake, run_id, result, opts, step)
     except Exception as exc:
-        _record(lock_conn, result, "failed", error=f"{type(exc).__name__}: {exc}")
-        log.error("etl_failed", run_id=result.run_id, error=f"{type(exc).__name__}: {exc}")
-        raise EtlRunFailed(f"ETL run {result.run_id} failed: {exc}") from exc
-    _record(lock_conn, result, "succeeded")
-    done = RunResult(**{**result.__dict__, "status": "succeeded"})
-    log.info("etl_finished", **done.__dict__)
+        error = f"{type(exc).__name__}: {exc}".strip()
+        _record_failure(lock_conn, run_id, error)
+        log.error("etl_failed", run_id=run_id, error=error)
+        raise EtlRunFailed(f"ETL run {run_id} failed: {error}") from exc
+    finish_run(lock_conn, run_id, "succeeded", days=result.days_derived)
+    done = replace(result, status="succeeded")
+    log.info("etl_finished", **{k: v for k, v in done.__dict__.items() if k != "error"})
     return done
 
 
-def _record(
-    conn: psycopg.Connection, result: RunResult, status: str, error: str | None = None
-) -> None:
-    conn.execute(
-        """UPDATE etl_runs SET status = %s, files = %s, received = %s, loaded = %s,
-               duplicates = %s, rejected = %s, error = %s,
-               finished_at = CASE WHEN %s = 'running' THEN NULL ELSE now() END
-           WHERE run_id = %s""",
-        (
-            status,
-            result.files,
-            result.received,
-            result.loaded,
-            result.duplicates,
-            result.rejected,
-            error,
-            status,
-            result.run_id,
-        ),
-    )
+def _load_and_derive(
+    warehouse_url: str,
+    lake: LakeStore,
+    run_id: int,
+    result: RunResult,
+    opts: EtlOptions,
+    step: Step,
+) -> RunResult:
+    duck = connect(opts.duckdb_threads, opts.duckdb_memory_limit)
+    with (
+        psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as conn,
+        tempfile.TemporaryDirectory(prefix="clickstream-etl-", dir=opts.work_dir) as tmp,
+    ):
+        try:
+            pending = pending_files(conn, lake)
+            for group in batches(pending, opts.batch_files, opts.batch_bytes):
+                fetched = fetch_all(lake, group, opts.fetch_workers)
+                step("extracted")
+                batch = BatchTransform(duck, fetched)
+                del fetched
+                step("transformed")
+                with conn.transaction():
+                    result = load_batch(conn, run_id, batch, Path(tmp), result, step)
+                    step("before_commit")
+                step("committed")
+                log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
+            with conn.transaction():
+                days = derive_dirty_days(conn)
+                step("derived")
+        finally:
+            duck.close()
+    return replace(result, days_derived=len(days))
+
+
+def _record_failure(lock_conn: psycopg.Connection, run_id: int, error: str) -> None:
+    try:
+        finish_run(lock_conn, run_id, "failed", error=error[:4000])
+    except psycopg.Error as exc:  # the warehouse itself went away: nothing more to record
+        log.error("etl_failure_not_recorded", run_id=run_id, error=str(exc))

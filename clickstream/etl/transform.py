@@ -1,18 +1,26 @@
-"""Lake lines to warehouse rows: parse, check the contract, flatten (DESIGN.md §5)."""
+"""Transform a batch of lake files in DuckDB: SQL over a typed input relation.
+
+The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/outputs.sql`) does the work: split
+lines, parse JSON against the event contract, validate, map legacy names, flatten, parse user
+agents, flag bots, hash payloads and rank repeats of an event_id. Python only moves whole
+files in and CSV files out, never loops over rows, so the same SQL could run elsewhere.
+"""
 
 from __future__ import annotations
 
-import gzip
-import uuid
-import zlib
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
-from clickstream import jsonio, utc
+import duckdb
 
-# Column order of the rows `flatten` produces; `load` copies them in this order.
-COLUMNS = (
+from clickstream.etl.extract import FetchedFile
+from clickstream.etl.sqlfiles import named, script
+
+SQL_PACKAGE = "clickstream.etl.sql"
+
+# Column order of `loaded_events`, which `load` copies into clickstream_events.
+EVENT_COLUMNS = (
     "event_id",
     "event_timestamp",
     "event_name",
@@ -41,138 +49,124 @@ COLUMNS = (
     "order_item_count",
     "user_agent",
     "client_ip",
+    "device_type",
+    "browser",
+    "os",
+    "is_bot",
     "properties",
     "request_id",
     "ingest_node",
     "source_file",
+    "etl_run_id",
 )
+ID_COLUMNS = ("event_id", "event_timestamp", "source_file", "payload_hash")
+QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
 
 
-class RecordRejected(ValueError):
-    """A lake line that cannot become a warehouse row; the message is the reason."""
+@dataclass(frozen=True)
+class FileLedger:
+    """One file's counts; `received = loaded + duplicates + conflicts + rejected`."""
+
+    key: str
+    size: int
+    received: int
+    loaded: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    late: int
 
 
-@dataclass
-class Rejection:
-    """One line kept out of the warehouse, with where it came from and why."""
-
-    line_number: int
-    reason: str
-    raw: str
-
-
-@dataclass
-class FileBatch:
-    """A lake file turned into rows, plus the lines that were rejected."""
-
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
-    @property
-    def received(self) -> int:
-        """Lines seen in the file (rows plus rejections)."""
-        return len(self.rows) + len(self.rejections)
+def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB in UTC with the user-agent macros loaded."""
+    con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(script(SQL_PACKAGE, "useragent.sql"))
+    return con
 
 
-def _timestamp(value: Any, name: str, required: bool) -> datetime | None:
-    if value is None:
-        if required:
-            raise RecordRejected(f"missing {name}")
-        return None
-    if not isinstance(value, str):
-        raise RecordRejected(f"{name} is not a timestamp string")
-    try:
-        return utc.as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        raise RecordRejected(f"{name} is not an RFC 3339 timestamp: {value[:64]!r}") from None
+class BatchTransform:
+    """One batch of files inside a DuckDB connection, from raw text to outcome per line."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, files: list[FetchedFile]) -> None:
+        self.con = con
+        self.files = files
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
+            "hour_start TIMESTAMPTZ, content VARCHAR)"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE file_faults (file_no INTEGER, reason VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE known (event_id UUID, same_payload BOOLEAN)"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE run_context (run_id BIGINT)")
+        for number, fetched in enumerate(files):
+            con.execute(
+                "INSERT INTO raw_files VALUES (?, ?, ?, ?)",
+                (number, fetched.key, fetched.hour_start, fetched.text),
+            )
+            if fetched.fault:
+                con.execute("INSERT INTO file_faults VALUES (?, ?)", (number, fetched.fault))
+        con.execute(script(SQL_PACKAGE, "transform.sql"))
+        # The text is in `records` now; free the copies.
+        con.execute("DROP TABLE raw_lines; DROP TABLE lake_records; DROP TABLE typed")
+        con.execute("DROP TABLE checked; UPDATE raw_files SET content = ''")
+
+    def write_candidate_ids(self, path: Path) -> None:
+        """CSV of the first line of each valid event_id, for the warehouse's registry check."""
+        self._copy_out(_statement("candidate_ids"), path)
+
+    def set_known(self, path: Path, run_id: int) -> None:
+        """Read which candidates the warehouse already held, then decide every line's outcome."""
+        if path.stat().st_size:
+            self.con.execute(
+                "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+                "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})",
+                (str(path),),
+            )
+        self.con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
+        self.con.execute(_statement("final"))
+
+    def write_loaded_events(self, path: Path) -> None:
+        """CSV of the rows to insert, in `EVENT_COLUMNS` order."""
+        self._copy_out(_statement("loaded_events"), path)
+
+    def write_quarantined(self, path: Path) -> None:
+        """CSV of rejected and conflicting lines, in `QUARANTINE_COLUMNS` order."""
+        self._copy_out(_statement("quarantined"), path)
+
+    def file_ledgers(self) -> list[FileLedger]:
+        """Counts per file, in batch order."""
+        rows = {row[0]: row[1:] for row in self.con.execute(_statement("file_ledger")).fetchall()}
+        ledgers = []
+        for number, fetched in enumerate(self.files):
+            received, loaded, dups, conflicts, rejected, late = rows.get(number, (0,) * 6)
+            ledgers.append(
+                FileLedger(
+                    fetched.key, fetched.size, received, loaded, dups, conflicts, rejected, late
+                )
+            )
+        return ledgers
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        """How many lines were rejected for each reason."""
+        return {
+            str(reason): int(count)
+            for reason, count in self.con.execute(_statement("rejected_by_reason")).fetchall()
+        }
+
+    def loaded_days(self) -> list[date]:
+        """The UTC days of the rows to insert."""
+        return [row[0] for row in self.con.execute(_statement("loaded_days")).fetchall()]
+
+    def _copy_out(self, query: str, path: Path) -> None:
+        self.con.execute(f"COPY ({query}) TO '{_quoted_path(path)}' (FORMAT csv, HEADER false)")
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+def _statement(name: str) -> str:
+    return named(SQL_PACKAGE, "outputs.sql")[name]
 
 
-def flatten(record: Any, source_file: str) -> tuple[Any, ...]:
-    """One enriched lake record as a row in `COLUMNS` order; raises `RecordRejected`."""
-    if not isinstance(record, dict):
-        raise RecordRejected("line is not a JSON object")
-    name = record.get("event_name")
-    if not isinstance(name, str) or not name:
-        raise RecordRejected("missing event_name")
-    try:
-        event_id = uuid.UUID(str(record.get("event_id")))
-    except ValueError:
-        raise RecordRejected("event_id is not a UUID") from None
-    product = record.get("product") or {}
-    order = record.get("order") or {}
-    properties = record.get("properties")
-    return (
-        event_id,
-        _timestamp(record.get("event_timestamp"), "event_timestamp", required=True),
-        name,
-        _text(record.get("user_id")),
-        _text(record.get("user_login_state")),
-        _text(record.get("identity_source")),
-        _text(record.get("client_id")),
-        _text(record.get("session_id")),
-        record.get("is_first_visit"),
-        _text(product.get("id")),
-        _text(product.get("name")),
-        _text(product.get("category")),
-        _text(product.get("brand")),
-        product.get("price"),
-        product.get("discount_price"),
-        _text(product.get("url_path")),
-        _text(record.get("page_url")),
-        _text(record.get("referrer")),
-        _timestamp(record.get("received_at"), "received_at", required=True),
-        _timestamp(record.get("client_timestamp"), "client_timestamp", required=False),
-        product.get("quantity"),
-        _text(order.get("id")),
-        _text(order.get("number")),
-        order.get("total"),
-        _text(order.get("currency")),
-        order.get("item_count"),
-        _text(record.get("user_agent")),
-        _text(record.get("client_ip")),
-        jsonio.dumps(properties).decode() if properties is not None else None,
-        _text(record.get("request_id")),
-        _text(record.get("node_id")),
-        source_file,
-    )
-
-
-def transform_file(data: bytes, source_file: str) -> FileBatch:
-    """Every line of a gzip NDJSON lake object as a row or a rejection; never raises on content."""
-    batch = FileBatch()
-    try:
-        text = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        # A torn or corrupt object: keep whatever complete lines can be recovered.
-        text = _salvage(data)
-        batch.rejections.append(Rejection(0, f"corrupt gzip stream: {exc}", ""))
-    for number, line in enumerate(text.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            batch.rows.append(flatten(jsonio.loads(line), source_file))
-        except jsonio.DecodeError:
-            batch.rejections.append(Rejection(number, "unparseable JSON line", _raw(line)))
-        except RecordRejected as exc:
-            batch.rejections.append(Rejection(number, str(exc), _raw(line)))
-    return batch
-
-
-def _raw(line: bytes) -> str:
-    return line[:8192].decode("utf-8", errors="replace")
-
-
-def _salvage(data: bytes) -> bytes:
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        out = decompressor.decompress(data)
-    except zlib.error:
-        return b""
-    # Drop the last, possibly torn, line.
-    return out[: out.rfind(b"\n") + 1]
+def _quoted_path(path: Path) -> str:
+    # COPY TO takes no parameters; the path is ours (a temporary folder), quotes doubled anyway.
+    return str(path).replace("'", "''")

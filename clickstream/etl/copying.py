@@ -1,0 +1,29 @@
+"""Stream CSV files into and out of PostgreSQL with COPY, in chunks, without touching rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+CHUNK = 1 << 20
+
+
+def copy_in(conn: psycopg.Connection, table: str, columns: Sequence[str], path: Path) -> None:
+    """`COPY table (columns) FROM` the CSV file at `path`; names come from our own constants."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy, path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            copy.write(chunk)
+
+
+def copy_out(conn: psycopg.Connection, query: str, path: Path) -> None:
+    """Write the result of `query` (one of our constants) to `path` as CSV."""
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(sql.SQL(query))  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(statement) as copy, path.open("wb") as target:
+        for chunk in copy:
+            target.write(chunk)

@@ -1,0 +1,81 @@
+"""Extract: find the lake objects to load, group them into batches and fetch their lines."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from clickstream.lake.store import LakeObject, LakeStore
+
+_HOUR = re.compile(r"^events/(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """One lake object, decompressed; `fault` says why part of it could not be read."""
+
+    key: str
+    size: int
+    hour_start: datetime
+    text: str
+    fault: str | None = None
+
+
+def file_hour(key: str) -> datetime:
+    """The UTC hour a lake key is filed under (`events/YYYY/MM/DD/HH/...`)."""
+    match = _HOUR.match(key)
+    if not match:
+        raise ValueError(f"{key!r} is not an event object key")
+    year, month, day, hour = (int(part) for part in match.groups())
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def batches(
+    objects: Iterable[LakeObject], max_files: int, max_bytes: int
+) -> Iterator[list[LakeObject]]:
+    """Consecutive groups of at most `max_files` objects and about `max_bytes` compressed."""
+    batch: list[LakeObject] = []
+    size = 0
+    for obj in objects:
+        if batch and (len(batch) >= max_files or size + obj.size > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(obj)
+        size += obj.size
+    if batch:
+        yield batch
+
+
+def decompress(data: bytes) -> tuple[bytes, str | None]:
+    """The NDJSON bytes of a gzip object; a torn or corrupt stream keeps its whole lines."""
+    try:
+        return gzip.decompress(data), None
+    except (OSError, EOFError, zlib.error) as exc:
+        fault = f"corrupt gzip stream: {exc}"
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        out = decompressor.decompress(data)
+    except zlib.error:
+        return b"", fault
+    # The last line of a torn stream may be cut short: keep only complete lines.
+    return out[: out.rfind(b"\n") + 1], fault
+
+
+def fetch(lake: LakeStore, obj: LakeObject) -> FetchedFile:
+    """Download and decompress one object (invalid UTF-8 becomes U+FFFD)."""
+    raw, fault = decompress(lake.get(obj.key))
+    text = raw.decode("utf-8", errors="replace")
+    return FetchedFile(obj.key, obj.size, file_hour(obj.key), text, fault)
+
+
+def fetch_all(lake: LakeStore, objects: list[LakeObject], workers: int) -> list[FetchedFile]:
+    """Fetch a batch concurrently (network and zlib release the GIL), in the given order."""
+    if workers <= 1 or len(objects) <= 1:
+        return [fetch(lake, obj) for obj in objects]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda obj: fetch(lake, obj), objects))

@@ -1,0 +1,59 @@
+-- name: final
+-- Every received line's outcome once the warehouse said which event_ids it already holds
+-- (`known`): loaded, duplicate, conflict or rejected.
+CREATE OR REPLACE TEMP TABLE final AS
+SELECT r.file_no, r.line_number, r.event_id, r.reason, r.is_late, r.event_timestamp,
+    CASE
+        WHEN r.reason IS NOT NULL THEN 'rejected'
+        WHEN r.id_rank > 1 AND r.payload_hash = r.first_hash THEN 'duplicate'
+        WHEN r.id_rank > 1 THEN 'conflict'
+        WHEN k.event_id IS NULL THEN 'loaded'
+        WHEN k.same_payload THEN 'duplicate'
+        ELSE 'conflict'
+    END AS outcome
+FROM records AS r
+LEFT JOIN known AS k ON r.id_rank = 1 AND r.reason IS NULL AND k.event_id = r.event_id;
+
+-- name: file_ledger
+SELECT file_no,
+    count(*) AS received,
+    count(*) FILTER (WHERE outcome = 'loaded') AS loaded,
+    count(*) FILTER (WHERE outcome = 'duplicate') AS duplicates,
+    count(*) FILTER (WHERE outcome = 'conflict') AS conflicts,
+    count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+    count(*) FILTER (WHERE outcome = 'loaded' AND is_late) AS late
+FROM final GROUP BY file_no ORDER BY file_no;
+
+-- name: rejected_by_reason
+SELECT reason, count(*) FROM final WHERE outcome = 'rejected' GROUP BY reason ORDER BY reason;
+
+-- name: loaded_days
+SELECT DISTINCT CAST(event_timestamp AT TIME ZONE 'UTC' AS DATE) AS day
+FROM final WHERE outcome = 'loaded' ORDER BY day;
+
+-- name: candidate_ids
+SELECT event_id, event_timestamp, source_file, payload_hash
+FROM records WHERE reason IS NULL AND id_rank = 1;
+
+-- name: loaded_events
+SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_state,
+    r.identity_source, r.client_id, r.session_id, r.is_first_visit,
+    r.context_product_id, r.context_product_name, r.context_product_category,
+    r.context_product_brand, r.context_product_price, r.context_product_discount_price,
+    r.context_product_url_path, r.page_url, r.referrer, r.received_at, r.client_timestamp,
+    r.context_product_quantity, r.order_id, r.order_number, r.order_total, r.order_currency,
+    r.order_item_count, r.user_agent, r.client_ip, r.device_type, r.browser, r.os, r.is_bot,
+    r.properties, r.request_id, r.ingest_node, r.source_file, (SELECT run_id FROM run_context) AS etl_run_id
+FROM records AS r JOIN final AS f USING (file_no, line_number)
+WHERE f.outcome = 'loaded';
+
+-- name: quarantined
+SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number,
+    CASE WHEN f.outcome = 'conflict'
+        THEN 'conflict: event_id already stored with a different payload'
+        ELSE f.reason END AS reason,
+    left(replace(r.line, chr(0), ''), 65536) AS raw,
+    CASE WHEN f.outcome = 'conflict' THEN 'conflict' ELSE 'rejected' END AS kind,
+    CASE WHEN f.outcome = 'conflict' THEN r.event_id END AS event_id
+FROM records AS r JOIN final AS f USING (file_no, line_number)
+WHERE f.outcome IN ('rejected', 'conflict');

@@ -1,0 +1,168 @@
+-- Lake lines to typed, validated, flattened records (DESIGN.md §3 and §5).
+-- Input relations (filled by extract): raw_files(file_no, source_file, hour_start, content)
+-- and file_faults(file_no, reason). Output: `records`, one row per received line, with the
+-- warehouse columns, a rejection `reason` (NULL when valid), `payload_hash`, `is_late`, and
+-- the in-batch rank of the line among lines sharing its event_id.
+
+-- A JSON number (or numeric string) that is a whole number fitting an INTEGER, else NULL.
+CREATE OR REPLACE MACRO as_whole(t) AS CASE
+    WHEN TRY_CAST(t AS DOUBLE) = round(TRY_CAST(t AS DOUBLE)) THEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
+END;
+
+CREATE OR REPLACE TEMP TABLE raw_lines AS
+SELECT f.file_no, f.source_file, f.hour_start, t.line_number::INTEGER AS line_number, t.line
+FROM raw_files AS f,
+     unnest(string_split(f.content, chr(10))) WITH ORDINALITY AS t(line, line_number)
+WHERE trim(t.line) <> '';
+
+-- The typed input relation: the event contract as columns, before any rule is applied.
+CREATE OR REPLACE TEMP TABLE lake_records AS
+SELECT file_no, source_file, hour_start, line_number, line, is_json,
+       r IS NOT NULL AS is_object, r.*
+FROM (
+    SELECT *, json_valid(line) AS is_json,
+           CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN json_transform(line, '{
+               "event_id": "VARCHAR", "event_name": "VARCHAR", "eventName": "VARCHAR",
+               "event_timestamp": "VARCHAR", "client_timestamp": "VARCHAR",
+               "received_at": "VARCHAR",
+               "client_id": "VARCHAR", "clientId": "VARCHAR",
+               "session_id": "VARCHAR", "sessionId": "VARCHAR",
+               "is_first_visit": "VARCHAR", "isFirstVisit": "VARCHAR",
+               "user_id": "VARCHAR", "userId": "VARCHAR",
+               "user_login_state": "VARCHAR", "userLoginState": "VARCHAR",
+               "identity_source": "VARCHAR",
+               "page_url": "VARCHAR", "pageUrl": "VARCHAR", "referrer": "VARCHAR",
+               "product": {"id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR",
+                           "brand": "VARCHAR", "price": "VARCHAR",
+                           "discount_price": "VARCHAR", "discountPrice": "VARCHAR",
+                           "url_path": "VARCHAR", "urlPath": "VARCHAR",
+                           "quantity": "VARCHAR"},
+               "order": {"id": "VARCHAR", "number": "VARCHAR", "total": "VARCHAR",
+                         "currency": "VARCHAR", "item_count": "VARCHAR"},
+               "properties": "JSON",
+               "client_ip": "VARCHAR", "user_agent": "VARCHAR",
+               "request_id": "VARCHAR", "node_id": "VARCHAR"}') END AS r
+    FROM raw_lines
+);
+
+CREATE OR REPLACE TEMP TABLE typed AS
+SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
+    coalesce(event_name, eventName) AS name_text,
+    CASE coalesce(event_name, eventName)
+        WHEN 'add_to_cart_click' THEN 'add_to_cart'
+        WHEN 'remove_from_cart_click' THEN 'remove_from_cart'
+        WHEN 'checkout_start' THEN 'begin_checkout'
+        WHEN 'checkout_complete' THEN 'purchase'
+        WHEN 'login_success' THEN 'login'
+        ELSE coalesce(event_name, eventName)
+    END AS event_name,
+    event_id AS event_id_text,
+    TRY_CAST(event_id AS UUID) AS event_id,
+    event_timestamp AS event_timestamp_text,
+    TRY_CAST(event_timestamp AS TIMESTAMPTZ) AS event_timestamp,
+    received_at AS received_at_text,
+    TRY_CAST(received_at AS TIMESTAMPTZ) AS received_at,
+    client_timestamp AS client_timestamp_text,
+    TRY_CAST(client_timestamp AS TIMESTAMPTZ) AS client_timestamp,
+    coalesce(user_id, userId) AS user_id,
+    CASE lower(coalesce(user_login_state, userLoginState))
+        WHEN 'anonymous' THEN 'guest'
+        ELSE coalesce(user_login_state, userLoginState)
+    END AS user_login_state,
+    identity_source,
+    coalesce(client_id, clientId) AS client_id,
+    coalesce(session_id, sessionId) AS session_id,
+    coalesce(is_first_visit, isFirstVisit) AS is_first_visit_text,
+    TRY_CAST(coalesce(is_first_visit, isFirstVisit) AS BOOLEAN) AS is_first_visit,
+    product.id AS context_product_id,
+    product.name AS context_product_name,
+    product.category AS context_product_category,
+    product.brand AS context_product_brand,
+    product.price AS price_text,
+    TRY_CAST(product.price AS DECIMAL(14, 2)) AS context_product_price,
+    coalesce(product.discount_price, product.discountPrice) AS discount_text,
+    TRY_CAST(coalesce(product.discount_price, product.discountPrice) AS DECIMAL(14, 2))
+        AS context_product_discount_price,
+    coalesce(product.url_path, product.urlPath) AS context_product_url_path,
+    coalesce(page_url, pageUrl) AS page_url,
+    referrer,
+    product.quantity AS quantity_text,
+    as_whole(product.quantity) AS context_product_quantity,
+    "order".id AS order_id,
+    "order".number AS order_number,
+    "order".total AS total_text,
+    TRY_CAST("order".total AS DECIMAL(14, 2)) AS order_total,
+    "order".currency AS order_currency,
+    "order".item_count AS item_count_text,
+    as_whole("order".item_count) AS order_item_count,
+    user_agent,
+    client_ip,
+    properties,
+    request_id,
+    node_id AS ingest_node
+FROM lake_records;
+
+CREATE OR REPLACE TEMP TABLE checked AS
+SELECT *,
+    CASE
+        WHEN NOT is_json THEN 'unparseable JSON line'
+        WHEN NOT is_object THEN 'line is not a JSON object'
+        WHEN contains(line, '\u0000') OR contains(line, chr(0)) THEN 'contains a NUL character'
+        WHEN name_text IS NULL THEN 'missing event_name'
+        WHEN NOT regexp_full_match(name_text, '[a-z][a-z0-9_]{0,63}')
+            THEN 'event_name breaks the naming rule'
+        WHEN event_id IS NULL THEN 'event_id is not a UUID'
+        WHEN event_timestamp_text IS NULL THEN 'missing event_timestamp'
+        WHEN event_timestamp IS NULL THEN 'event_timestamp is not a timestamp'
+        WHEN received_at_text IS NULL THEN 'missing received_at'
+        WHEN received_at IS NULL THEN 'received_at is not a timestamp'
+        WHEN client_timestamp_text IS NOT NULL AND client_timestamp IS NULL
+            THEN 'client_timestamp is not a timestamp'
+        WHEN is_first_visit_text IS NOT NULL AND is_first_visit IS NULL
+            THEN 'is_first_visit is not a boolean'
+        WHEN price_text IS NOT NULL AND context_product_price IS NULL
+            THEN 'product.price is not a number in range'
+        WHEN discount_text IS NOT NULL AND context_product_discount_price IS NULL
+            THEN 'product.discount_price is not a number in range'
+        WHEN quantity_text IS NOT NULL AND context_product_quantity IS NULL
+            THEN 'product.quantity is not a whole number'
+        WHEN total_text IS NOT NULL AND order_total IS NULL
+            THEN 'order.total is not a number in range'
+        WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
+            THEN 'order.item_count is not a whole number'
+    END AS reason
+FROM typed;
+
+-- One row per received line. The payload hash covers what the client sent (server-added
+-- fields such as received_at, request_id and node_id differ between retries of one event).
+CREATE OR REPLACE TEMP TABLE records AS
+SELECT h.*,
+    row_number() OVER same_id AS id_rank,
+    first_value(payload_hash) OVER same_id AS first_hash
+FROM (
+    SELECT c.*,
+        md5(to_json({
+            'n': event_name, 't': client_timestamp, 'u': user_id, 'c': client_id,
+            's': session_id, 'f': is_first_visit, 'p': page_url, 'r': referrer,
+            'pi': context_product_id, 'pn': context_product_name,
+            'pc': context_product_category, 'pb': context_product_brand,
+            'pp': context_product_price, 'pd': context_product_discount_price,
+            'pu': context_product_url_path, 'pq': context_product_quantity,
+            'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
+            'ok': order_item_count, 'pr': properties
+        })::VARCHAR)::UUID AS payload_hash,
+        coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late,
+        ua_device_type(user_agent) AS device_type,
+        ua_browser(user_agent) AS browser,
+        ua_os(user_agent) AS os,
+        ua_is_bot(user_agent) AS is_bot
+    FROM checked AS c
+) AS h
+WINDOW same_id AS (
+    PARTITION BY (reason IS NULL), event_id
+    ORDER BY received_at, source_file, line_number
+);
+
+INSERT INTO records BY NAME
+SELECT f.file_no, r.source_file, 0 AS line_number, '' AS line, f.reason, false AS is_late
+FROM file_faults AS f JOIN raw_files AS r USING (file_no);
