@@ -47,7 +47,10 @@ def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Fig
     # Traces and layout are built here as plain dicts; validating them costs more than
     # drawing and they come from our own code only.
     merged = {**LAYOUT, "margin": MARGIN, "height": height, **layout}
-    return Figure(data=list(traces), layout=merged, _validate=False)
+    figure = Figure(data=list(traces), layout=merged, _validate=False)
+    # Follow the card's width, also when the chart was drawn in a tab not yet shown.
+    figure._config = {"responsive": True, "displaylogo": False}
+    return figure
 
 
 def empty(height: int = HEIGHT) -> Figure:
