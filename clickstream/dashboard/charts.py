@@ -120,7 +120,7 @@ def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Figure:
          "textinfo": "value+percent initial"}
         for name, values in series.items()
     ]
-    return _figure(traces, height=340, margin={**MARGIN, "l": 120})
+    return _figure(traces, height=340, margin={**MARGIN, "l": 120}, funnelmode="group")
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[Any]]) -> Figure:
@@ -128,7 +128,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[
     if not any(any(v) for v in values):
         return empty()
     trace = {"type": "heatmap", "z": [_plain(v) for v in values], "x": _plain(cols),
-             "y": list(rows), "colorscale": "Blues",
+             "y": list(rows), "colorscale": "Blues", "reversescale": True,
              "hovertemplate": "%{y} %{x}:00 · %{z}<extra></extra>"}
     return _figure([trace], height=320,
                    xaxis={**AXIS, "type": "category", "title": {"text": "hour (UTC)"}},
