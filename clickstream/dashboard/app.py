@@ -34,7 +34,13 @@ def _page_ui(default_days: int) -> Any:
             sidebar=filtering.sidebar(default_days),
             header=ui.TagList(
                 # An inline icon: no request for /favicon.ico, which would 404.
-                ui.head_content(ui.tags.link(rel="icon", href="data:,"), STYLE),
+                ui.head_content(
+                    ui.tags.link(rel="icon", href="data:,"),
+                    # Fetch and compile plotly's widget module while the session starts,
+                    # not after the first chart arrives.
+                    ui.tags.link(rel="modulepreload", href=f"{PLOTLY_ROUTE[1:]}/widgetbundle.js"),
+                    STYLE,
+                ),
             ),
             fillable=False,
             window_title="Clickstream",

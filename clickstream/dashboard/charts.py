@@ -38,9 +38,11 @@ MARGIN = {"l": 50, "r": 10, "t": 10, "b": 40}
 EMPTY_TEXT = "No data for these filters"
 # A light look without plotly's template machinery, which costs ~100 ms per figure.
 AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6", "automargin": True}
+# Every key any figure sets is set here too, so that `redraw` replaces all of them.
 LAYOUT = {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"size": 12},
           "colorway": ["#2c7be5", "#f5803e", "#00d97e", "#e63757", "#6b5eae", "#39afd1"],
-          "legend": {"orientation": "h"}, "xaxis": AXIS, "yaxis": AXIS}
+          "legend": {"orientation": "h"}, "xaxis": AXIS, "yaxis": AXIS, "annotations": [],
+          "funnelmode": "stack"}
 
 
 def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Figure:
@@ -51,6 +53,20 @@ def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Fig
     # Follow the card's width, also when the chart was drawn in a tab not yet shown.
     figure._config = {"responsive": True, "displaylogo": False}
     return figure
+
+
+def redraw(widget: Figure, figure: Figure) -> None:
+    """Make the drawn `widget` show `figure`, in place, if it shows something else.
+
+    Replacing a widget while the browser still initialises it logs an error there (anywidget
+    closes a model that is loading); changing one in place sends small diffs instead.
+    """
+    wanted = figure.to_plotly_json()
+    if widget.to_plotly_json() == wanted:
+        return
+    widget.data = []
+    widget.add_traces(wanted["data"])
+    widget.update_layout(wanted["layout"], overwrite=True)
 
 
 def empty(height: int = HEIGHT) -> Figure:

@@ -236,6 +236,12 @@ def test_changing_filters_changes_the_numbers_as_sql_says(
     )
     visit.page.select_option("#preset", "14")
     expect(events).to_have_text(formatting.count(fortnight["events"]))
+    # The chart was redrawn in place with one point per day of the new range.
+    visit.page.wait_for_function(
+        "document.querySelector('#overview-timeline .js-plotly-plot')?.data?.[0]?.x?.length"
+        " === 14",
+        timeout=TIMEOUT,
+    )
 
     steps = one(populated_url, FUNNEL_SQL, params(end - timedelta(days=13), end, None, True))
     visit.show("funnel")

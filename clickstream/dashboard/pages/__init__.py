@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from shiny import reactive
+from shinywidgets import render_widget
+
+from clickstream.dashboard.charts import Figure, redraw
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -38,3 +42,22 @@ def zero(row: Row, key: str) -> Any:
     """`row[key]`, or 0 when the period had no rows at all."""
     value = row.get(key)
     return 0 if value is None else value
+
+
+def chart(build: Callable[[], Figure]) -> None:
+    """Decorator: the output `build.__name__` shows `build()`'s figure, created once when the
+    output is first shown and then redrawn in place whenever what `build` reads changes."""
+
+    def first() -> Figure:
+        with reactive.isolate():
+            return build()
+
+    first.__name__ = build.__name__
+    shown = render_widget(first)
+
+    @reactive.effect
+    def _redraw() -> None:
+        figure = build()
+        widget = shown.widget  # waits (silently) until the output was first drawn
+        if widget is not None:
+            redraw(widget, figure)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
+from clickstream import utc
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, fetch
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "behaviour"
@@ -33,7 +34,8 @@ def week_grid(rows: list[Row]) -> list[list[int]]:
     """Sessions started per (ISO weekday, UTC hour) as 7 rows of 24."""
     grid = [[0] * 24 for _ in WEEKDAYS]
     for row in rows:
-        grid[int(row["weekday"]) - 1][int(row["hour"])] += int(row["sessions"])
+        hour = utc.as_utc(row["hour"])
+        grid[hour.isoweekday() - 1][hour.hour] += int(row["sessions"])
     return grid
 
 
@@ -85,15 +87,15 @@ def page_server(
         now = audience(found["audience"], "current")
         return charts.pie(list(keys), [now[k] for k in keys])
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def login_chart() -> FigureWidget:
         return _pie(("logged_in", "guest"))
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def visitor_chart() -> FigureWidget:
         return _pie(("new", "returning"))
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def identity_chart() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):
@@ -101,7 +103,7 @@ def page_server(
         rows = found["identity_sources"]
         return charts.hbar([r["identity_source"] for r in rows], [r["events"] for r in rows])
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def heatmap() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):

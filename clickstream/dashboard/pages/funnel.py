@@ -10,11 +10,11 @@ from typing import Any
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, fetch
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "funnel"
@@ -64,7 +64,7 @@ def page_ui() -> ui.NavPanel:
         "Funnel",
         ui.output_ui("kpis"),
         ui.layout_columns(
-            card("Funnel, this period and the previous", output_widget("chart")),
+            card("Funnel, this period and the previous", output_widget("funnel_chart")),
             card("Steps", ui.output_ui("steps_table")),
             col_widths=(5, 7),
         ),
@@ -103,8 +103,8 @@ def page_server(
             ]
         )
 
-    @render_widget  # type: ignore[misc]
-    def chart() -> FigureWidget:
+    @chart
+    def funnel_chart() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

@@ -6,11 +6,11 @@ from __future__ import annotations
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
 PAGE = "overview"
@@ -86,7 +86,7 @@ def page_server(
             return error_state(str(found))
         return kpi_row(headline_kpis(found))
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def timeline() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["timeline"]:
@@ -97,7 +97,7 @@ def page_server(
             {"events": [r["events"] for r in rows], "sessions": [r["sessions"] for r in rows]},
         )
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def event_types() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["event_types"]:
@@ -109,7 +109,7 @@ def page_server(
         )
         return charts.hbar([p[0] for p in pairs if p[1]], [p[1] for p in pairs if p[1]])
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def login_chart() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import (
@@ -18,7 +18,7 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
 PAGE = "pipeline"
@@ -108,7 +108,7 @@ def page_server(
             found["runs"], "No ETL run in this period.",
         )
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def quarantine_chart() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):

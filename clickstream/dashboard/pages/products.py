@@ -8,11 +8,11 @@ from typing import Any
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "products"
@@ -94,7 +94,7 @@ def page_server(
             ]
         )
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def top_chart() -> FigureWidget:
         found = top()
         if isinstance(found, WarehouseUnavailable):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from htmltools import Tag
 from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget, render_widget
+from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "sessions"
@@ -87,7 +87,7 @@ def page_server(
             ]
         )
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def per_day() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):
@@ -97,14 +97,14 @@ def page_server(
                             {"sessions": [r["sessions"] for r in rows],
                              "bounces": [r["bounces"] for r in rows]})
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def durations() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
         return charts.columns(DURATION_BUCKETS, duration_counts(found["durations"]), "sessions")
 
-    @render_widget  # type: ignore[misc]
+    @chart
     def depths() -> FigureWidget:
         found = data()
         if isinstance(found, WarehouseUnavailable):

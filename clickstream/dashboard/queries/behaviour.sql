@@ -20,13 +20,13 @@ WHERE identity_source IS NOT NULL
     AND coalesce(%(login)s::text, 'logged_in') = 'logged_in' AND (%(bots)s OR NOT is_bot)
 GROUP BY identity_source ORDER BY events DESC, identity_source;
 
+-- Sessions per UTC hour; the page folds the hours into weekday x hour of day.
 -- name: hour_of_week
-SELECT extract(isodow FROM started_at AT TIME ZONE 'UTC')::int AS weekday,
-    extract(hour FROM started_at AT TIME ZONE 'UTC')::int AS hour, count(*) AS sessions
+SELECT date_trunc('hour', started_at) AS hour, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-GROUP BY 1, 2;
+GROUP BY 1;
 
 -- name: top_pages
 SELECT page, sum(page_views)::bigint AS page_views, sum(sessions)::bigint AS sessions

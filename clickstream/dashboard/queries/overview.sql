@@ -13,13 +13,17 @@ WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
 GROUP BY 1;
 
+-- Exact distinct visitors: DISTINCT then count hashes instead of sorting.
 -- name: visitors
-SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
-    count(DISTINCT client_id) AS visitors
-FROM visitor_daily
-WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-GROUP BY 1;
+SELECT period, count(*) AS visitors
+FROM (
+    SELECT DISTINCT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
+        client_id
+    FROM visitor_daily
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+) AS seen
+GROUP BY period;
 
 -- name: timeline
 SELECT day, sum(events)::bigint AS events, sum(sessions)::bigint AS sessions
