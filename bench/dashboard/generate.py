@@ -124,7 +124,9 @@ VALUES (%s, 'opened', 'k', 'webhook', 'delivered', 1, now()),
 def fresh_database(admin_url: str, name: str) -> str:
     """Drop and create `name`, migrate it (which creates the roles) and return its URL."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
     migrate(url)
@@ -176,7 +178,9 @@ def fill(url: str, events: int, days: int, end: date) -> None:
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-        row = conn.execute("SELECT count(*), count(DISTINCT session_id) FROM clickstream_events").fetchone()
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT session_id) FROM clickstream_events"
+        ).fetchone()
         sessions_row = conn.execute("SELECT count(*) FROM sessions").fetchone()
     assert row is not None and sessions_row is not None
     print(f"warehouse holds {row[0]:,} events in {sessions_row[0]:,} sessions")

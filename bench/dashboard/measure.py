@@ -28,8 +28,14 @@ from clickstream.dashboard.warehouse import Warehouse
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 BASELINE_SQL = """
 SELECT count(*), count(DISTINCT client_id), count(DISTINCT session_id),
     count(DISTINCT session_id) FILTER (WHERE event_name = 'purchase'),
@@ -83,7 +89,9 @@ def measure_queries(url: str, runs: int) -> None:
             cells = []
             for filters in (week, month):
                 extra = filters.params(limit=20, rank="views")
-                p50, p95 = percentiles(timed(lambda: warehouse.rows(page, name, extra), runs))
+                p50, p95 = percentiles(
+                    timed(lambda p=page, n=name, x=extra: warehouse.rows(p, n, x), runs)
+                )
                 cells += [p50, p95]
             worst = max(worst, cells[1])
             print(f"{page + '.' + name:32} " + " ".join(f"{c:8.1f}" for c in cells))
@@ -98,16 +106,19 @@ def measure_queries(url: str, runs: int) -> None:
         conn.execute("SET jit = off")
         raw = timed(lambda: conn.execute(BASELINE_SQL, week.params()).fetchall(), 5, warmup=1)
     d50, r50 = statistics.median(derived), statistics.median(raw)
-    print(f"overview headline, 7 days: derived tables p50 {d50:.1f} ms; raw events (baseline) "
-          f"p50 {r50:.1f} ms; ratio {r50 / d50:.0f}x")
+    print(
+        f"overview headline, 7 days: derived tables p50 {d50:.1f} ms; raw events (baseline) "
+        f"p50 {r50:.1f} ms; ratio {r50 / d50:.0f}x"
+    )
 
 
 def measure_first_page(url: str, loads: int) -> None:
     """Print the time from navigation to a fully drawn Overview, cold browser cache each time."""
     from playwright.sync_api import sync_playwright
 
-    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=0,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -116,8 +127,9 @@ def measure_first_page(url: str, loads: int) -> None:
     samples = []
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
             for index in range(loads + 1):
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
@@ -135,8 +147,10 @@ def measure_first_page(url: str, loads: int) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     p50, p95 = percentiles(samples)
-    print(f"first page fully drawn, {loads} cold-cache loads: p50 {p50:.2f} s, p95 {p95:.2f} s "
-          "(target 2 s)")
+    print(
+        f"first page fully drawn, {loads} cold-cache loads: p50 {p50:.2f} s, p95 {p95:.2f} s "
+        "(target 2 s)"
+    )
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from clickstream.dashboard.pages import (
     sessions,
 )
 from clickstream.dashboard.warehouse import PoolOptions, Warehouse
-from clickstream.settings import DashboardSettings
+from clickstream.settings import DashboardSettings, load
 
 PAGES = (overview, funnel, products, behaviour, sessions, pipeline)
 
@@ -51,7 +51,7 @@ def _page_ui(default_days: int) -> Any:
 
 def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> App:
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL)."""
-    options = settings or DashboardSettings()
+    options = settings or load(DashboardSettings)
     warehouse = Warehouse(
         warehouse_url,
         PoolOptions(

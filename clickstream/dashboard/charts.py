@@ -39,10 +39,17 @@ EMPTY_TEXT = "No data for these filters"
 # A light look without plotly's template machinery, which costs ~100 ms per figure.
 AXIS = {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6", "automargin": True}
 # Every key any figure sets is set here too, so that `redraw` replaces all of them.
-LAYOUT = {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"size": 12},
-          "colorway": ["#2c7be5", "#f5803e", "#00d97e", "#e63757", "#6b5eae", "#39afd1"],
-          "legend": {"orientation": "h"}, "xaxis": AXIS, "yaxis": AXIS, "annotations": [],
-          "funnelmode": "stack"}
+LAYOUT = {
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "font": {"size": 12},
+    "colorway": ["#2c7be5", "#f5803e", "#00d97e", "#e63757", "#6b5eae", "#39afd1"],
+    "legend": {"orientation": "h"},
+    "xaxis": AXIS,
+    "yaxis": AXIS,
+    "annotations": [],
+    "funnelmode": "stack",
+}
 
 
 def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Figure:
@@ -77,8 +84,15 @@ def empty(height: int = HEIGHT) -> Figure:
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[
-            {"text": EMPTY_TEXT, "showarrow": False, "font": {"size": 15, "color": "#6c757d"},
-             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+            {
+                "text": EMPTY_TEXT,
+                "showarrow": False,
+                "font": {"size": 15, "color": "#6c757d"},
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
         ],
     )
 
@@ -92,12 +106,10 @@ def lines(x: Sequence[Any], series: dict[str, Sequence[Any]], bars: bool = False
     """One line (or bar group) per series over a shared x axis, e.g. days."""
     if not x:
         return empty()
+    kind: Trace = {"type": "bar"} if bars else {"type": "scatter", "mode": "lines+markers"}
     traces = [
-        {"type": "bar"} if bars else {"type": "scatter", "mode": "lines+markers"}
-        for _ in series
+        {**kind, "x": _plain(x), "y": _plain(ys), "name": name} for name, ys in series.items()
     ]
-    for trace, (name, ys) in zip(traces, series.items(), strict=True):
-        trace.update(x=_plain(x), y=_plain(ys), name=name)
     return _figure(traces, xaxis={**AXIS, "type": "category" if bars else "date"})
 
 
@@ -105,10 +117,19 @@ def hbar(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Figure
     """Horizontal bars, largest on top."""
     if not labels:
         return empty()
-    trace = {"type": "bar", "orientation": "h", "name": name,
-             "x": _plain(values)[::-1], "y": _plain(labels)[::-1]}
-    return _figure([trace], height=max(200, 28 * len(labels) + 60),
-                   margin={**MARGIN, "l": 140}, yaxis={**AXIS, "type": "category"})
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "name": name,
+        "x": _plain(values)[::-1],
+        "y": _plain(labels)[::-1],
+    }
+    return _figure(
+        [trace],
+        height=max(200, 28 * len(labels) + 60),
+        margin={**MARGIN, "l": 140},
+        yaxis={**AXIS, "type": "category"},
+    )
 
 
 def columns(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Figure:
@@ -123,8 +144,17 @@ def pie(labels: Sequence[str], values: Sequence[Any]) -> Figure:
     """Shares of a whole."""
     if not labels or not any(values):
         return empty()
-    return _figure([{"type": "pie", "labels": _plain(labels), "values": _plain(values),
-                     "hole": 0.45, "sort": False}])
+    return _figure(
+        [
+            {
+                "type": "pie",
+                "labels": _plain(labels),
+                "values": _plain(values),
+                "hole": 0.45,
+                "sort": False,
+            }
+        ]
+    )
 
 
 def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Figure:
@@ -132,8 +162,13 @@ def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Figure:
     if not any(any(v) for v in series.values()):
         return empty()
     traces = [
-        {"type": "funnel", "y": list(steps), "x": _plain(values), "name": name,
-         "textinfo": "value+percent initial"}
+        {
+            "type": "funnel",
+            "y": list(steps),
+            "x": _plain(values),
+            "name": name,
+            "textinfo": "value+percent initial",
+        }
         for name, values in series.items()
     ]
     return _figure(traces, height=340, margin={**MARGIN, "l": 120}, funnelmode="group")
@@ -143,9 +178,18 @@ def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[
     """A grid of counts, e.g. weekday by hour."""
     if not any(any(v) for v in values):
         return empty()
-    trace = {"type": "heatmap", "z": [_plain(v) for v in values], "x": _plain(cols),
-             "y": list(rows), "colorscale": "Blues", "reversescale": True,
-             "hovertemplate": "%{y} %{x}:00 · %{z}<extra></extra>"}
-    return _figure([trace], height=320,
-                   xaxis={**AXIS, "type": "category", "title": {"text": "hour (UTC)"}},
-                   yaxis={**AXIS, "type": "category", "autorange": "reversed"})
+    trace = {
+        "type": "heatmap",
+        "z": [_plain(v) for v in values],
+        "x": _plain(cols),
+        "y": list(rows),
+        "colorscale": "Blues",
+        "reversescale": True,
+        "hovertemplate": "%{y} %{x}:00 · %{z}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        height=320,
+        xaxis={**AXIS, "type": "category", "title": {"text": "hour (UTC)"}},
+        yaxis={**AXIS, "type": "category", "autorange": "reversed"},
+    )

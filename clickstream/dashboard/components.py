@@ -63,7 +63,7 @@ def table(columns: Sequence[Column], rows: Iterable[dict[str, Any]], empty: str)
         ui.tags.tr(
             *[
                 ui.tags.td(
-                    "–" if row.get(c.key) is None else c.show(row.get(c.key)),
+                    formatting.MISSING if row.get(c.key) is None else c.show(row.get(c.key)),
                     data_col=c.key,
                     class_="text-end" if c.numeric else None,
                 )

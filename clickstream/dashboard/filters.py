@@ -11,8 +11,13 @@ from shiny import ui
 from clickstream import utc
 
 LOGIN_STATES: Final = {"all": "All", "logged_in": "Logged in", "guest": "Guest"}
-PRESETS: Final = {"7": "Last 7 days", "14": "Last 14 days", "30": "Last 30 days",
-                  "90": "Last 90 days", "custom": "Custom"}
+PRESETS: Final = {
+    "7": "Last 7 days",
+    "14": "Last 14 days",
+    "30": "Last 30 days",
+    "90": "Last 90 days",
+    "custom": "Custom",
+}
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,9 @@ class Filters:
     def previous(self) -> Filters:
         """The same filters over the equally long period just before this one."""
         end = self.start - timedelta(days=1)
-        return Filters(end - timedelta(days=self.days - 1), end, self.login_state,
-                       self.include_bots)
+        return Filters(
+            end - timedelta(days=self.days - 1), end, self.login_state, self.include_bots
+        )
 
     def params(self, **extra: object) -> dict[str, object]:
         """The parameters every dashboard statement takes, plus `extra`."""
@@ -52,7 +58,7 @@ class Filters:
         """A one-line summary for page headers."""
         who = LOGIN_STATES.get(self.login_state or "all", "All").lower()
         bots = "bots included" if self.include_bots else "bots excluded"
-        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y} · {who} visitors · {bots}"
+        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y} · {who} visitors · {bots}"
 
 
 def last_days(days: int, today: date | None = None) -> tuple[date, date]:
@@ -78,8 +84,15 @@ def sidebar(default_days: int) -> ui.Sidebar:
     preset = str(default_days) if str(default_days) in PRESETS else "custom"
     return ui.sidebar(
         ui.input_select("preset", "Period", PRESETS, selected=preset),
-        ui.input_date_range("dates", "Date range (UTC)", start=start, end=end, max=end,
-                            format="yyyy-mm-dd", separator="to"),
+        ui.input_date_range(
+            "dates",
+            "Date range (UTC)",
+            start=start,
+            end=end,
+            max=end,
+            format="yyyy-mm-dd",
+            separator="to",
+        ),
         ui.input_radio_buttons("login_state", "Login state", LOGIN_STATES, selected="all"),
         ui.input_switch("include_bots", "Include bots", value=False),
         ui.p(ui.output_text("filters_summary"), class_="small text-muted"),

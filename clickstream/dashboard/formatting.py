@@ -8,26 +8,28 @@ from decimal import Decimal
 from clickstream import utc
 
 Number = int | float | Decimal | None
+# Shown where a value is unknown or undefined (an en dash).
+MISSING = "\u2013"
 
 
 def count(value: Number) -> str:
-    """A whole number with thousands separators; `–` when unknown."""
-    return "–" if value is None else f"{int(value):,}"
+    """A whole number with thousands separators; `MISSING` when unknown."""
+    return MISSING if value is None else f"{int(value):,}"
 
 
 def money(value: Number) -> str:
     """An amount with two decimals."""
-    return "–" if value is None else f"{Decimal(value):,.2f}"
+    return MISSING if value is None else f"{Decimal(value):,.2f}"
 
 
 def percent(value: Number) -> str:
     """A ratio (0.125) as a percentage (12.5%)."""
-    return "–" if value is None else f"{float(value) * 100:.1f}%"
+    return MISSING if value is None else f"{float(value) * 100:.1f}%"
 
 
 def decimal(value: Number, places: int = 1) -> str:
     """A plain decimal number."""
-    return "–" if value is None else f"{float(value):,.{places}f}"
+    return MISSING if value is None else f"{float(value):,.{places}f}"
 
 
 def ratio(numerator: Number, denominator: Number) -> float | None:
@@ -40,7 +42,7 @@ def ratio(numerator: Number, denominator: Number) -> float | None:
 def change(current: Number, previous: Number) -> str:
     """The relative change from `previous` to `current`: `▲ 12.5%`, `▼ 3.0%`, `= 0.0%`, `new`."""
     if current is None or previous is None:
-        return "–"
+        return MISSING
     if not previous:
         return "=" if not current else "new"
     delta = (float(current) - float(previous)) / abs(float(previous))
@@ -51,7 +53,7 @@ def change(current: Number, previous: Number) -> str:
 def duration(seconds: Number) -> str:
     """Seconds as `1m 05s` or `42s`."""
     if seconds is None:
-        return "–"
+        return MISSING
     total = round(float(seconds))
     minutes, secs = divmod(total, 60)
     hours, minutes = divmod(minutes, 60)
@@ -64,7 +66,7 @@ def duration(seconds: Number) -> str:
 
 def moment(value: datetime | None) -> str:
     """A UTC timestamp to the second."""
-    return "–" if value is None else f"{utc.as_utc(value):%Y-%m-%d %H:%M:%S} UTC"
+    return MISSING if value is None else f"{utc.as_utc(value):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def age(since: datetime | None, now: datetime | None = None) -> str:

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import psycopg
 import structlog
@@ -69,18 +69,21 @@ class Warehouse:
 
     def rows(self, page: str, name: str, params: Mapping[str, object]) -> list[Row]:
         """Run the statement `name` of `page` with `params`; rows as dicts."""
-        query = cast(LiteralString, statement(page, name))
+        query = statement(page, name)
         self._ensure_open()
         started = time.perf_counter()
         try:
             with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(query, dict(params))
+                cur.execute(query, dict(params))  # type: ignore[call-overload]
                 found = cur.fetchall()
         except (psycopg.Error, TimeoutError) as exc:
             log.warning("dashboard_query_failed", page=page, query=name, error=str(exc))
             raise WarehouseUnavailable(_reason(exc)) from exc
         log.debug(
-            "dashboard_query", page=page, query=name, ms=round(1000 * (time.perf_counter() - started))
+            "dashboard_query",
+            page=page,
+            query=name,
+            ms=round(1000 * (time.perf_counter() - started)),
         )
         return found
 

@@ -59,24 +59,46 @@ def _event(name: str, at: datetime, session: dict[str, Any], **fields: Any) -> d
     return record
 
 
-def _session_events(rng: random.Random, session: dict[str, Any], start: datetime,
-                    first_visit: bool) -> list[dict[str, Any]]:
+def _session_events(
+    rng: random.Random, session: dict[str, Any], start: datetime, first_visit: bool
+) -> list[dict[str, Any]]:
     at, events = start, []
     referrer = rng.choice([None, "https://www.google.com/search?q=x", "https://news.example/a"])
     landing = rng.choice(["/", "/category/shoes", "/sale"])
-    events.append(_event("page_view", at, session, page_url=f"https://shop.example{landing}",
-                         referrer=referrer, is_first_visit=first_visit))
+    events.append(
+        _event(
+            "page_view",
+            at,
+            session,
+            page_url=f"https://shop.example{landing}",
+            referrer=referrer,
+            is_first_visit=first_visit,
+        )
+    )
     depth = rng.random()
     if depth < 0.25:
         return events  # a bounce
     product = rng.choice(PRODUCTS)
-    as_product = {"id": product[0], "name": product[1], "category": product[2],
-                  "brand": product[3], "price": product[4], "quantity": 1}
+    as_product = {
+        "id": product[0],
+        "name": product[1],
+        "category": product[2],
+        "brand": product[3],
+        "price": product[4],
+        "quantity": 1,
+    }
     page = f"https://shop.example/product/{product[0]}"
     for name in ("page_view", "product_view"):
         at += timedelta(seconds=rng.randint(5, 120))
-        events.append(_event(name, at, session, page_url=page,
-                             product=as_product if name == "product_view" else None))
+        events.append(
+            _event(
+                name,
+                at,
+                session,
+                page_url=page,
+                product=as_product if name == "product_view" else None,
+            )
+        )
     if rng.random() < 0.3:
         at += timedelta(seconds=20)
         events.append(_event("search", at, session, page_url="https://shop.example/search?q=a"))
@@ -87,10 +109,13 @@ def _session_events(rng: random.Random, session: dict[str, Any], start: datetime
         at += timedelta(seconds=rng.randint(10, 200))
         order = None
         if name == "purchase":
-            order = {"id": f"o-{session['id']}", "total": product[4], "currency": "EUR",
-                     "item_count": 1}
-        events.append(_event(name, at, session, page_url=page, product=as_product,
-                             order=order))
+            order = {
+                "id": f"o-{session['id']}",
+                "total": product[4],
+                "currency": "EUR",
+                "item_count": 1,
+            }
+        events.append(_event(name, at, session, page_url=page, product=as_product, order=order))
     return events
 
 

@@ -82,8 +82,7 @@ class Visit:
 
     def outside_requests(self) -> list[str]:
         return [
-            url for url in self.requests
-            if not url.startswith((self.base_url, "data:", "blob:"))
+            url for url in self.requests if not url.startswith((self.base_url, "data:", "blob:"))
         ]
 
 
@@ -169,8 +168,9 @@ def test_other_pages_show_the_figures_sql_gives(
     steps = one(populated_url, FUNNEL_SQL, week)
     visit.show("funnel")
     rows = visit.page.locator("#funnel-steps_table tbody tr")
-    for index, step in enumerate(("page_view", "product_view", "add_to_cart",
-                                  "begin_checkout", "purchase")):
+    for index, step in enumerate(
+        ("page_view", "product_view", "add_to_cart", "begin_checkout", "purchase")
+    ):
         expect(rows.nth(index).locator("[data-col=step]")).to_have_text(step)
         expect(rows.nth(index).locator("[data-col=sessions]")).to_have_text(
             formatting.count(steps[step])
@@ -220,8 +220,10 @@ def test_changing_filters_changes_the_numbers_as_sql_says(
     logged_in = one(populated_url, OVERVIEW_SQL, params(start, end, "logged_in", bots=False))
     with_bots = one(populated_url, OVERVIEW_SQL, params(start, end, None, bots=True))
     fortnight = one(populated_url, OVERVIEW_SQL, params(end - timedelta(days=13), end, None, True))
-    assert len({everyone["events"], logged_in["events"], with_bots["events"],
-                fortnight["events"]}) == 4, "the fixture must tell these filters apart"
+    assert (
+        len({everyone["events"], logged_in["events"], with_bots["events"], fortnight["events"]})
+        == 4
+    ), "the fixture must tell these filters apart"
 
     events = visit.kpi("overview", "events")
     expect(events).to_have_text(formatting.count(everyone["events"]))
@@ -231,15 +233,12 @@ def test_changing_filters_changes_the_numbers_as_sql_says(
     visit.page.check("input[name=login_state][value=all]")
     visit.page.check("#include_bots")
     expect(events).to_have_text(formatting.count(with_bots["events"]))
-    expect(visit.kpi("overview", "visitors")).to_have_text(
-        formatting.count(with_bots["visitors"])
-    )
+    expect(visit.kpi("overview", "visitors")).to_have_text(formatting.count(with_bots["visitors"]))
     visit.page.select_option("#preset", "14")
     expect(events).to_have_text(formatting.count(fortnight["events"]))
     # The chart was redrawn in place with one point per day of the new range.
     visit.page.wait_for_function(
-        "document.querySelector('#overview-timeline .js-plotly-plot')?.data?.[0]?.x?.length"
-        " === 14",
+        "document.querySelector('#overview-timeline .js-plotly-plot')?.data?.[0]?.x?.length === 14",
         timeout=TIMEOUT,
     )
 

@@ -42,7 +42,10 @@ def _week(today: date, login: str | None, bots: bool) -> Filters:
 
 @pytest.mark.parametrize(("login", "bots"), FILTER_CASES)
 def test_overview_kpis_equal_sql_over_events_for_both_periods(
-    warehouse: Warehouse, populated_url_any_server: str, today: date, login: str | None,
+    warehouse: Warehouse,
+    populated_url_any_server: str,
+    today: date,
+    login: str | None,
     bots: bool,
 ) -> None:
     filters = _week(today, login, bots)
@@ -50,8 +53,9 @@ def test_overview_kpis_equal_sql_over_events_for_both_periods(
     assert not isinstance(tables, WarehouseUnavailable)
     shown = {k.key: (k.current, k.previous) for k in overview.headline_kpis(tables)}
     for index, period in enumerate((filters, filters.previous())):
-        want = one(populated_url_any_server, OVERVIEW_SQL,
-                   params(period.start, period.end, login, bots))
+        want = one(
+            populated_url_any_server, OVERVIEW_SQL, params(period.start, period.end, login, bots)
+        )
         assert want["sessions"] > 0, "the fixture must give every period some sessions"
         got = {key: pair[index] for key, pair in shown.items()}
         assert got["events"] == want["events"]
@@ -65,15 +69,19 @@ def test_overview_kpis_equal_sql_over_events_for_both_periods(
 
 @pytest.mark.parametrize(("login", "bots"), FILTER_CASES[:2])
 def test_funnel_steps_equal_sessions_reaching_each_step_in_sql(
-    warehouse: Warehouse, populated_url_any_server: str, today: date, login: str | None,
+    warehouse: Warehouse,
+    populated_url_any_server: str,
+    today: date,
+    login: str | None,
     bots: bool,
 ) -> None:
     filters = _week(today, login, bots)
     tables = fetch(warehouse, "funnel", ("steps",), filters)
     assert not isinstance(tables, WarehouseUnavailable)
     for period, label in ((filters, "current"), (filters.previous(), "previous")):
-        want = one(populated_url_any_server, FUNNEL_SQL,
-                   params(period.start, period.end, login, bots))
+        want = one(
+            populated_url_any_server, FUNNEL_SQL, params(period.start, period.end, login, bots)
+        )
         assert funnel.totals(tables["steps"], label) == want
     assert want["purchase"] > 0
 
@@ -125,9 +133,7 @@ def test_every_panel_answers_an_empty_warehouse_with_empty_results(
                 assert all(v == 0 for v in numbers) or name == "freshness", (page, name, row)
         tables = fetch(warehouse, "overview", overview.QUERIES, filters)
         assert not isinstance(tables, WarehouseUnavailable)
-        assert [(k.current, k.previous) for k in overview.headline_kpis(tables)][:3] == [
-            (0, 0)
-        ] * 3
+        assert [(k.current, k.previous) for k in overview.headline_kpis(tables)][:3] == [(0, 0)] * 3
     finally:
         warehouse.close()
 

@@ -3,13 +3,15 @@ heatmap, top pages, top referrers, devices and browsers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from htmltools import Tag
-from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -26,8 +28,12 @@ def audience(rows: list[Row], period: str) -> dict[str, int]:
     total = sum(int(r["sessions"]) for r in mine)
     new = sum(int(r["new_sessions"]) for r in mine)
     logged_in = sum(int(r["sessions"]) for r in mine if r["login_state"] == "logged_in")
-    return {"logged_in": logged_in, "guest": total - logged_in, "new": new,
-            "returning": total - new}
+    return {
+        "logged_in": logged_in,
+        "guest": total - logged_in,
+        "new": new,
+        "returning": total - new,
+    }
 
 
 def week_grid(rows: list[Row]) -> list[list[int]]:
@@ -40,7 +46,7 @@ def week_grid(rows: list[Row]) -> list[list[int]]:
 
 
 @module.ui
-def page_ui() -> ui.NavPanel:
+def page_ui() -> Any:
     """The User behaviour tab."""
     return ui.nav_panel(
         "User behaviour",
@@ -75,9 +81,16 @@ def page_server(
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
-        now, before = audience(found["audience"], "current"), audience(found["audience"], "previous")
-        labels = {"logged_in": "Logged-in sessions", "guest": "Guest sessions",
-                  "new": "New-visitor sessions", "returning": "Returning sessions"}
+        now, before = (
+            audience(found["audience"], "current"),
+            audience(found["audience"], "previous"),
+        )
+        labels = {
+            "logged_in": "Logged-in sessions",
+            "guest": "Guest sessions",
+            "new": "New-visitor sessions",
+            "returning": "Returning sessions",
+        }
         return kpi_row([Kpi(k, label, now[k], before[k]) for k, label in labels.items()])
 
     def _pie(keys: tuple[str, str]) -> FigureWidget:
@@ -116,10 +129,13 @@ def page_server(
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
         return table(
-            [Column("page", "Page"),
-             Column("page_views", "Views", formatting.count, numeric=True),
-             Column("sessions", "Sessions", formatting.count, numeric=True)],
-            found["top_pages"], "No page views in this period.",
+            [
+                Column("page", "Page"),
+                Column("page_views", "Views", formatting.count, numeric=True),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["top_pages"],
+            "No page views in this period.",
         )
 
     @render.ui
@@ -128,9 +144,12 @@ def page_server(
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
         return table(
-            [Column("referrer", "Referrer"),
-             Column("sessions", "Sessions", formatting.count, numeric=True)],
-            found["referrers"], "No sessions in this period.",
+            [
+                Column("referrer", "Referrer"),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["referrers"],
+            "No sessions in this period.",
         )
 
     @render.ui
@@ -139,7 +158,11 @@ def page_server(
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
         return table(
-            [Column("device_type", "Device"), Column("browser", "Browser"),
-             Column("sessions", "Sessions", formatting.count, numeric=True)],
-            found["devices"], "No sessions in this period.",
+            [
+                Column("device_type", "Device"),
+                Column("browser", "Browser"),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["devices"],
+            "No sessions in this period.",
         )

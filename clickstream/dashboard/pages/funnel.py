@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from htmltools import Tag
-from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -50,15 +50,20 @@ def steps(counts: dict[str, int]) -> list[Step]:
     for name in STEPS:
         reached = counts[name]
         result.append(
-            Step(name, reached, formatting.ratio(reached, before),
-                 formatting.ratio(reached, counts["sessions"]), before - reached)
+            Step(
+                name,
+                reached,
+                formatting.ratio(reached, before),
+                formatting.ratio(reached, counts["sessions"]),
+                before - reached,
+            )
         )
         before = reached
     return result
 
 
 @module.ui
-def page_ui() -> ui.NavPanel:
+def page_ui() -> Any:
     """The Funnel tab."""
     return ui.nav_panel(
         "Funnel",
@@ -93,13 +98,20 @@ def page_server(
             [
                 Kpi("sessions", "Sessions", now["sessions"], before["sessions"]),
                 Kpi("purchase", "Reached purchase", now["purchase"], before["purchase"]),
-                Kpi("overall", "Overall conversion",
+                Kpi(
+                    "overall",
+                    "Overall conversion",
                     formatting.ratio(now["purchase"], now["sessions"]),
-                    formatting.ratio(before["purchase"], before["sessions"]), formatting.percent),
-                Kpi("cart_to_purchase", "Cart to purchase",
+                    formatting.ratio(before["purchase"], before["sessions"]),
+                    formatting.percent,
+                ),
+                Kpi(
+                    "cart_to_purchase",
+                    "Cart to purchase",
                     formatting.ratio(now["purchase"], now["add_to_cart"]),
                     formatting.ratio(before["purchase"], before["add_to_cart"]),
-                    formatting.percent),
+                    formatting.percent,
+                ),
             ]
         )
 
@@ -110,8 +122,8 @@ def page_server(
             return charts.empty()
         now, before = totals(found["steps"], "current"), totals(found["steps"], "previous")
         return charts.funnel(
-            STEPS, {"this period": [now[s] for s in STEPS],
-                    "previous period": [before[s] for s in STEPS]}
+            STEPS,
+            {"this period": [now[s] for s in STEPS], "previous period": [before[s] for s in STEPS]},
         )
 
     @render.ui
@@ -163,9 +175,12 @@ def page_server(
             counts = totals(found["steps"], "current", state)
             before = totals(found["steps"], "previous", state)
             rows.append(
-                {"login_state": state, **counts,
-                 "overall": formatting.ratio(counts["purchase"], counts["sessions"]),
-                 "previous_overall": formatting.ratio(before["purchase"], before["sessions"])}
+                {
+                    "login_state": state,
+                    **counts,
+                    "overall": formatting.ratio(counts["purchase"], counts["sessions"]),
+                    "previous_overall": formatting.ratio(before["purchase"], before["sessions"]),
+                }
             )
         return table(
             [

@@ -3,12 +3,14 @@ day, events by type and the split by login state."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from htmltools import Tag
-from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
@@ -26,7 +28,7 @@ EVENT_TYPES = {
 
 
 @module.ui
-def page_ui() -> ui.NavPanel:
+def page_ui() -> Any:
     """The Overview tab."""
     return ui.nav_panel(
         "Overview",
@@ -58,13 +60,14 @@ def headline_kpis(tables: Tables) -> list[Kpi]:
 
     return [
         Kpi("events", "Events", zero(now, "events"), zero(before, "events")),
-        Kpi("visitors", "Unique visitors", zero(seen_now, "visitors"),
-            zero(seen_before, "visitors")),
+        Kpi(
+            "visitors", "Unique visitors", zero(seen_now, "visitors"), zero(seen_before, "visitors")
+        ),
         Kpi("sessions", "Sessions", zero(now, "sessions"), zero(before, "sessions")),
-        Kpi("conversion", "Conversion rate", conversion(now), conversion(before),
-            formatting.percent),
-        Kpi("revenue", "Revenue", zero(now, "revenue"), zero(before, "revenue"),
-            formatting.money),
+        Kpi(
+            "conversion", "Conversion rate", conversion(now), conversion(before), formatting.percent
+        ),
+        Kpi("revenue", "Revenue", zero(now, "revenue"), zero(before, "revenue"), formatting.money),
         Kpi("aov", "Average order value", aov(now), aov(before), formatting.money),
     ]
 

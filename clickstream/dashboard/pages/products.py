@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "products"
-RANKS = {"views": "Views", "cart_adds": "Cart adds", "purchases": "Purchases",
-         "revenue": "Revenue"}
+RANKS = {"views": "Views", "cart_adds": "Cart adds", "purchases": "Purchases", "revenue": "Revenue"}
 TOP = 20
 
 
@@ -37,7 +36,7 @@ def _metric_columns() -> list[Column]:
 
 
 @module.ui
-def page_ui() -> ui.NavPanel:
+def page_ui() -> Any:
     """The Products tab."""
     return ui.nav_panel(
         "Products",
@@ -85,12 +84,20 @@ def page_server(
                 Kpi("views", "Product views", zero(now, "views"), zero(before, "views")),
                 Kpi("cart_adds", "Cart adds", zero(now, "cart_adds"), zero(before, "cart_adds")),
                 Kpi("purchases", "Purchases", zero(now, "purchases"), zero(before, "purchases")),
-                Kpi("revenue", "Revenue", zero(now, "revenue"), zero(before, "revenue"),
-                    formatting.money),
-                Kpi("view_to_purchase", "View to purchase",
+                Kpi(
+                    "revenue",
+                    "Revenue",
+                    zero(now, "revenue"),
+                    zero(before, "revenue"),
+                    formatting.money,
+                ),
+                Kpi(
+                    "view_to_purchase",
+                    "View to purchase",
                     formatting.ratio(now.get("purchases"), now.get("views")),
                     formatting.ratio(before.get("purchases"), before.get("views")),
-                    formatting.percent),
+                    formatting.percent,
+                ),
             ]
         )
 
@@ -101,8 +108,9 @@ def page_server(
             return charts.empty()
         rows = found["top_products"][:10]
         metric = rank()
-        return charts.hbar([r["name"] or r["product_id"] for r in rows],
-                           [r[metric] for r in rows], RANKS[metric])
+        return charts.hbar(
+            [r["name"] or r["product_id"] for r in rows], [r[metric] for r in rows], RANKS[metric]
+        )
 
     @render.ui
     def top_table() -> Tag:
@@ -110,8 +118,13 @@ def page_server(
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
         return table(
-            [Column("product_id", "Product"), Column("name", "Name"),
-             Column("category", "Category"), Column("brand", "Brand"), *_metric_columns()],
+            [
+                Column("product_id", "Product"),
+                Column("name", "Name"),
+                Column("category", "Category"),
+                Column("brand", "Brand"),
+                *_metric_columns(),
+            ],
             with_rates(found["top_products"]),
             "No product was seen in this period.",
         )
@@ -121,13 +134,19 @@ def page_server(
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
-        return table([Column("category", "Category"), *_metric_columns()],
-                     with_rates(found["categories"]), "No categories in this period.")
+        return table(
+            [Column("category", "Category"), *_metric_columns()],
+            with_rates(found["categories"]),
+            "No categories in this period.",
+        )
 
     @render.ui
     def brand_table() -> Tag:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
-        return table([Column("brand", "Brand"), *_metric_columns()],
-                     with_rates(found["brands"]), "No brands in this period.")
+        return table(
+            [Column("brand", "Brand"), *_metric_columns()],
+            with_rates(found["brands"]),
+            "No brands in this period.",
+        )

@@ -3,12 +3,14 @@ landing and exit pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from htmltools import Tag
-from clickstream.dashboard.charts import Figure as FigureWidget
 from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -16,8 +18,7 @@ from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 PAGE = "sessions"
 QUERIES = ("kpis", "per_day", "durations", "depths", "landing_pages", "exit_pages")
 # Labels of the duration buckets in sessions.sql (width_bucket over 10, 30, 60, 180, 600, 1800 s).
-DURATION_BUCKETS = ("< 10 s", "10–30 s", "30–60 s", "1–3 min", "3–10 min", "10–30 min",
-                    "30 min +")
+DURATION_BUCKETS = ("< 10 s", "10-30 s", "30-60 s", "1-3 min", "3-10 min", "10-30 min", "30 min +")
 TOP = 15
 
 
@@ -41,7 +42,7 @@ def duration_counts(rows: list[Row]) -> list[int]:
 
 
 @module.ui
-def page_ui() -> ui.NavPanel:
+def page_ui() -> Any:
     """The Sessions tab."""
     return ui.nav_panel(
         "Sessions",
@@ -78,12 +79,27 @@ def page_server(
         return kpi_row(
             [
                 Kpi("sessions", "Sessions", now["sessions"], before["sessions"]),
-                Kpi("bounce_rate", "Bounce rate", now["bounce_rate"], before["bounce_rate"],
-                    formatting.percent),
-                Kpi("avg_duration", "Average duration", now["avg_duration"],
-                    before["avg_duration"], formatting.duration),
-                Kpi("events_per_session", "Events per session", now["events_per_session"],
-                    before["events_per_session"], formatting.decimal),
+                Kpi(
+                    "bounce_rate",
+                    "Bounce rate",
+                    now["bounce_rate"],
+                    before["bounce_rate"],
+                    formatting.percent,
+                ),
+                Kpi(
+                    "avg_duration",
+                    "Average duration",
+                    now["avg_duration"],
+                    before["avg_duration"],
+                    formatting.duration,
+                ),
+                Kpi(
+                    "events_per_session",
+                    "Events per session",
+                    now["events_per_session"],
+                    before["events_per_session"],
+                    formatting.decimal,
+                ),
             ]
         )
 
@@ -93,9 +109,10 @@ def page_server(
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
         rows = found["per_day"]
-        return charts.lines([r["day"] for r in rows],
-                            {"sessions": [r["sessions"] for r in rows],
-                             "bounces": [r["bounces"] for r in rows]})
+        return charts.lines(
+            [r["day"] for r in rows],
+            {"sessions": [r["sessions"] for r in rows], "bounces": [r["bounces"] for r in rows]},
+        )
 
     @chart
     def durations() -> FigureWidget:
@@ -118,13 +135,18 @@ def page_server(
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
-        rows = [{**r, "bounce_rate": formatting.ratio(r["bounces"], r["entrances"])}
-                for r in found["landing_pages"]]
+        rows = [
+            {**r, "bounce_rate": formatting.ratio(r["bounces"], r["entrances"])}
+            for r in found["landing_pages"]
+        ]
         return table(
-            [Column("page", "Page"),
-             Column("entrances", "Entrances", formatting.count, numeric=True),
-             Column("bounce_rate", "Bounce rate", formatting.percent, numeric=True)],
-            rows, "No sessions in this period.",
+            [
+                Column("page", "Page"),
+                Column("entrances", "Entrances", formatting.count, numeric=True),
+                Column("bounce_rate", "Bounce rate", formatting.percent, numeric=True),
+            ],
+            rows,
+            "No sessions in this period.",
         )
 
     @render.ui
@@ -132,10 +154,16 @@ def page_server(
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
-        rows = [{**r, "exit_rate": formatting.ratio(r["exits"], r["page_views"])}
-                for r in found["exit_pages"]]
+        rows = [
+            {**r, "exit_rate": formatting.ratio(r["exits"], r["page_views"])}
+            for r in found["exit_pages"]
+        ]
         return table(
-            [Column("page", "Page"), Column("exits", "Exits", formatting.count, numeric=True),
-             Column("exit_rate", "Exits per view", formatting.percent, numeric=True)],
-            rows, "No sessions in this period.",
+            [
+                Column("page", "Page"),
+                Column("exits", "Exits", formatting.count, numeric=True),
+                Column("exit_rate", "Exits per view", formatting.percent, numeric=True),
+            ],
+            rows,
+            "No sessions in this period.",
         )
