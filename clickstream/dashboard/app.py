@@ -76,6 +76,16 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
             start, end = filtering.last_days(int(input.preset()))
             ui.update_date_range("dates", start=start, end=end)
 
+        @reactive.effect
+        @reactive.event(input.dates, ignore_init=True)
+        def _mark_custom() -> None:
+            # A range picked by hand is no longer "the last N days".
+            preset = input.preset()
+            if preset in ("", "custom") or input.dates() is None:
+                return
+            if tuple(input.dates()) != filtering.last_days(int(preset)):
+                ui.update_select("preset", selected="custom")
+
         @render.text
         def filters_summary() -> str:
             return current().describe()
