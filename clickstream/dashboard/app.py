@@ -36,9 +36,13 @@ def _page_ui(default_days: int) -> Any:
                 # An inline icon: no request for /favicon.ico, which would 404.
                 ui.head_content(
                     ui.tags.link(rel="icon", href="data:,"),
-                    # Fetch and compile plotly's widget module while the session starts,
-                    # not after the first chart arrives.
+                    # Load and run plotly's widget module while the session starts, not when
+                    # the first chart arrives: anywidget gives a chart 2 s to initialise and
+                    # logs an error after that, which a busy machine can exceed.
                     ui.tags.link(rel="modulepreload", href=f"{PLOTLY_ROUTE[1:]}/widgetbundle.js"),
+                    ui.tags.script(
+                        f'import "./{PLOTLY_ROUTE[1:]}/widgetbundle.js";', type="module", async_=""
+                    ),
                     STYLE,
                 ),
             ),

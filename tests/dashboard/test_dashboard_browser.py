@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -164,6 +165,18 @@ def test_overview_kpis_equal_sql_for_the_period_and_the_one_before(
 def test_other_pages_show_the_figures_sql_gives(
     visit: Visit, populated_url: str, today: date
 ) -> None:
+    with psycopg.connect(populated_url) as conn:
+        row = conn.execute(
+            "INSERT INTO ops_incidents (alarm, summary) VALUES ('etl_failed', 'The ETL failed') "
+            "RETURNING incident_id"
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO ops_notifications (incident_id, kind, channel_key, channel_label, "
+            "status, attempts, last_error) VALUES (%s, 'opened', 'k', 'webhook', 'pending', 2, "
+            "'connection refused')",
+            (row[0],),
+        )
     week = params(*_week(today))
     steps = one(populated_url, FUNNEL_SQL, week)
     visit.show("funnel")
@@ -209,6 +222,11 @@ def test_other_pages_show_the_figures_sql_gives(
     expect(visit.page.locator("#pipeline-freshness .newest-event")).to_have_text(
         formatting.moment(ledger["newest_event"])
     )
+    incident = visit.page.locator("#pipeline-incidents_table tbody tr").first
+    expect(incident.locator("[data-col=alarm]")).to_have_text("etl_failed")
+    expect(incident.locator("[data-col=state]")).to_have_text("open")
+    expect(incident.locator("[data-col=pending]")).to_have_text("1")
+    expect(incident.locator("[data-col=last_error]")).to_have_text("connection refused")
     assert visit.errors == []
 
 

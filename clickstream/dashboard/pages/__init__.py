@@ -57,7 +57,9 @@ def chart(build: Callable[[], Figure]) -> None:
 
     @reactive.effect
     def _redraw() -> None:
+        # The widget first: until its tab is shown this stops here (silently), so a hidden
+        # page runs no query at all.
+        widget = shown.widget
         figure = build()
-        widget = shown.widget  # waits (silently) until the output was first drawn
         if widget is not None:
             redraw(widget, figure)
