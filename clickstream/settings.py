@@ -280,6 +280,15 @@ class DashboardSettings(CommonSettings):
         description="PostgreSQL URL of the warehouse as the read-only dashboard role; unset "
         "means the embedded server's `clickstream_dashboard` role, or the warehouse URL.",
     )
+    dashboard_default_days: int = Field(
+        7, ge=1, le=366, description="Days the date filter covers when a page is first opened."
+    )
+    dashboard_pool_size: int = Field(
+        4, ge=1, le=64, description="Most warehouse connections the dashboard keeps open."
+    )
+    dashboard_statement_timeout_seconds: float = Field(
+        15.0, gt=0, description="A dashboard query running longer than this is cancelled."
+    )
 
     @property
     def dashboard_local_url(self) -> str:

@@ -1,21 +1,38 @@
-"""The dashboard in a real Chromium shows what the warehouse holds."""
+"""The dashboards in a real Chromium: every figure equals SQL over `clickstream_events`, filters
+move the numbers as SQL says, every page draws without console errors or outside requests,
+and an empty warehouse shows friendly empty states.
+
+Runs on the embedded PostgreSQL only (one populated warehouse and one browser for the module);
+the same queries are checked on both servers, without a browser, in test_queries.py.
+"""
 
 from __future__ import annotations
 
-import gzip
-import json
-import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from clickstream.dashboard import formatting
 from clickstream.dashboard.app import create_app
-from clickstream.etl.run import run_etl
-from clickstream.lake import open_lake
+from clickstream.dashboard.charts import EMPTY_TEXT
 from tests.conftest import ServerThread
+from tests.dashboard.conftest import _database, as_dashboard
+from tests.dashboard.data import (
+    BEHAVIOUR_SQL,
+    FUNNEL_SQL,
+    OVERVIEW_SQL,
+    PIPELINE_SQL,
+    PRODUCTS_SQL,
+    SESSIONS_SQL,
+    one,
+    params,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,8 +44,47 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PAGES = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
+TIMEOUT = 30_000
 
 pytestmark = pytest.mark.browser
+
+# A page is drawn when its KPIs (or an empty or error state) are in, every chart has its SVG,
+# and nothing is recalculating.
+DRAWN_JS = """
+(tab) => {
+    const pane = document.querySelector(`.tab-pane[data-value="${tab}"]`);
+    if (!pane || !pane.querySelector('.kpi-row, .error-state')) return false;
+    for (const w of pane.querySelectorAll('.shiny-ipywidget-output')) {
+        if (!w.querySelector('.js-plotly-plot .main-svg')) return false;
+    }
+    if (pane.querySelector('.recalculating')) return false;
+    return !document.documentElement.classList.contains('shiny-busy');
+}
+"""
+
+
+@dataclass
+class Visit:
+    """A page in the browser with what it logged and requested."""
+
+    page: Page
+    base_url: str
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def show(self, tab: str) -> None:
+        if tab != "overview":
+            self.page.click(f".navbar a[data-value='{tab}']")
+        self.page.wait_for_function(DRAWN_JS, arg=tab, timeout=TIMEOUT)
+
+    def kpi(self, tab: str, key: str, part: str = "value") -> Any:
+        return self.page.locator(f"#{tab}-kpis [data-kpi='{key}'] .kpi-{part}")
+
+    def outside_requests(self) -> list[str]:
+        return [
+            url for url in self.requests if not url.startswith((self.base_url, "data:", "blob:"))
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -39,52 +95,195 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _fill_lake(lake_dir: Path) -> None:
-    lines = []
-    for day, count in ((20, 3), (21, 5), (22, 4)):
-        for n in range(count):
-            lines.append(
-                json.dumps(
-                    {
-                        "event_id": str(uuid.uuid4()),
-                        "event_name": "page_view",
-                        "client_id": f"c{n % 4}",
-                        "event_timestamp": f"2026-11-{day}T10:0{n}:00Z",
-                        "received_at": f"2026-11-{day}T10:0{n}:01Z",
-                    }
-                )
-            )
-    key = "events/2026/11/22/10/n-20261122T100000000000Z-000001.ndjson.gz"
-    open_lake(str(lake_dir)).put(key, gzip.compress("\n".join(lines).encode()))
+@pytest.fixture(scope="module")
+def server(populated_url: str) -> Iterator[ServerThread]:
+    with ServerThread(create_app(as_dashboard(populated_url))) as running:
+        yield running
 
 
-def test_dashboard_shows_the_warehouse_totals_without_console_errors(
-    browser: Browser, lake_dir: Path, warehouse_url: str, request: pytest.FixtureRequest
+def _visit(browser: Browser, base_url: str) -> Iterator[Visit]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    visit = Visit(page, base_url)
+    page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+    page.on("request", lambda r: visit.requests.append(r.url))
+    page.goto(base_url + "/")
+    visit.show("overview")
+    yield visit
+    context.close()
+
+
+@pytest.fixture
+def visit(browser: Browser, server: ServerThread) -> Iterator[Visit]:
+    yield from _visit(browser, server.url)
+
+
+def _week(today: date) -> tuple[date, date]:
+    return today - timedelta(days=6), today
+
+
+def test_every_page_draws_without_console_errors_or_outside_requests(visit: Visit) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for tab in PAGES:
+        visit.show(tab)
+        visit.page.screenshot(path=str(ARTIFACTS / f"dashboard-{tab}.png"), full_page=True)
+    assert visit.errors == []
+    assert visit.outside_requests() == []
+    assert any("/plotly-assets/widgetbundle.js" in url for url in visit.requests)
+
+
+def test_overview_kpis_equal_sql_for_the_period_and_the_one_before(
+    visit: Visit, populated_url: str, today: date
 ) -> None:
-    _fill_lake(lake_dir)
-    run_etl(warehouse_url, open_lake(str(lake_dir)))
-    with psycopg.connect(warehouse_url) as conn:
-        events, clients = conn.execute(
-            "SELECT count(*), count(DISTINCT client_id) FROM clickstream_events"
-        ).fetchone() or (0, 0)
-    assert (events, clients) == (12, 4)
-
-    with ServerThread(create_app(warehouse_url)) as server:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.url + "/")
-        page.wait_for_function(
-            "document.querySelector('#total_events')?.innerText.trim().length > 0", timeout=20000
+    start, end = _week(today)
+    days = end - start + timedelta(days=1)
+    now = one(populated_url, OVERVIEW_SQL, params(start, end))
+    before = one(populated_url, OVERVIEW_SQL, params(start - days, end - days))
+    for part, want in (("value", now), ("previous", before)):
+        expect(visit.kpi("overview", "events", part)).to_have_text(formatting.count(want["events"]))
+        expect(visit.kpi("overview", "visitors", part)).to_have_text(
+            formatting.count(want["visitors"])
         )
-        page.wait_for_selector("#events_per_day .plot-container", timeout=20000)
-        shown_events = page.inner_text("#total_events").strip()
-        shown_clients = page.inner_text("#unique_clients").strip()
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"dashboard-{request.node.callspec.id}.png"))
-        page.close()
+        expect(visit.kpi("overview", "sessions", part)).to_have_text(
+            formatting.count(want["sessions"])
+        )
+        expect(visit.kpi("overview", "conversion", part)).to_have_text(
+            formatting.percent(want["purchasing_sessions"] / want["sessions"])
+        )
+        expect(visit.kpi("overview", "revenue", part)).to_have_text(
+            formatting.money(want["revenue"])
+        )
+        expect(visit.kpi("overview", "aov", part)).to_have_text(
+            formatting.money(want["revenue"] / want["purchases"])
+        )
+    expect(visit.kpi("overview", "events", "change")).to_have_text(
+        formatting.change(now["events"], before["events"])
+    )
 
-    assert shown_events == f"{events:,}"
-    assert shown_clients == f"{clients:,}"
-    assert errors == []
+
+def test_other_pages_show_the_figures_sql_gives(
+    visit: Visit, populated_url: str, today: date
+) -> None:
+    with psycopg.connect(populated_url) as conn:
+        row = conn.execute(
+            "INSERT INTO ops_incidents (alarm, summary) VALUES ('etl_failed', 'The ETL failed') "
+            "RETURNING incident_id"
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO ops_notifications (incident_id, kind, channel_key, channel_label, "
+            "status, attempts, last_error) VALUES (%s, 'opened', 'k', 'webhook', 'pending', 2, "
+            "'connection refused')",
+            (row[0],),
+        )
+    week = params(*_week(today))
+    steps = one(populated_url, FUNNEL_SQL, week)
+    visit.show("funnel")
+    rows = visit.page.locator("#funnel-steps_table tbody tr")
+    for index, step in enumerate(
+        ("page_view", "product_view", "add_to_cart", "begin_checkout", "purchase")
+    ):
+        expect(rows.nth(index).locator("[data-col=step]")).to_have_text(step)
+        expect(rows.nth(index).locator("[data-col=sessions]")).to_have_text(
+            formatting.count(steps[step])
+        )
+    expect(visit.kpi("funnel", "overall")).to_have_text(
+        formatting.percent(steps["purchase"] / steps["sessions"])
+    )
+
+    top = one(populated_url, PRODUCTS_SQL + " LIMIT 1", week)
+    visit.show("products")
+    first = visit.page.locator("#products-top_table tbody tr").first
+    expect(first.locator("[data-col=product_id]")).to_have_text(top["product_id"])
+    expect(first.locator("[data-col=views]")).to_have_text(formatting.count(top["views"]))
+    expect(first.locator("[data-col=revenue]")).to_have_text(formatting.money(top["revenue"]))
+
+    audience = one(populated_url, BEHAVIOUR_SQL, week)
+    visit.show("behaviour")
+    expect(visit.kpi("behaviour", "logged_in")).to_have_text(
+        formatting.count(audience["logged_in"])
+    )
+    expect(visit.kpi("behaviour", "new")).to_have_text(formatting.count(audience["new"]))
+
+    sessions = one(populated_url, SESSIONS_SQL, week)
+    visit.show("sessions")
+    expect(visit.kpi("sessions", "bounce_rate")).to_have_text(
+        formatting.percent(sessions["bounces"] / sessions["sessions"])
+    )
+    expect(visit.kpi("sessions", "avg_duration")).to_have_text(
+        formatting.duration(sessions["duration_seconds"] / sessions["sessions"])
+    )
+
+    ledger = one(populated_url, PIPELINE_SQL, {})
+    visit.show("pipeline")
+    expect(visit.kpi("pipeline", "runs")).to_have_text(formatting.count(ledger["runs"]))
+    expect(visit.kpi("pipeline", "loaded")).to_have_text(formatting.count(ledger["loaded"]))
+    expect(visit.page.locator("#pipeline-freshness .newest-event")).to_have_text(
+        formatting.moment(ledger["newest_event"])
+    )
+    incident = visit.page.locator("#pipeline-incidents_table tbody tr").first
+    expect(incident.locator("[data-col=alarm]")).to_have_text("etl_failed")
+    expect(incident.locator("[data-col=state]")).to_have_text("open")
+    expect(incident.locator("[data-col=pending]")).to_have_text("1")
+    expect(incident.locator("[data-col=last_error]")).to_have_text("connection refused")
+    assert visit.errors == []
+
+
+def test_changing_filters_changes_the_numbers_as_sql_says(
+    visit: Visit, populated_url: str, today: date
+) -> None:
+    start, end = _week(today)
+    everyone = one(populated_url, OVERVIEW_SQL, params(start, end))
+    logged_in = one(populated_url, OVERVIEW_SQL, params(start, end, "logged_in", bots=False))
+    with_bots = one(populated_url, OVERVIEW_SQL, params(start, end, None, bots=True))
+    fortnight = one(populated_url, OVERVIEW_SQL, params(end - timedelta(days=13), end, None, True))
+    assert (
+        len({everyone["events"], logged_in["events"], with_bots["events"], fortnight["events"]})
+        == 4
+    ), "the fixture must tell these filters apart"
+
+    events = visit.kpi("overview", "events")
+    expect(events).to_have_text(formatting.count(everyone["events"]))
+    visit.page.check("input[name=login_state][value=logged_in]")
+    expect(events).to_have_text(formatting.count(logged_in["events"]))
+    expect(visit.kpi("overview", "sessions")).to_have_text(formatting.count(logged_in["sessions"]))
+    visit.page.check("input[name=login_state][value=all]")
+    visit.page.check("#include_bots")
+    expect(events).to_have_text(formatting.count(with_bots["events"]))
+    expect(visit.kpi("overview", "visitors")).to_have_text(formatting.count(with_bots["visitors"]))
+    visit.page.select_option("#preset", "14")
+    expect(events).to_have_text(formatting.count(fortnight["events"]))
+    # The chart was redrawn in place with one point per day of the new range.
+    visit.page.wait_for_function(
+        "document.querySelector('#overview-timeline .js-plotly-plot')?.data?.[0]?.x?.length === 14",
+        timeout=TIMEOUT,
+    )
+
+    steps = one(populated_url, FUNNEL_SQL, params(end - timedelta(days=13), end, None, True))
+    visit.show("funnel")
+    expect(visit.kpi("funnel", "sessions")).to_have_text(formatting.count(steps["sessions"]))
+    assert visit.errors == []
+
+
+def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
+    browser: Browser, embedded_admin_url: str
+) -> None:
+    for url in _database(embedded_admin_url):
+        with ServerThread(create_app(as_dashboard(url))) as empty_server:
+            for visit in _visit(browser, empty_server.url):
+                for tab in PAGES:
+                    visit.show(tab)
+                    pane = visit.page.locator(f".tab-pane[data-value='{tab}']")
+                    assert pane.locator(".error-state").count() == 0
+                    widgets = pane.locator(".shiny-ipywidget-output").count()
+                    if widgets:
+                        expect(pane.get_by_text(EMPTY_TEXT)).to_have_count(widgets)
+                    if tab != "overview":
+                        expect(pane.locator(".empty-state").first).to_be_visible()
+                expect(visit.kpi("overview", "events")).to_have_text("0")
+                expect(visit.page.locator("#pipeline-freshness")).to_contain_text(
+                    "Nothing has been loaded yet"
+                )
+                visit.page.screenshot(path=str(ARTIFACTS / "dashboard-empty.png"))
+                assert visit.errors == []

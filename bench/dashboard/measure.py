@@ -1,0 +1,172 @@
+"""Each dashboard panel's query p50/p95 and the time to a fully drawn first page in Chromium.
+
+Run against a warehouse filled by `bench.dashboard.generate`, as the read-only dashboard role,
+with the pages' default filters (the last 7 days, all visitors, bots excluded) and with the
+last 30 days. The baseline is the Overview's headline figures computed from raw
+`clickstream_events` instead of the derived tables, in the same run.
+
+    .venv/bin/python -m bench.dashboard.measure --database clickstream_bench_10m
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import psycopg
+import uvicorn
+
+from clickstream import utc
+from clickstream.dashboard.app import create_app
+from clickstream.dashboard.filters import Filters
+from clickstream.dashboard.queries import panels
+from clickstream.dashboard.warehouse import Warehouse
+from clickstream.warehouse.roles import DASHBOARD_ROLE
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+BASELINE_SQL = """
+SELECT count(*), count(DISTINCT client_id), count(DISTINCT session_id),
+    count(DISTINCT session_id) FILTER (WHERE event_name = 'purchase'),
+    coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0)
+FROM clickstream_events
+WHERE event_timestamp >= %(start)s::date AND event_timestamp < %(end)s::date + 1
+    AND NOT is_bot
+"""
+DRAWN_JS = """
+() => {
+    const pane = document.querySelector('.tab-pane[data-value="overview"]');
+    if (!pane || !pane.querySelector('.kpi-row, .error-state')) return false;
+    const widgets = pane.querySelectorAll('.shiny-ipywidget-output');
+    if (widgets.length === 0) return false;
+    for (const w of widgets) if (!w.querySelector('.js-plotly-plot .main-svg')) return false;
+    return !pane.querySelector('.recalculating')
+        && !document.documentElement.classList.contains('shiny-busy');
+}
+"""
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p95) of `samples`, in the samples' unit."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def timed(run: Callable[[], object], runs: int, warmup: int = 2) -> list[float]:
+    """Milliseconds of `runs` calls of `run`, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        run()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        samples.append(1000 * (time.perf_counter() - started))
+    return samples
+
+
+def measure_queries(url: str, runs: int) -> None:
+    """Print p50/p95 per panel for the last 7 and the last 30 days, and the raw baseline."""
+    today = utc.now().date()
+    week = Filters(today - timedelta(days=6), today)
+    month = Filters(today - timedelta(days=29), today)
+    warehouse = Warehouse(url)
+    print(f"{'panel':32} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)")
+    worst = 0.0
+    try:
+        for page, name in panels():
+            cells = []
+            for filters in (week, month):
+                extra = filters.params(limit=20, rank="views")
+                p50, p95 = percentiles(
+                    timed(lambda p=page, n=name, x=extra: warehouse.rows(p, n, x), runs)
+                )
+                cells += [p50, p95]
+            worst = max(worst, cells[1])
+            print(f"{page + '.' + name:32} " + " ".join(f"{c:8.1f}" for c in cells))
+        print(f"slowest panel p95 over the last 7 days: {worst:.1f} ms (target 150 ms)")
+        derived = timed(
+            lambda: [warehouse.rows("overview", n, week.params()) for n in ("kpis", "visitors")],
+            runs,
+        )
+    finally:
+        warehouse.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET jit = off")
+        raw = timed(lambda: conn.execute(BASELINE_SQL, week.params()).fetchall(), 5, warmup=1)
+    d50, r50 = statistics.median(derived), statistics.median(raw)
+    print(
+        f"overview headline, 7 days: derived tables p50 {d50:.1f} ms; raw events (baseline) "
+        f"p50 {r50:.1f} ms; ratio {r50 / d50:.0f}x"
+    )
+
+
+def measure_first_page(url: str, loads: int) -> None:
+    """Print the time from navigation to a fully drawn Overview, cold browser cache each time."""
+    from playwright.sync_api import sync_playwright
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    samples = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            for index in range(loads + 1):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_function(DRAWN_JS, timeout=60_000)
+                elapsed = time.perf_counter() - started
+                context.close()
+                if index:  # the very first load also warms the server's imports
+                    samples.append(elapsed)
+                else:
+                    print(f"first page, first load after start: {elapsed:.2f} s")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    p50, p95 = percentiles(samples)
+    print(
+        f"first page fully drawn, {loads} cold-cache loads: p50 {p50:.2f} s, p95 {p95:.2f} s "
+        "(target 2 s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL)
+    parser.add_argument("--database", default="clickstream_bench")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--loads", type=int, default=5)
+    args = parser.parse_args()
+    url = psycopg.conninfo.make_conninfo(args.admin_url, dbname=args.database, user=DASHBOARD_ROLE)
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM clickstream_events").fetchone()
+    print(f"warehouse {args.database}: {row[0] if row else 0:,} events")
+    measure_queries(url, args.runs)
+    measure_first_page(url, args.loads)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The filters every page shares: a date range, a login state and whether bots count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from shiny import ui
+
+from clickstream import utc
+
+LOGIN_STATES: Final = {"all": "All", "logged_in": "Logged in", "guest": "Guest"}
+PRESETS: Final = {
+    "7": "Last 7 days",
+    "14": "Last 14 days",
+    "30": "Last 30 days",
+    "90": "Last 90 days",
+    "custom": "Custom",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Inclusive UTC days `start`..`end`, a login state (None = all) and bots in or out."""
+
+    start: date
+    end: date
+    login_state: str | None = None
+    include_bots: bool = False
+
+    @property
+    def days(self) -> int:
+        """How many days the range covers."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The same filters over the equally long period just before this one."""
+        end = self.start - timedelta(days=1)
+        return Filters(
+            end - timedelta(days=self.days - 1), end, self.login_state, self.include_bots
+        )
+
+    def params(self, **extra: object) -> dict[str, object]:
+        """The parameters every dashboard statement takes, plus `extra`."""
+        before = self.previous()
+        return {
+            "start": self.start,
+            "end": self.end,
+            "prev_start": before.start,
+            "prev_end": before.end,
+            "login": self.login_state,
+            "bots": self.include_bots,
+            **extra,
+        }
+
+    def describe(self) -> str:
+        """A one-line summary for page headers."""
+        who = LOGIN_STATES.get(self.login_state or "all", "All").lower()
+        bots = "bots included" if self.include_bots else "bots excluded"
+        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y} · {who} visitors · {bots}"
+
+
+def last_days(days: int, today: date | None = None) -> tuple[date, date]:
+    """The `days` days ending today (UTC), inclusive."""
+    end = today or utc.now().date()
+    return end - timedelta(days=max(1, days) - 1), end
+
+
+def from_inputs(dates: Any, login_state: str, include_bots: bool, default_days: int) -> Filters:
+    """Filters from the sidebar's raw input values, repairing an empty or reversed range."""
+    start, end = (dates or (None, None))[:2] if dates else (None, None)
+    if start is None or end is None:
+        start, end = last_days(default_days)
+    if start > end:
+        start, end = end, start
+    login = login_state if login_state in ("logged_in", "guest") else None
+    return Filters(start, end, login, bool(include_bots))
+
+
+def sidebar(default_days: int) -> ui.Sidebar:
+    """The shared filter sidebar; its default range is the last `default_days` days."""
+    start, end = last_days(default_days)
+    preset = str(default_days) if str(default_days) in PRESETS else "custom"
+    return ui.sidebar(
+        ui.input_select("preset", "Period", PRESETS, selected=preset),
+        ui.input_date_range(
+            "dates",
+            "Date range (UTC)",
+            start=start,
+            end=end,
+            max=end,
+            format="yyyy-mm-dd",
+            separator="to",
+        ),
+        ui.input_radio_buttons("login_state", "Login state", LOGIN_STATES, selected="all"),
+        ui.input_switch("include_bots", "Include bots", value=False),
+        ui.p(ui.output_text("filters_summary"), class_="small text-muted"),
+        title="Filters",
+        id="filters",
+        width=270,
+    )

@@ -1,0 +1,168 @@
+"""User behaviour: logged-in vs guest, new vs returning, identity source, an hour-of-week
+heatmap, top pages, top referrers, devices and browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from htmltools import Tag
+from shiny import module, reactive, render, ui
+from shinywidgets import output_widget
+
+from clickstream import utc
+from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
+from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
+
+PAGE = "behaviour"
+QUERIES = ("audience", "identity_sources", "hour_of_week", "top_pages", "referrers", "devices")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TOP = 15
+
+
+def audience(rows: list[Row], period: str) -> dict[str, int]:
+    """Sessions of `period` by login state and by new or returning."""
+    mine = [r for r in rows if r["period"] == period]
+    total = sum(int(r["sessions"]) for r in mine)
+    new = sum(int(r["new_sessions"]) for r in mine)
+    logged_in = sum(int(r["sessions"]) for r in mine if r["login_state"] == "logged_in")
+    return {
+        "logged_in": logged_in,
+        "guest": total - logged_in,
+        "new": new,
+        "returning": total - new,
+    }
+
+
+def week_grid(rows: list[Row]) -> list[list[int]]:
+    """Sessions started per (ISO weekday, UTC hour) as 7 rows of 24."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for row in rows:
+        hour = utc.as_utc(row["hour"])
+        grid[hour.isoweekday() - 1][hour.hour] += int(row["sessions"])
+    return grid
+
+
+@module.ui
+def page_ui() -> Any:
+    """The User behaviour tab."""
+    return ui.nav_panel(
+        "User behaviour",
+        ui.output_ui("kpis"),
+        ui.layout_columns(
+            card("Logged in vs guest (sessions)", output_widget("login_chart")),
+            card("New vs returning (sessions)", output_widget("visitor_chart")),
+            card("Identity source (logged-in events)", output_widget("identity_chart")),
+        ),
+        card("Sessions by hour of week (UTC)", output_widget("heatmap")),
+        ui.layout_columns(
+            card("Top pages", ui.output_ui("pages_table")),
+            card("Top referrers (sessions)", ui.output_ui("referrers_table")),
+            card("Devices and browsers (sessions)", ui.output_ui("devices_table")),
+        ),
+        value=PAGE,
+    )
+
+
+@module.server
+def page_server(
+    input: object, output: object, session: object, warehouse: Warehouse, filters: FiltersCalc
+) -> None:
+    """Fill the User behaviour tab."""
+
+    @reactive.calc
+    def data() -> Tables | WarehouseUnavailable:
+        return fetch(warehouse, PAGE, QUERIES, filters(), limit=TOP)
+
+    @render.ui
+    def kpis() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        now, before = (
+            audience(found["audience"], "current"),
+            audience(found["audience"], "previous"),
+        )
+        labels = {
+            "logged_in": "Logged-in sessions",
+            "guest": "Guest sessions",
+            "new": "New-visitor sessions",
+            "returning": "Returning sessions",
+        }
+        return kpi_row([Kpi(k, label, now[k], before[k]) for k, label in labels.items()])
+
+    def _pie(keys: tuple[str, str]) -> FigureWidget:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return charts.empty()
+        now = audience(found["audience"], "current")
+        return charts.pie(list(keys), [now[k] for k in keys])
+
+    @chart
+    def login_chart() -> FigureWidget:
+        return _pie(("logged_in", "guest"))
+
+    @chart
+    def visitor_chart() -> FigureWidget:
+        return _pie(("new", "returning"))
+
+    @chart
+    def identity_chart() -> FigureWidget:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return charts.empty()
+        rows = found["identity_sources"]
+        return charts.hbar([r["identity_source"] for r in rows], [r["events"] for r in rows])
+
+    @chart
+    def heatmap() -> FigureWidget:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return charts.empty()
+        return charts.heatmap(WEEKDAYS, list(range(24)), week_grid(found["hour_of_week"]))
+
+    @render.ui
+    def pages_table() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [
+                Column("page", "Page"),
+                Column("page_views", "Views", formatting.count, numeric=True),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["top_pages"],
+            "No page views in this period.",
+        )
+
+    @render.ui
+    def referrers_table() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [
+                Column("referrer", "Referrer"),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["referrers"],
+            "No sessions in this period.",
+        )
+
+    @render.ui
+    def devices_table() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [
+                Column("device_type", "Device"),
+                Column("browser", "Browser"),
+                Column("sessions", "Sessions", formatting.count, numeric=True),
+            ],
+            found["devices"],
+            "No sessions in this period.",
+        )

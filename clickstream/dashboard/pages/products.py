@@ -1,0 +1,152 @@
+"""Products: top products by views, cart adds, purchases or revenue with the view-to-purchase
+rate, and the same for categories and brands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from htmltools import Tag
+from shiny import module, reactive, render, ui
+from shinywidgets import output_widget
+
+from clickstream.dashboard import charts, formatting
+from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
+from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
+
+PAGE = "products"
+RANKS = {"views": "Views", "cart_adds": "Cart adds", "purchases": "Purchases", "revenue": "Revenue"}
+TOP = 20
+
+
+def with_rates(rows: list[Row]) -> list[Row]:
+    """Rows with `view_to_purchase` = purchases / views."""
+    return [{**r, "view_to_purchase": formatting.ratio(r["purchases"], r["views"])} for r in rows]
+
+
+def _metric_columns() -> list[Column]:
+    return [
+        Column("views", "Views", formatting.count, numeric=True),
+        Column("cart_adds", "Cart adds", formatting.count, numeric=True),
+        Column("purchases", "Purchases", formatting.count, numeric=True),
+        Column("revenue", "Revenue", formatting.money, numeric=True),
+        Column("view_to_purchase", "View→purchase", formatting.percent, numeric=True),
+    ]
+
+
+@module.ui
+def page_ui() -> Any:
+    """The Products tab."""
+    return ui.nav_panel(
+        "Products",
+        ui.output_ui("kpis"),
+        ui.input_radio_buttons("rank", "Rank by", RANKS, selected="views", inline=True),
+        ui.layout_columns(
+            card("Top products", output_widget("top_chart")),
+            card("Top products", ui.output_ui("top_table")),
+            col_widths=(5, 7),
+        ),
+        ui.layout_columns(
+            card("Categories", ui.output_ui("category_table")),
+            card("Brands", ui.output_ui("brand_table")),
+        ),
+        value=PAGE,
+    )
+
+
+@module.server
+def page_server(
+    input: Any, output: object, session: object, warehouse: Warehouse, filters: FiltersCalc
+) -> None:
+    """Fill the Products tab."""
+
+    def rank() -> str:
+        chosen = str(input.rank())
+        return chosen if chosen in RANKS else "views"  # an allow-list, never free text
+
+    @reactive.calc
+    def data() -> Tables | WarehouseUnavailable:
+        return fetch(warehouse, PAGE, ("kpis", "categories", "brands"), filters(), limit=TOP)
+
+    @reactive.calc
+    def top() -> Tables | WarehouseUnavailable:
+        return fetch(warehouse, PAGE, ("top_products",), filters(), limit=TOP, rank=rank())
+
+    @render.ui
+    def kpis() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        now, before = by_period(found["kpis"])
+        return kpi_row(
+            [
+                Kpi("views", "Product views", zero(now, "views"), zero(before, "views")),
+                Kpi("cart_adds", "Cart adds", zero(now, "cart_adds"), zero(before, "cart_adds")),
+                Kpi("purchases", "Purchases", zero(now, "purchases"), zero(before, "purchases")),
+                Kpi(
+                    "revenue",
+                    "Revenue",
+                    zero(now, "revenue"),
+                    zero(before, "revenue"),
+                    formatting.money,
+                ),
+                Kpi(
+                    "view_to_purchase",
+                    "View to purchase",
+                    formatting.ratio(now.get("purchases"), now.get("views")),
+                    formatting.ratio(before.get("purchases"), before.get("views")),
+                    formatting.percent,
+                ),
+            ]
+        )
+
+    @chart
+    def top_chart() -> FigureWidget:
+        found = top()
+        if isinstance(found, WarehouseUnavailable):
+            return charts.empty()
+        rows = found["top_products"][:10]
+        metric = rank()
+        return charts.hbar(
+            [r["name"] or r["product_id"] for r in rows], [r[metric] for r in rows], RANKS[metric]
+        )
+
+    @render.ui
+    def top_table() -> Tag:
+        found = top()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [
+                Column("product_id", "Product"),
+                Column("name", "Name"),
+                Column("category", "Category"),
+                Column("brand", "Brand"),
+                *_metric_columns(),
+            ],
+            with_rates(found["top_products"]),
+            "No product was seen in this period.",
+        )
+
+    @render.ui
+    def category_table() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [Column("category", "Category"), *_metric_columns()],
+            with_rates(found["categories"]),
+            "No categories in this period.",
+        )
+
+    @render.ui
+    def brand_table() -> Tag:
+        found = data()
+        if isinstance(found, WarehouseUnavailable):
+            return error_state(str(found))
+        return table(
+            [Column("brand", "Brand"), *_metric_columns()],
+            with_rates(found["brands"]),
+            "No brands in this period.",
+        )

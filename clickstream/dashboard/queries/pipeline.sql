@@ -1,0 +1,40 @@
+-- Pipeline health: ETL runs with their ledger, lag since the newest loaded event, quarantine
+-- by reason, alarms and their notifications. Login state and bots do not apply here.
+
+-- name: kpis
+SELECT CASE WHEN started_at >= %(start)s::date THEN 'current' ELSE 'previous' END AS period,
+    count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed,
+    coalesce(sum(loaded), 0)::bigint AS loaded, coalesce(sum(rejected), 0)::bigint AS rejected,
+    coalesce(sum(duplicates), 0)::bigint AS duplicates
+FROM etl_runs
+WHERE started_at >= %(prev_start)s::date AND started_at < %(end)s::date + 1
+GROUP BY 1;
+
+-- name: freshness
+SELECT (SELECT max(event_timestamp) FROM clickstream_events) AS newest_event,
+    (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_success,
+    (SELECT status FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_status,
+    now() AS checked_at;
+
+-- name: runs
+SELECT run_id, trigger, status, started_at, finished_at, files, received, loaded, duplicates,
+    conflicts, rejected, late, days_derived, error
+FROM etl_runs
+WHERE started_at >= %(start)s::date AND started_at < %(end)s::date + 1
+ORDER BY run_id DESC LIMIT %(limit)s;
+
+-- name: quarantine
+SELECT reason, count(*) AS records, max(quarantined_at) AS latest
+FROM etl_quarantine
+WHERE quarantined_at >= %(start)s::date AND quarantined_at < %(end)s::date + 1
+GROUP BY reason ORDER BY records DESC, reason;
+
+-- name: incidents
+SELECT i.incident_id, i.alarm, i.summary, i.opened_at, i.resolved_at,
+    count(n.*) FILTER (WHERE n.status = 'delivered') AS delivered,
+    count(n.*) FILTER (WHERE n.status = 'pending') AS pending,
+    max(n.last_error) AS last_error
+FROM ops_incidents i LEFT JOIN ops_notifications n USING (incident_id)
+WHERE i.resolved_at IS NULL
+    OR (i.opened_at < %(end)s::date + 1 AND i.resolved_at >= %(start)s::date)
+GROUP BY i.incident_id ORDER BY i.incident_id DESC LIMIT %(limit)s;

@@ -1,0 +1,44 @@
+-- Products: top products, categories and brands by views, cart adds, purchases and revenue.
+-- `rank` is one of the allow-listed metric names and only picks a prepared statement.
+
+-- name: kpis
+SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
+    sum(views)::bigint AS views, sum(cart_adds)::bigint AS cart_adds,
+    sum(purchases)::bigint AS purchases, sum(revenue) AS revenue
+FROM product_daily
+WHERE day BETWEEN %(prev_start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+GROUP BY 1;
+
+-- name: top_products
+SELECT product_id, max(name) AS name, max(category) AS category, max(brand) AS brand,
+    sum(views)::bigint AS views, sum(cart_adds)::bigint AS cart_adds,
+    sum(purchases)::bigint AS purchases, sum(revenue) AS revenue
+FROM product_daily
+WHERE day BETWEEN %(start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+GROUP BY product_id
+ORDER BY CASE %(rank)s WHEN 'views' THEN sum(views)::numeric
+        WHEN 'cart_adds' THEN sum(cart_adds) WHEN 'purchases' THEN sum(purchases)
+        ELSE sum(revenue) END DESC, product_id
+LIMIT %(limit)s;
+
+-- name: categories
+SELECT coalesce(category, '(none)') AS category, sum(views)::bigint AS views,
+    sum(cart_adds)::bigint AS cart_adds, sum(purchases)::bigint AS purchases,
+    sum(revenue) AS revenue
+FROM product_daily
+WHERE day BETWEEN %(start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+GROUP BY 1 ORDER BY revenue DESC, views DESC, 1
+LIMIT %(limit)s;
+
+-- name: brands
+SELECT coalesce(brand, '(none)') AS brand, sum(views)::bigint AS views,
+    sum(cart_adds)::bigint AS cart_adds, sum(purchases)::bigint AS purchases,
+    sum(revenue) AS revenue
+FROM product_daily
+WHERE day BETWEEN %(start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+GROUP BY 1 ORDER BY revenue DESC, views DESC, 1
+LIMIT %(limit)s;

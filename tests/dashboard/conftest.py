@@ -1,0 +1,83 @@
+"""Populated warehouses (one per module) and the dashboard over real HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from clickstream import utc
+from clickstream.etl.run import run_etl
+from clickstream.lake import open_lake
+from clickstream.runtime.postgres import EmbeddedPostgres
+from clickstream.warehouse.migrate import migrate
+from clickstream.warehouse.roles import DASHBOARD_ROLE
+from tests.dashboard.data import fill_lake
+
+
+def as_dashboard(url: str) -> str:
+    """`url` as the read-only dashboard role."""
+    return psycopg.conninfo.make_conninfo(url, user=DASHBOARD_ROLE)
+
+
+def _database(admin_url: str) -> Iterator[str]:
+    name = f"csdash_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    migrate(url)
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _populate(url: str, lake_dir: Path, today: date) -> None:
+    lake_dir.mkdir(parents=True, exist_ok=True)
+    fill_lake(lake_dir, today)
+    result = run_etl(url, open_lake(str(lake_dir)))
+    assert result.status == "succeeded", result
+
+
+@pytest.fixture(scope="module")
+def today() -> date:
+    """The UTC day the module's data ends on (the dashboard's default range ends today)."""
+    return utc.now().date()
+
+
+@pytest.fixture(scope="module")
+def embedded_admin_url(embedded_pg: EmbeddedPostgres) -> str:
+    """The embedded server only: browser tests run once, not once per server, to stay fast."""
+    running = embedded_pg.running()
+    assert running is not None
+    return running.url("postgres")
+
+
+@pytest.fixture(scope="module")
+def populated_url(
+    embedded_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
+) -> Iterator[str]:
+    """A warehouse on the embedded server loaded by the real ETL with a fortnight of events."""
+    for url in _database(embedded_admin_url):
+        _populate(url, tmp_path_factory.mktemp("lake"), today)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def populated_url_any_server(
+    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
+) -> Iterator[str]:
+    """The same fortnight on each kind of server (embedded and the machine's)."""
+    for url in _database(pg_admin_url):
+        _populate(url, tmp_path_factory.mktemp("lake"), today)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def empty_url_any_server(pg_admin_url: str) -> Iterator[str]:
+    """A migrated warehouse with nothing loaded, on each kind of server."""
+    yield from _database(pg_admin_url)

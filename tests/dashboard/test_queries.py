@@ -1,0 +1,155 @@
+"""Every panel's SQL, run as the read-only role, agrees with SQL over `clickstream_events`
+on both kinds of server, and answers an empty warehouse with zeros and empty lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from clickstream.dashboard.filters import Filters
+from clickstream.dashboard.pages import by_period, fetch, funnel, overview, sessions
+from clickstream.dashboard.queries import panels
+from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
+from tests.dashboard.conftest import as_dashboard
+from tests.dashboard.data import (
+    FUNNEL_SQL,
+    IDENTITY_SQL,
+    OVERVIEW_SQL,
+    PRODUCTS_SQL,
+    SESSIONS_SQL,
+    many,
+    one,
+    params,
+)
+
+FILTER_CASES = [(None, False), ("logged_in", False), ("guest", True), (None, True)]
+
+
+@pytest.fixture(scope="module")
+def warehouse(populated_url_any_server: str) -> Iterator[Warehouse]:
+    found = Warehouse(as_dashboard(populated_url_any_server))
+    yield found
+    found.close()
+
+
+def _week(today: date, login: str | None, bots: bool) -> Filters:
+    return Filters(today - timedelta(days=6), today, login, bots)
+
+
+@pytest.mark.parametrize(("login", "bots"), FILTER_CASES)
+def test_overview_kpis_equal_sql_over_events_for_both_periods(
+    warehouse: Warehouse,
+    populated_url_any_server: str,
+    today: date,
+    login: str | None,
+    bots: bool,
+) -> None:
+    filters = _week(today, login, bots)
+    tables = fetch(warehouse, "overview", overview.QUERIES, filters)
+    assert not isinstance(tables, WarehouseUnavailable)
+    shown = {k.key: (k.current, k.previous) for k in overview.headline_kpis(tables)}
+    for index, period in enumerate((filters, filters.previous())):
+        want = one(
+            populated_url_any_server, OVERVIEW_SQL, params(period.start, period.end, login, bots)
+        )
+        assert want["sessions"] > 0, "the fixture must give every period some sessions"
+        got = {key: pair[index] for key, pair in shown.items()}
+        assert got["events"] == want["events"]
+        assert got["visitors"] == want["visitors"]
+        assert got["sessions"] == want["sessions"]
+        assert got["revenue"] == want["revenue"]
+        assert got["conversion"] == pytest.approx(want["purchasing_sessions"] / want["sessions"])
+        if want["purchases"]:
+            assert got["aov"] == pytest.approx(float(want["revenue"]) / want["purchases"])
+
+
+@pytest.mark.parametrize(("login", "bots"), FILTER_CASES[:2])
+def test_funnel_steps_equal_sessions_reaching_each_step_in_sql(
+    warehouse: Warehouse,
+    populated_url_any_server: str,
+    today: date,
+    login: str | None,
+    bots: bool,
+) -> None:
+    filters = _week(today, login, bots)
+    tables = fetch(warehouse, "funnel", ("steps",), filters)
+    assert not isinstance(tables, WarehouseUnavailable)
+    for period, label in ((filters, "current"), (filters.previous(), "previous")):
+        want = one(
+            populated_url_any_server, FUNNEL_SQL, params(period.start, period.end, login, bots)
+        )
+        assert funnel.totals(tables["steps"], label) == want
+    assert want["purchase"] > 0
+
+
+def test_products_sessions_and_identity_panels_equal_sql_over_events(
+    warehouse: Warehouse, populated_url_any_server: str, today: date
+) -> None:
+    filters = _week(today, None, False)
+    p = params(filters.start, filters.end)
+    top = fetch(warehouse, "products", ("top_products",), filters, limit=20, rank="views")
+    assert not isinstance(top, WarehouseUnavailable)
+    want_products = many(populated_url_any_server, PRODUCTS_SQL, p)
+    assert [
+        (r["product_id"], r["views"], r["cart_adds"], r["purchases"], r["revenue"])
+        for r in top["top_products"]
+    ] == [
+        (r["product_id"], r["views"], r["cart_adds"], r["purchases"], r["revenue"])
+        for r in want_products
+    ]
+
+    found = fetch(warehouse, "sessions", ("kpis",), filters)
+    assert not isinstance(found, WarehouseUnavailable)
+    now, _ = by_period(found["kpis"])
+    want = one(populated_url_any_server, SESSIONS_SQL, p)
+    shown = sessions.session_kpis(now)
+    assert shown["sessions"] == want["sessions"]
+    assert shown["bounce_rate"] == pytest.approx(want["bounces"] / want["sessions"])
+    assert shown["events_per_session"] == pytest.approx(float(want["events"]) / want["sessions"])
+    assert shown["avg_duration"] == pytest.approx(
+        float(want["duration_seconds"]) / want["sessions"]
+    )
+
+    identity = fetch(warehouse, "behaviour", ("identity_sources",), filters, limit=15)
+    assert not isinstance(identity, WarehouseUnavailable)
+    assert identity["identity_sources"] == many(populated_url_any_server, IDENTITY_SQL, p)
+    assert identity["identity_sources"], "the fixture has logged-in events"
+
+
+def test_every_panel_answers_an_empty_warehouse_with_empty_results(
+    empty_url_any_server: str, today: date
+) -> None:
+    warehouse = Warehouse(as_dashboard(empty_url_any_server))
+    filters = _week(today, None, False)
+    try:
+        for page, name in panels():
+            rows = warehouse.rows(page, name, filters.params(limit=10, rank="revenue"))
+            for row in rows:
+                numbers = [v for k, v in row.items() if isinstance(v, int | Decimal)]
+                assert all(v == 0 for v in numbers) or name == "freshness", (page, name, row)
+        tables = fetch(warehouse, "overview", overview.QUERIES, filters)
+        assert not isinstance(tables, WarehouseUnavailable)
+        assert [(k.current, k.previous) for k in overview.headline_kpis(tables)][:3] == [(0, 0)] * 3
+    finally:
+        warehouse.close()
+
+
+def test_dashboard_role_reads_but_cannot_write(populated_url_any_server: str) -> None:
+    with psycopg.connect(as_dashboard(populated_url_any_server)) as conn:
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() != (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM sessions")
+
+
+def test_unreachable_warehouse_is_reported_not_raised(today: date) -> None:
+    warehouse = Warehouse("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        found = fetch(warehouse, "overview", ("kpis",), _week(today, None, False))
+    finally:
+        warehouse.close()
+    assert isinstance(found, WarehouseUnavailable)
+    assert "not reachable" in str(found)
