@@ -380,7 +380,7 @@ def dashboard_serve(host: str | None, port: int | None) -> None:
 
     def work(url: str) -> None:
         uvicorn.run(
-            create_app(url),
+            create_app(url, settings),
             host=settings.dashboard_host,
             port=settings.dashboard_port,
             access_log=False,

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from clickstream.dashboard import formatting
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.charts import EMPTY_TEXT
+from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread
 from tests.dashboard.conftest import _database, as_dashboard
 from tests.dashboard.data import (
@@ -34,16 +34,6 @@ from tests.dashboard.data import (
     params,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PAGES = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
 TIMEOUT = 30_000
 
@@ -89,10 +79,8 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from sqlalchemy import Engine, select
 
 from clickstream.etl.run import run_etl
@@ -26,28 +26,17 @@ from clickstream.lake import open_lake
 from clickstream.shop.app import build_app, token_policy
 from clickstream.shop.db import session_factory
 from clickstream.shop.models import Order
+from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread, free_port
 from tests.shop.fixtures import authorizing_ingest, shop_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
