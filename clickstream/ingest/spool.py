@@ -58,10 +58,13 @@ class _OpenFile:
     syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
     released: bool = False
     fd_closed: bool = False
+    dir_synced: bool = False  # the folder entry of its name is durable
+    retiring: bool = False  # closed off the loop once its fsyncs are done (`Spool._retire`)
+    finishing: bool = False  # handed to `Spool._finish`
 
     def close_fd_when_idle(self) -> None:
         """Close `fd` once the file is released and no fsync runs on it (exactly once)."""
-        if self.released and self.syncing == 0 and not self.fd_closed:
+        if self.released and self.syncing == 0 and not self.fd_closed and not self.retiring:
             self.fd_closed = True
             os.close(self.fd)
 
@@ -127,7 +130,9 @@ class Spool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._tick: asyncio.TimerHandle | None = None
-        self._syncs: dict[concurrent.futures.Future[None], tuple[list[_Pending], _OpenFile]] = {}
+        self._syncs: dict[
+            concurrent.futures.Future[None], tuple[list[_Pending], _OpenFile, bool]
+        ] = {}
         self._fsync = concurrent.futures.ThreadPoolExecutor(
             MAX_FSYNCS, thread_name_prefix="spool-fsync"
         )
@@ -199,7 +204,7 @@ class Spool:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._close_file)
+                loop.call_soon_threadsafe(self._retire)
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -212,7 +217,7 @@ class Spool:
 
     def _on_tick(self) -> None:
         if self._file_is_old():
-            self._close_file()
+            self._retire()
         self._schedule_tick()
 
     def _flush(self) -> None:
@@ -229,8 +234,9 @@ class Spool:
             _resolve(written, OSError("the spool file was lost"))
             return
         current.syncing += 1
-        done = self._fsync.submit(os.fdatasync, current.fd)
-        self._syncs[done] = (written, current)
+        with_dir = not current.dir_synced
+        done = self._fsync.submit(self._sync_file, current.fd, with_dir)
+        self._syncs[done] = (written, current, with_dir)
         done.add_done_callback(self._on_synced)
 
     def _on_synced(self, done: concurrent.futures.Future[None]) -> None:
@@ -246,7 +252,7 @@ class Spool:
         entry = self._syncs.pop(done, None)
         if entry is None:
             return  # `close` already settled this one
-        items, synced_file = entry
+        items, synced_file, with_dir = entry
         synced_file.syncing -= 1
         if error is not None:
             self.stats.errors += 1
@@ -255,19 +261,67 @@ class Spool:
                 self._close_file(sync=False)  # never append after a failed fsync
             _resolve(items, error)
         else:
+            synced_file.dir_synced = synced_file.dir_synced or with_dir
             _resolve_synced(items, self.stats)
-            current = self._file
-            if current is synced_file and (
-                current.size >= self.file_bytes or any(i.close_after for i in items)
-            ):
-                self._close_file()
+            if self._file is synced_file:
+                if any(i.close_after for i in items):
+                    self._close_file()  # closed before the caller ships it
+                elif synced_file.size >= self.file_bytes:
+                    self._retire()
+        self._finish_when_idle(synced_file)
         synced_file.close_fd_when_idle()
         if self._pending and not self._flush_scheduled:
             self._flush()
 
     def _sync_inline(self) -> None:
-        if self._file is not None:
-            os.fdatasync(self._file.fd)
+        current = self._file
+        if current is not None:
+            self._sync_file(current.fd, not current.dir_synced)
+            current.dir_synced = True
+
+    def _sync_file(self, fd: int, with_dir: bool) -> None:
+        """fdatasync `fd`; first the folder too while the file's new name may not be durable."""
+        if with_dir:
+            _fsync_dir(self.directory)
+        os.fdatasync(fd)
+
+    def _retire(self) -> None:
+        """Close the open file without blocking the loop: the next batch opens a new one.
+
+        Once every fsync running on it is done, a helper thread fsyncs it, renames it to its
+        closed name, fsyncs the folder and closes it (`_finish`); until then this process
+        keeps its lock, so no shipper takes it early.
+        """
+        current, self._file = self._file, None
+        if current is None:
+            return
+        current.released = True
+        current.retiring = True
+        self._closed_bytes += current.size
+        self._finish_when_idle(current)
+
+    def _finish_when_idle(self, retired: _OpenFile) -> None:
+        """Hand a retired file to a helper thread once no fsync runs on it (exactly once)."""
+        if retired.retiring and retired.syncing == 0 and not retired.finishing:
+            retired.finishing = True
+            self._fsync.submit(self._finish, retired)
+
+    def _finish(self, retired: _OpenFile) -> None:
+        """The closing half of `_retire`, in a helper thread."""
+        try:
+            if retired.size:
+                os.fdatasync(retired.fd)
+                base = retired.path.name[: -len(OPEN_SUFFIX)]
+                os.rename(retired.path, retired.path.with_name(base + CLOSED_SUFFIX))
+            else:
+                retired.path.unlink(missing_ok=True)
+            _fsync_dir(self.directory)
+        except OSError as exc:
+            self.stats.errors += 1
+            log.error("spool_close_failed", error=type(exc).__name__)
+        finally:
+            retired.fd_closed = True
+            os.close(retired.fd)
 
     def _file_is_old(self) -> bool:
         return self._file is not None and (
@@ -277,37 +331,51 @@ class Spool:
     def _write(self, batch: list[_Pending]) -> list[_Pending]:
         """Append `batch` to the open file(s); returns the items now waiting for an fsync.
 
-        Items of an earlier UTC hour than the open file, or a file that fills up, close it
-        first (with an fsync, so nothing written before is left unsynced).
+        Consecutive items of one UTC hour go to the file in a single `write`. Items of an
+        earlier UTC hour than the open file, or a file that fills up, close it first (with an
+        fsync, so nothing written before is left unsynced).
         """
         waiting: list[_Pending] = []
+        run: list[_Pending] = []
+        run_hour = ""
         for item in batch:
             if item.future.done():
                 continue  # cancelled: the client went away before its lines were written
-            hour = f"{utc.as_utc(item.received_at):%Y%m%d%H}"
-            try:
-                current = self._file
-                if current is not None and (
-                    current.hour != hour or current.size >= self.file_bytes
-                ):
-                    self._sync_inline()
-                    _resolve_synced(waiting, self.stats)
-                    waiting = []
-                    self._close_file(sync=False)
-                current = self._file_for(hour, item.received_at)
-                view = memoryview(item.lines)
-                while view:
-                    written = os.write(current.fd, view)
-                    view = view[written:]
-                current.size += len(item.lines)
-                waiting.append(item)
-            except OSError as exc:
-                self.stats.errors += 1
-                log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                self._close_file(sync=False)  # it may end in a torn batch; never append after
-                _resolve([item, *waiting], exc)
-                waiting = []
+            hour = _hour(item.received_at)
+            if run and hour != run_hour:
+                waiting = self._write_run(run, run_hour, waiting)
+                run = []
+            run_hour = hour
+            run.append(item)
+        if run:
+            waiting = self._write_run(run, run_hour, waiting)
         return waiting
+
+    def _write_run(self, run: list[_Pending], hour: str, waiting: list[_Pending]) -> list[_Pending]:
+        """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`."""
+        try:
+            current = self._file
+            # a full file is retired off the loop when its fsync completes (`_after_sync`);
+            # only a new UTC hour closes it here, inline
+            if current is not None and current.hour != hour:
+                self._sync_inline()
+                _resolve_synced(waiting, self.stats)
+                waiting = []
+                self._close_file(sync=False)
+            current = self._file_for(hour, run[0].received_at)
+            data = run[0].lines if len(run) == 1 else b"".join(item.lines for item in run)
+            view = memoryview(data)
+            while view:
+                written = os.write(current.fd, view)
+                view = view[written:]
+            current.size += len(data)
+            return [*waiting, *run]
+        except OSError as exc:
+            self.stats.errors += 1
+            log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            self._close_file(sync=False)  # it may end in a torn batch; never append after
+            _resolve([*run, *waiting], exc)
+            return []
 
     def _file_for(self, hour: str, received_at: datetime) -> _OpenFile:
         if self._file is not None and self._file.hour != hour:
@@ -321,7 +389,7 @@ class Spool:
             fd = os.open(creating, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.rename(creating, path)
-            _fsync_dir(self.directory)
+            # the folder is fsynced by the first fsync covering a batch in it (`_sync_file`)
             self._file = _OpenFile(path=path, fd=fd, hour=hour, opened=time.monotonic())
         return self._file
 
@@ -383,6 +451,18 @@ class Spool:
         self.stats.bytes = self.usage
         self.stats.files = count
         self.stats.oldest = oldest
+
+
+def _hour(received_at: datetime) -> str:
+    """The UTC hour a batch belongs to, as `YYYYMMDDHH` (no strftime on the hot path)."""
+    if received_at.tzinfo is not UTC:
+        received_at = utc.as_utc(received_at)
+    return "%04d%02d%02d%02d" % (  # noqa: UP031 - measurably cheaper than format()
+        received_at.year,
+        received_at.month,
+        received_at.day,
+        received_at.hour,
+    )
 
 
 def _resolve_synced(items: list[_Pending], stats: SpoolStats) -> None:

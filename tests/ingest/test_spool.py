@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -71,10 +72,14 @@ def test_files_close_by_size_and_by_age(tmp_path: Path) -> None:
     async def write_then_wait(count: int) -> None:
         for i in range(count):
             await spool.append(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * 300), received)
-        # 10 lines of ~320 bytes: two files fill to 1 KiB (4 lines each), two lines stay open
+        # 10 lines of ~320 bytes: two files fill to 1 KiB (4 lines each), two lines stay open;
+        # full files are closed by a helper thread, off the loop
+        deadline = time.monotonic() + 10
+        while len(list(folder.glob("*.ndjson"))) < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
         assert len(list(folder.glob("*.ndjson"))) == 2
         assert len(list(folder.glob("*.ndjson.open"))) == 1
-        deadline = time.monotonic() + 10
         while list(folder.glob("*.ndjson.open")):  # closed by age on the loop's timer
             assert time.monotonic() < deadline
             await asyncio.sleep(0.02)
@@ -83,6 +88,31 @@ def test_files_close_by_size_and_by_age(tmp_path: Path) -> None:
     assert len(list(folder.glob("*.ndjson"))) == 3
     spool.close()
     assert len(spooled_records(folder)) == 10
+
+
+def test_concurrent_appends_across_many_full_files_all_land_in_closed_files(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "spool"
+    spool = Spool(folder, "n1", file_bytes=2048)
+    spool.start()
+    received = datetime.now(UTC)
+    line = b'{"n": %d, "pad": "' + b"x" * 200 + b'"}\n'
+
+    async def many_then_close() -> None:
+        for start in range(0, 300, 30):  # groups of 30 concurrent requests
+            await asyncio.gather(
+                *(spool.append(line % i, received) for i in range(start, start + 30))
+            )
+        spool.close()
+
+    asyncio.run(many_then_close())
+
+    closed = sorted(folder.glob("*.ndjson"))
+    assert list(folder.glob("*.ndjson.open")) == []
+    assert len(closed) >= 10  # each group of 30 filled a file, and each full file was closed
+    numbers = [int(n) for p in closed for n in re.findall(rb'"n": (\d+)', p.read_bytes())]
+    assert sorted(numbers) == list(range(300))  # every acknowledged line once, none torn
 
 
 def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
