@@ -84,8 +84,7 @@ def _export(url: str, path: Path) -> None:
         # In lake order (file by file, as received), whatever order the ETL stored them in.
         copy_out(
             conn,
-            f"SELECT {columns} FROM clickstream_events "
-            "ORDER BY source_file, received_at, event_id",
+            f"SELECT {columns} FROM clickstream_events ORDER BY source_file, received_at, event_id",
             path,
         )
 
