@@ -148,7 +148,6 @@ def _load_and_derive(
     # Two DuckDB connections take turns so the next batch is fetched and transformed in a
     # worker thread while PostgreSQL loads the current one.
     ducks = [connect(opts.duckdb_threads, opts.duckdb_memory_limit) for _ in range(2)]
-    workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
 
     def by_lines(number: int, group: list[LakeObject]) -> BatchTransform:
         fetched = fetch_all(lake, group, opts.fetch_workers)
@@ -172,8 +171,10 @@ def _load_and_derive(
         step("transformed")
         return batch
 
+    conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
+    workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
     with (
-        psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as conn,
+        conn,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform") as worker,
     ):
         try:
