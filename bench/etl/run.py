@@ -58,6 +58,11 @@ def _child(*args: str) -> Measure:
     return Measure(int(rows), float(seconds), usage.ru_maxrss / 1024)
 
 
+def _load_average() -> str:
+    """The 1-minute load average: the machine is shared, so figures come with it."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def _fresh_database(admin_url: str) -> str:
     name = f"cs_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -76,7 +81,12 @@ def _drop_database(admin_url: str, url: str) -> None:
 def _export(url: str, path: Path) -> None:
     columns = ", ".join(EVENT_COLUMNS)
     with psycopg.connect(url) as conn:
-        copy_out(conn, f"SELECT {columns} FROM clickstream_events", path)
+        # In lake order (file by file, as received), whatever order the ETL stored them in.
+        copy_out(
+            conn,
+            f"SELECT {columns} FROM clickstream_events ORDER BY source_file, received_at, event_id",
+            path,
+        )
 
 
 def main() -> None:
@@ -93,6 +103,7 @@ def main() -> None:
     etl_runs, copies, reruns = [], [], []
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         for n in range(args.repeat):
+            load_before = _load_average()
             url = _fresh_database(args.pg_url)
             try:
                 etl_runs.append(_child("etl", url, str(args.lake)))
@@ -106,7 +117,8 @@ def main() -> None:
             print(
                 f"rep {n + 1}: etl {e.rows} rows {e.seconds:.2f} s {e.rate:,.0f}/s "
                 f"rss {e.peak_rss_mb:.0f} MB | bare copy {c.rows} rows {c.seconds:.2f} s "
-                f"{c.rate:,.0f}/s rss {c.peak_rss_mb:.0f} MB | rerun {r.seconds:.2f} s",
+                f"{c.rate:,.0f}/s rss {c.peak_rss_mb:.0f} MB | rerun {r.seconds:.2f} s | "
+                f"load average {load_before} -> {_load_average()}",
                 flush=True,
             )
 

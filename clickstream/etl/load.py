@@ -6,6 +6,8 @@ none of the batch's files: their rows, quarantine entries, manifest rows and led
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,8 +56,11 @@ def load_batch(
     step: Step,
 ) -> RunResult:
     """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
-    candidates, known = workdir / "ids.csv", workdir / "known.csv"
-    batch.write_candidate_ids(candidates)
+    if not batch.prepared:
+        batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
+    candidates, events = batch.candidates_csv, batch.events_csv
+    assert candidates is not None and events is not None
+    known = candidates.with_name("known.csv")
     dedupe.register_ids(conn, candidates, known)
     batch.set_known(known, run_id)
     if batch.direct and batch.has_conflicts():
@@ -63,13 +68,11 @@ def load_batch(
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)
-    events = workdir / "events.csv"
-    batch.write_loaded_events(events)
     copy_in(conn, "clickstream_events", EVENT_COLUMNS, events)
     step("mid_load")
 
     files = batch.file_ledgers()
-    quarantined = workdir / "quarantine.csv"
+    quarantined = candidates.with_name("quarantine.csv")
     if any(f.rejected or f.conflicts for f in files):
         batch.write_quarantined(quarantined, conflicts=any(f.conflicts for f in files))
         conn.execute(STAGE_QUARANTINE)
@@ -79,6 +82,5 @@ def load_batch(
     result = total.plus(files, batch.rejected_by_reason())
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))
-    for path in (candidates, known, events, quarantined):
-        path.unlink(missing_ok=True)
+    shutil.rmtree(candidates.parent, ignore_errors=True)
     return result

@@ -8,6 +8,7 @@ committed, derived.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -152,6 +153,7 @@ def _load_and_derive(
         fetched = fetch_all(lake, group, opts.fetch_workers)
         step("extracted")
         batch = BatchTransform(ducks[number % 2], fetched)
+        batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
         step("transformed")
         return batch
 
@@ -162,15 +164,17 @@ def _load_and_derive(
         step("extracted")
         try:
             batch = BatchTransform(ducks[number % 2], unfetched(group), paths)
+            batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
         except DirectReadFailed as exc:
             log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
             return by_lines(number, group)
         step("transformed")
         return batch
 
+    conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
+    workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
     with (
-        psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as conn,
-        tempfile.TemporaryDirectory(prefix="clickstream-etl-", dir=opts.work_dir) as tmp,
+        conn,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform") as worker,
     ):
         try:
@@ -183,7 +187,7 @@ def _load_and_derive(
                     upcoming = worker.submit(prepare, number + 1, groups[number + 1])
                 try:
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, Path(tmp), result, step)
+                        result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
                 except (NeedsLines, psycopg.DataError) as exc:
                     if not batch.direct:
@@ -191,7 +195,7 @@ def _load_and_derive(
                     log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
                     batch = by_lines(number, group)
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, Path(tmp), result, step)
+                        result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
@@ -199,6 +203,7 @@ def _load_and_derive(
             worker.shutdown(wait=True, cancel_futures=True)
             for duck in ducks:
                 duck.close()
+            shutil.rmtree(workdir, ignore_errors=True)
     # A fresh session for deriving: temp_buffers can only grow before temp tables are used.
     with psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as derive_conn:
         derive_conn.execute(TEMP_BUFFERS)

@@ -179,6 +179,8 @@ class BatchTransform:
         self.con = con
         self.files = files
         self.direct = paths is not None
+        self.candidates_csv: Path | None = None
+        self.events_csv: Path | None = None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
             "hour_start TIMESTAMPTZ, content VARCHAR, path VARCHAR)"
@@ -218,20 +220,37 @@ class BatchTransform:
         found = self.con.execute("SELECT count(*) FROM final WHERE outcome = 'conflict'").fetchone()
         return bool(found and found[0])
 
-    def write_candidate_ids(self, path: Path) -> None:
-        """CSV of the first line of each valid event_id, for the warehouse's registry check."""
-        self._copy_out(_statement("candidate_ids"), path)
+    def prepare_outputs(self, directory: Path, run_id: int) -> None:
+        """Write the candidate ids and the rows to insert, assuming the warehouse holds none.
+
+        That is the usual case, so the worker thread does it while PostgreSQL loads the
+        previous batch; `set_known` redoes the outcomes when the warehouse held some ids.
+        """
+        self.candidates_csv = directory / "ids.csv"
+        self.events_csv = directory / "events.csv"
+        self._copy_out(_statement("candidate_ids"), self.candidates_csv)
+        self.con.execute("DELETE FROM known")
+        self._decide(run_id)
+        self._copy_out(_statement("loaded_events"), self.events_csv)
+
+    @property
+    def prepared(self) -> bool:
+        """Whether `prepare_outputs` has written this batch's files."""
+        return self.events_csv is not None
 
     def set_known(self, path: Path, run_id: int) -> None:
         """Read which candidates the warehouse already held, then decide every line's outcome."""
-        if path.stat().st_size:
-            self.con.execute(READ_KNOWN, (str(path),))
+        if not path.stat().st_size:
+            return
+        self.con.execute(READ_KNOWN, (str(path),))
+        self._decide(run_id)
+        if self.events_csv is not None:
+            self._copy_out(_statement("loaded_events"), self.events_csv)
+
+    def _decide(self, run_id: int) -> None:
+        self.con.execute("DELETE FROM run_context")
         self.con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
         self.con.execute(_statement("final"))
-
-    def write_loaded_events(self, path: Path) -> None:
-        """CSV of the rows to insert, in `EVENT_COLUMNS` order."""
-        self._copy_out(_statement("loaded_events"), path)
 
     def write_quarantined(self, path: Path, conflicts: bool) -> None:
         """CSV of rejected (and, when there are any, conflicting) lines for the quarantine."""
