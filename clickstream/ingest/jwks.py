@@ -41,6 +41,7 @@ class KeySet:
         self._declared: dict[str, str | None] = {}
         self._last_refresh = float("-inf")
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
 
     def _fetch(self) -> dict[str, Any]:
         if self.path is not None:
@@ -66,12 +67,16 @@ class KeySet:
         return self._reload()
 
     def refresh(self) -> bool:
-        """Reload the keys unless an unknown `kid` did so less than `min_refresh` seconds ago."""
-        with self._lock:
-            if time.monotonic() - self._last_refresh < self.min_refresh:
-                return False
-            self._last_refresh = time.monotonic()
-        return self._reload()
+        """Reload the keys unless an unknown `kid` did so less than `min_refresh` seconds ago.
+
+        Callers arriving while a refresh runs wait for it, then look again at its keys.
+        """
+        with self._refresh_lock:
+            with self._lock:
+                if time.monotonic() - self._last_refresh < self.min_refresh:
+                    return False
+                self._last_refresh = time.monotonic()
+            return self._reload()
 
     def _reload(self) -> bool:
         with self._lock:
@@ -108,6 +113,7 @@ class KeySet:
     def get(self, kid: str) -> jwt.PyJWK | None:
         """The key for `kid`, refreshing once (rate-limited) when it is unknown."""
         key = self._keys.get(kid)
-        if key is None and self.refresh():
+        if key is None:
+            self.refresh()  # whether this call or a concurrent one reloaded, look again
             key = self._keys.get(kid)
         return key

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,10 @@ BOT_SHARE = 0.05
 RETURNING_SHARE = 0.3
 SIGNED_IN_SHARE = 0.25
 TokenSource = Callable[[int], str | None]
+
+
+MAX_ATTEMPTS = 30
+MAX_WAIT_SECONDS = 5.0
 
 
 class DemoFailed(RuntimeError):
@@ -222,10 +227,16 @@ def send_traffic(
         headers = {"Content-Type": "application/json", "User-Agent": batch.user_agent}
         if batch.token:
             headers["Authorization"] = f"Bearer {batch.token}"
-        try:
-            response = client.post(url, content=jsonio.dumps(batch.events), headers=headers)
-        except httpx.HTTPError as exc:
-            raise DemoFailed(f"cannot reach the ingest API at {url}: {exc}") from None
+        body = jsonio.dumps(batch.events)
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                response = client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                raise DemoFailed(f"cannot reach the ingest API at {url}: {exc}") from None
+            if response.status_code not in (429, 503):
+                break
+            # Throttled or busy: wait as told, then send the same events (same ids) again.
+            time.sleep(min(float(response.headers.get("retry-after", "1")), MAX_WAIT_SECONDS))
         if response.status_code != 202:
             raise DemoFailed(f"the ingest API answered {response.status_code}: {response.text}")
 
