@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import psutil
 import structlog
 
+from clickstream.ops.ingest_probe import scrape
 from clickstream.runtime.databases import (
     DatabaseUrls,
     database_urls,
@@ -37,6 +38,9 @@ from clickstream.warehouse.migrate import migrate
 log = structlog.get_logger("clickstream.up")
 GRACE_SECONDS = 15.0
 DEMO_ARGS = ("--visitors", "300", "--days", "7")
+DEMO_SHIP_WAIT_SECONDS = 60.0
+# With --demo, spool files close after a few seconds so the demo reaches the lake at once.
+DEMO_SPOOL_FILE_SECONDS = "3"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -202,6 +206,10 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
             )
             envs = _part_environments(common, urls)
             _wire_shop_to_ingest(settings, envs)
+            if demo:
+                envs["ingest"].setdefault(
+                    "CLICKSTREAM_INGEST_SPOOL_FILE_SECONDS", DEMO_SPOOL_FILE_SECONDS
+                )
             return _supervise(settings, envs, stop, demo)
     finally:
         if needs_embedded(settings):
@@ -210,7 +218,9 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
         os.close(lock_fd)
 
 
-def _seed_demo(env: dict[str, str], scheduler: Child, stop: threading.Event) -> None:
+def _seed_demo(
+    env: dict[str, str], scheduler: Child, stop: threading.Event, metrics_url: str
+) -> None:
     """Send demo traffic through the real ingest API, then wake the scheduler to load it."""
     started = time.monotonic()
     result = subprocess.run(
@@ -226,6 +236,13 @@ def _seed_demo(env: dict[str, str], scheduler: Child, stop: threading.Event) -> 
         log.error("demo_traffic_failed", code=result.returncode, stderr=result.stderr[-2000:])
         return
     log.info("demo_traffic_sent", summary=result.stdout.strip(), seconds=time.monotonic() - started)
+    # Acknowledged means spooled: wait until the ingest API has shipped it to the lake.
+    deadline = time.monotonic() + DEMO_SHIP_WAIT_SECONDS
+    while not stop.is_set() and time.monotonic() < deadline:
+        sample = scrape([metrics_url])
+        if sample is not None and sample.spool_bytes == 0:
+            break
+        stop.wait(0.5)
     if not stop.is_set() and scheduler.process.poll() is None:
         scheduler.process.send_signal(signal.SIGUSR1)
 
@@ -264,7 +281,9 @@ def _supervise(
             )
         if ready and demo:
             threading.Thread(
-                target=_seed_demo, args=(envs["shop"], children[1], stop), daemon=True
+                target=_seed_demo,
+                args=(envs["shop"], children[1], stop, f"{ingest}/metrics"),
+                daemon=True,
             ).start()
         while not stop.wait(0.2):
             for child in children:
