@@ -6,7 +6,6 @@ none of the batch's files: their rows, quarantine entries, manifest rows and led
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import psycopg
 
 from clickstream.etl import dedupe
 from clickstream.etl.copying import copy_in
+from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.ledger import RunResult, record_batch
 from clickstream.etl.partitions import ensure_partitions
 from clickstream.etl.transform import EVENT_COLUMNS, QUARANTINE_COLUMNS, BatchTransform
@@ -54,8 +54,12 @@ def load_batch(
     workdir: Path,
     total: RunResult,
     step: Step,
+    rows: RunRows,
 ) -> RunResult:
-    """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
+    """Load `batch` inside the open transaction on `conn`; return the run's new totals.
+
+    Once the transaction commits, the caller keeps `batch.derive_rows` in `rows`.
+    """
     if not batch.prepared:
         batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
     candidates, events = batch.candidates_csv, batch.events_csv
@@ -68,6 +72,7 @@ def load_batch(
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)
+    rows.check_days(conn, days)
     copy_in(conn, "clickstream_events", EVENT_COLUMNS, events)
     step("mid_load")
 
@@ -82,5 +87,7 @@ def load_batch(
     result = total.plus(files, batch.rejected_by_reason())
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))
-    shutil.rmtree(candidates.parent, ignore_errors=True)
+    # The batch's folder (and its derive rows) stays until the run ends; the CSVs can go.
+    for done in (candidates, events, known, quarantined):
+        done.unlink(missing_ok=True)
     return result

@@ -20,6 +20,7 @@ import psycopg
 import structlog
 
 from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
 from clickstream.etl.ledger import RunResult, finish_run, start_run
 from clickstream.etl.load import NeedsLines, load_batch
@@ -31,7 +32,6 @@ from clickstream.settings import EtlSettings
 __all__ = ["ETL_LOCK_KEY", "EtlOptions", "EtlRunFailed", "RunResult", "etl_lock", "run_etl"]
 
 ETL_LOCK_KEY = 0x636C6B02  # one advisory lock for every ETL on this warehouse
-TEMP_BUFFERS = "SET temp_buffers = '256MB'"
 log = structlog.get_logger("clickstream.etl")
 Step = Callable[[str], None]
 
@@ -171,6 +171,7 @@ def _load_and_derive(
         step("transformed")
         return batch
 
+    rows = RunRows(run_id)
     conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
     workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
     with (
@@ -187,7 +188,7 @@ def _load_and_derive(
                     upcoming = worker.submit(prepare, number + 1, groups[number + 1])
                 try:
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, workdir, result, step)
+                        result = load_batch(conn, run_id, batch, workdir, result, step, rows)
                         step("before_commit")
                 except (NeedsLines, psycopg.DataError) as exc:
                     if not batch.direct:
@@ -195,21 +196,20 @@ def _load_and_derive(
                     log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
                     batch = by_lines(number, group)
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, workdir, result, step)
+                        result = load_batch(conn, run_id, batch, workdir, result, step, rows)
                         step("before_commit")
+                rows.keep(batch.derive_rows)
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
+            worker.shutdown(wait=True, cancel_futures=True)
+            with conn.transaction():
+                days = derive_dirty_days(conn, ducks[0], rows, workdir)
+                step("derived")
         finally:
             worker.shutdown(wait=True, cancel_futures=True)
             for duck in ducks:
                 duck.close()
             shutil.rmtree(workdir, ignore_errors=True)
-    # A fresh session for deriving: temp_buffers can only grow before temp tables are used.
-    with psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as derive_conn:
-        derive_conn.execute(TEMP_BUFFERS)
-        with derive_conn.transaction():
-            days = derive_dirty_days(derive_conn)
-            step("derived")
     return replace(result, days_derived=len(days))
 
 

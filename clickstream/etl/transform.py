@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.sqlfiles import named, script
 
@@ -181,6 +182,7 @@ class BatchTransform:
         self.direct = paths is not None
         self.candidates_csv: Path | None = None
         self.events_csv: Path | None = None
+        self.derive_rows: Path | None = None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
             "hour_start TIMESTAMPTZ, content VARCHAR, path VARCHAR)"
@@ -228,10 +230,11 @@ class BatchTransform:
         """
         self.candidates_csv = directory / "ids.csv"
         self.events_csv = directory / "events.csv"
+        self.derive_rows = directory / "derive.parquet"
         self._copy_out(_statement("candidate_ids"), self.candidates_csv)
         self.con.execute("DELETE FROM known")
         self._decide(run_id)
-        self._copy_out(_statement("loaded_events"), self.events_csv)
+        self._write_rows()
 
     @property
     def prepared(self) -> bool:
@@ -245,7 +248,18 @@ class BatchTransform:
         self.con.execute(READ_KNOWN, (str(path),))
         self._decide(run_id)
         if self.events_csv is not None:
-            self._copy_out(_statement("loaded_events"), self.events_csv)
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        """The rows to insert as CSV for COPY, and the derive's columns of them as Parquet."""
+        assert self.events_csv is not None and self.derive_rows is not None
+        self.con.execute(_statement("loaded"))
+        self._copy_out(_statement("loaded_events"), self.events_csv)
+        columns = ", ".join(DERIVE_COLUMNS)
+        self.con.execute(
+            f"COPY (SELECT {columns} FROM loaded) TO '{_quoted_path(self.derive_rows)}' "
+            "(FORMAT parquet)"
+        )
 
     def _decide(self, run_id: int) -> None:
         self.con.execute("DELETE FROM run_context")
