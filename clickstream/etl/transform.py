@@ -182,6 +182,8 @@ class BatchTransform:
         self.direct = paths is not None
         self.candidates_csv: Path | None = None
         self.events_csv: Path | None = None
+        # The rows to insert, one CSV file per UTC day (each goes to its own partition).
+        self.day_files: list[tuple[date, Path]] = []
         self.derive_rows: Path | None = None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
@@ -254,7 +256,13 @@ class BatchTransform:
         """The rows to insert as CSV for COPY, and the derive's columns of them as Parquet."""
         assert self.events_csv is not None and self.derive_rows is not None
         self.con.execute(_statement("loaded"))
-        self._copy_out(_statement("loaded_events"), self.events_csv)
+        for old in self.day_files:
+            old[1].unlink(missing_ok=True)
+        self.day_files = []
+        for day in self.loaded_days():
+            path = self.events_csv.with_name(f"events-{day:%Y%m%d}.csv")
+            self._copy_out(_statement("loaded_events").format(day=f"DATE '{day}'"), path)
+            self.day_files.append((day, path))
         columns = ", ".join(DERIVE_COLUMNS)
         self.con.execute(
             f"COPY (SELECT {columns} FROM loaded) TO '{_quoted_path(self.derive_rows)}' "

@@ -54,9 +54,11 @@ LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
 WHERE f.outcome = 'loaded';
 
 -- name: loaded_events
--- In time order: PostgreSQL then appends to the right edge of the event_timestamp indexes
--- instead of splitting pages all over them (about a fifth less COPY time per batch).
-SELECT * FROM loaded ORDER BY event_timestamp;
+-- One UTC day's rows (the connection is in UTC; `{day}` is filled in with a date literal), in
+-- time order: PostgreSQL then appends to the right edge of the event_timestamp indexes instead
+-- of splitting pages all over them (about a fifth less COPY time per batch).
+SELECT * FROM loaded WHERE CAST(event_timestamp AS DATE) = {day}
+ORDER BY event_timestamp;
 
 -- name: quarantined_rejected
 SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number, r.reason,
