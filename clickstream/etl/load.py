@@ -14,7 +14,6 @@ import psycopg
 
 from clickstream.etl import dedupe
 from clickstream.etl.copying import copy_in
-from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.ledger import RunResult, record_batch
 from clickstream.etl.partitions import ensure_partitions, partition_for
 from clickstream.etl.transform import EVENT_COLUMNS, QUARANTINE_COLUMNS, BatchTransform
@@ -54,12 +53,8 @@ def load_batch(
     workdir: Path,
     total: RunResult,
     step: Step,
-    rows: RunRows,
 ) -> RunResult:
-    """Load `batch` inside the open transaction on `conn`; return the run's new totals.
-
-    Once the transaction commits, the caller keeps `batch.derive_rows` in `rows`.
-    """
+    """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
     if not batch.prepared:
         batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
     candidates = batch.candidates_csv
@@ -72,7 +67,6 @@ def load_batch(
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)
-    rows.check_days(conn, days)
     for day, rows_file in batch.day_files:
         copy_in(conn, partition_for(day), EVENT_COLUMNS, rows_file)
     step("mid_load")

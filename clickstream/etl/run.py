@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import structlog
 
+from clickstream.etl.derive.compute import Precomputed, precompute_fresh_days
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
@@ -180,30 +181,43 @@ def _load_and_derive(
     ):
         try:
             groups = list(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
+            early: Future[Precomputed] | None = None
             upcoming = worker.submit(prepare, 0, groups[0]) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None
                 batch = upcoming.result()
                 if number + 1 < len(groups):
                     upcoming = worker.submit(prepare, number + 1, groups[number + 1])
+                # Which days held no events yet; only asked before the day's first batch.
+                rows.check_days(conn, batch.loaded_days())
+                if number + 1 == len(groups):
+                    # The worker is free: it derives the run's fresh days from the run's rows
+                    # while PostgreSQL loads this last batch.
+                    early = worker.submit(
+                        precompute_fresh_days,
+                        ducks[(number + 1) % 2],
+                        rows.with_file(batch.derive_rows),
+                        workdir / "early",
+                    )
                 try:
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, workdir, result, step, rows)
+                        result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
                 except (NeedsLines, psycopg.DataError) as exc:
                     if not batch.direct:
                         raise
                     log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
                     batch = by_lines(number, group)
+                    rows.check_days(conn, batch.loaded_days())
                     with conn.transaction():
-                        result = load_batch(conn, run_id, batch, workdir, result, step, rows)
+                        result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
                 rows.keep(batch.derive_rows)
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
-            worker.shutdown(wait=True, cancel_futures=True)
             with conn.transaction():
-                days = derive_dirty_days(conn, ducks[0], rows, workdir)
+                ahead = early.result() if early is not None else None
+                days = derive_dirty_days(conn, ducks[0], rows, workdir, ahead)
                 step("derived")
         finally:
             worker.shutdown(wait=True, cancel_futures=True)

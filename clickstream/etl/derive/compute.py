@@ -8,6 +8,7 @@ the day's old derived rows, COPYing the new ones in); DuckDB does the grouping a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -127,6 +128,14 @@ DUCK_TYPES = {
 }
 
 
+@dataclass(frozen=True)
+class DayOutputs:
+    """One day's derived rows, computed and written as one CSV file per derived table."""
+
+    day: date
+    files: dict[str, Path]
+
+
 def derive_day(
     conn: psycopg.Connection,
     duck: duckdb.DuckDBPyConnection,
@@ -135,26 +144,72 @@ def derive_day(
     rows: RunRows | None = None,
 ) -> None:
     """Replace every derived row of `day` with rows computed from that day's events."""
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    end = start + timedelta(days=1)
-    sources = []
-    if rows is None or day not in rows.fresh:
+    run_files = rows.files if rows is not None else []
+    stored = None
+    if rows is None or day not in rows.fresh or not run_files:
+        start = datetime.combine(day, time(), tzinfo=UTC)
         stored = workdir / f"stored-{day:%Y%m%d}.csv"
-        copy_out(conn, _stored_query(start, end, rows), stored)
-        sources.append(_read_stored(stored))
-    if rows is not None and rows.files:
-        sources.append(_read_run_rows(rows.files, start, end))
+        copy_out(conn, _stored_query(start, start + timedelta(days=1), rows), stored)
+    outputs = compute_day(duck, day, workdir, stored, run_files)
+    replace_day(conn, outputs)
+    for path in (stored, *outputs.files.values()):
+        if path is not None:
+            path.unlink()
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """Fresh days derived ahead from the run's rows alone, and the files they came from."""
+
+    run_files: tuple[Path, ...]
+    days: dict[date, DayOutputs]
+
+
+def precompute_fresh_days(
+    duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path
+) -> Precomputed:
+    """Derive the run's fresh days while PostgreSQL still loads its last batch.
+
+    `rows` must already list that batch's file; the result only counts if it commits.
+    """
+    files = tuple(rows.files)
+    workdir.mkdir(exist_ok=True)
+    days = {day: compute_day(duck, day, workdir, None, files) for day in sorted(rows.fresh)}
+    return Precomputed(files, days)
+
+
+def compute_day(
+    duck: duckdb.DuckDBPyConnection,
+    day: date,
+    workdir: Path,
+    stored: Path | None,
+    run_files: Sequence[Path],
+) -> DayOutputs:
+    """Sessions and roll-ups of `day` from its stored events (a CSV file from PostgreSQL)
+    and this run's rows (Parquet files), written as CSV files for `replace_day`."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    sources = [_read_stored(stored)] if stored is not None else []
+    if run_files:
+        sources.append(_read_run_rows(run_files, start, start + timedelta(days=1)))
     duck.execute("CREATE OR REPLACE TEMP VIEW derive_input AS " + " UNION ALL ".join(sources))
     statements = named(SQL_PACKAGE, "derive.sql")
     for step in STEPS + ROLL_UPS:
         duck.execute(statements[step])
+    files = {}
     for table, columns in DERIVED_TABLES.items():
-        conn.execute(sql.SQL("DELETE FROM {} WHERE day = %s").format(sql.Identifier(table)), (day,))
-        out = workdir / f"{table}-{day:%Y%m%d}.csv"
-        _write_csv(duck, f"out_{table}", columns, out)
-        copy_in(conn, table, columns, out)
-        out.unlink()
+        files[table] = workdir / f"{table}-{day:%Y%m%d}.csv"
+        _write_csv(duck, f"out_{table}", columns, files[table])
     duck.execute("DROP VIEW derive_input")
+    return DayOutputs(day, files)
+
+
+def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
+    """Delete the day's derived rows and COPY the computed ones in (the caller's transaction)."""
+    for table, columns in DERIVED_TABLES.items():
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE day = %s").format(sql.Identifier(table)), (outputs.day,)
+        )
+        copy_in(conn, table, columns, outputs.files[table])
 
 
 def _stored_query(start: datetime, end: datetime, rows: RunRows | None) -> sql.Composed:

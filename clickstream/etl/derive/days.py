@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import psycopg
 
-from clickstream.etl.derive.compute import derive_day
+from clickstream.etl.derive.compute import Precomputed, derive_day, replace_day
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
 
@@ -38,13 +38,15 @@ def derive_dirty_days(
     duck: duckdb.DuckDBPyConnection | None = None,
     rows: RunRows | None = None,
     work_dir: Path | None = None,
+    early: Precomputed | None = None,
 ) -> list[date]:
     """Rebuild every marked day and clear the marks; the caller commits.
 
-    `rows` are the current run's committed rows, which spare reading them back.
+    `rows` are the current run's committed rows, which spare reading them back; `early` are
+    days already computed from them.
     """
     days: list[date] = [row[0] for row in conn.execute(DIRTY_DAYS).fetchall()]
-    derive_days(conn, days, duck, rows, work_dir)
+    derive_days(conn, days, duck, rows, work_dir, early)
     if days:
         conn.execute(CLEAR_DIRTY, (days,))
     return days
@@ -56,17 +58,23 @@ def derive_days(
     duck: duckdb.DuckDBPyConnection | None = None,
     rows: RunRows | None = None,
     work_dir: Path | None = None,
+    early: Precomputed | None = None,
 ) -> None:
     """Rebuild the given days now, marked or not, inside the caller's transaction."""
     wanted = sorted(set(days))
     if not wanted:
         return
+    # Days computed ahead count only if computed from exactly the rows the run committed.
+    ready = early.days if early and rows and early.run_files == tuple(rows.files) else {}
     own = duck is None
     engine = connect(2, "1GB") if duck is None else duck
     try:
         with tempfile.TemporaryDirectory(prefix="clickstream-derive-", dir=work_dir) as tmp:
             for day in wanted:
-                derive_day(conn, engine, day, Path(tmp), rows)
+                if rows is not None and day in ready and day in rows.fresh:
+                    replace_day(conn, ready[day])
+                else:
+                    derive_day(conn, engine, day, Path(tmp), rows)
     finally:
         if own:
             engine.close()

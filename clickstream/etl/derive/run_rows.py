@@ -62,13 +62,18 @@ class RunRows:
         """Before a batch's rows go in: note which of its days hold no events yet.
 
         Only a day's first batch in the run asks; rows of later batches are this run's own.
-        The answer stays true if the batch rolls back, since then nothing of it was stored.
+        Asked outside the batch's transaction: the ETL lock keeps every other writer out.
         """
         new = [day for day in days if day not in self.checked]
         if not new:
             return
         self.fresh.update(row[0] for row in conn.execute(EMPTY_DAYS, (new,)))
         self.checked.update(new)
+
+    def with_file(self, path: Path | None) -> RunRows:
+        """A copy as it will be once the batch that wrote `path` commits."""
+        files = [*self.files, path] if path is not None else list(self.files)
+        return RunRows(self.run_id, files, set(self.fresh), set(self.checked))
 
     def keep(self, path: Path | None) -> None:
         """Keep a committed batch's derive rows."""
