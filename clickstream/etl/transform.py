@@ -324,10 +324,11 @@ def _direct_view(paths: list[str]) -> str:
     return f"""
 CREATE OR REPLACE TEMP VIEW lake_records AS
 SELECT f.file_no, f.source_file, f.hour_start,
-    -- Lines read directly carry no number; a stable order stands in (only repeats of one
-    -- event_id with the same receipt time could tell the difference).
-    row_number() OVER (PARTITION BY j.filename ORDER BY j.received_at, j.event_id,
-        j.request_id)::INTEGER AS line_number,
+    -- Lines read directly carry no number, and need none: it only tells lines apart. (A
+    -- numbered order cost a sort of the whole batch.) Repeats of an event_id are ranked by
+    -- receipt time, file and request first; lines tied on those came in one request with one
+    -- payload (a different one is a conflict, redone line by line), so they are the same row.
+    row_number() OVER ()::INTEGER AS line_number,
     NULL::VARCHAR AS line, true AS is_json, true AS is_object, j.* EXCLUDE (filename)
 FROM read_ndjson([{listed}], columns = {contract_columns()}, filename = true,
     compression = 'gzip', maximum_object_size = 16777216) AS j
