@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import psycopg
 import structlog
 
-from clickstream.etl.derive.compute import Precomputed, precompute_fresh_days
+from clickstream.etl.derive.compute import Precomputed, precompute_days
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
@@ -149,6 +150,9 @@ def _load_and_derive(
     # Two DuckDB connections take turns so the next batch is fetched and transformed in a
     # worker thread while PostgreSQL loads the current one.
     ducks = [connect(opts.duckdb_threads, opts.duckdb_memory_limit) for _ in range(2)]
+    rows = RunRows(run_id)
+    groups: list[list[LakeObject]] = []
+    early: Future[Precomputed] | None = None
 
     def by_lines(number: int, group: list[LakeObject]) -> BatchTransform:
         fetched = fetch_all(lake, group, opts.fetch_workers)
@@ -158,7 +162,7 @@ def _load_and_derive(
         step("transformed")
         return batch
 
-    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+    def transform(number: int, group: list[LakeObject]) -> BatchTransform:
         paths = direct_paths(lake, group)
         if paths is None:
             return by_lines(number, group)
@@ -172,7 +176,30 @@ def _load_and_derive(
         step("transformed")
         return batch
 
-    rows = RunRows(run_id)
+    prepared: list[Path] = []  # each prepared batch's derive rows, in batch order
+
+    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+        batch = transform(number, group)
+        if batch.derive_rows is not None:
+            prepared.append(batch.derive_rows)
+        return batch
+
+    def submit(number: int) -> Future[BatchTransform]:
+        future = worker.submit(prepare, number, groups[number])
+        nonlocal early
+        if number + 1 == len(groups):
+            # Right after the last batch, the worker (otherwise idle from then on) derives
+            # the run's days from its rows while PostgreSQL still loads the last batches.
+            early = worker.submit(
+                lambda: precompute_days(spare_duck(), list(prepared), workdir / "early")
+            )
+        return future
+
+    def spare_duck() -> duckdb.DuckDBPyConnection:
+        # A third connection: the other two may still serve the batches being loaded.
+        ducks.append(connect(opts.duckdb_threads, opts.duckdb_memory_limit))
+        return ducks[-1]
+
     conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
     workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
     with (
@@ -180,25 +207,15 @@ def _load_and_derive(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform") as worker,
     ):
         try:
-            groups = list(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
-            early: Future[Precomputed] | None = None
-            upcoming = worker.submit(prepare, 0, groups[0]) if groups else None
+            groups.extend(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
+            upcoming = submit(0) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None
                 batch = upcoming.result()
                 if number + 1 < len(groups):
-                    upcoming = worker.submit(prepare, number + 1, groups[number + 1])
+                    upcoming = submit(number + 1)
                 # Which days held no events yet; only asked before the day's first batch.
                 rows.check_days(conn, batch.loaded_days())
-                if number + 1 == len(groups):
-                    # The worker is free: it derives the run's fresh days from the run's rows
-                    # while PostgreSQL loads this last batch.
-                    early = worker.submit(
-                        precompute_fresh_days,
-                        ducks[(number + 1) % 2],
-                        rows.with_file(batch.derive_rows),
-                        workdir / "early",
-                    )
                 try:
                     with conn.transaction():
                         result = load_batch(conn, run_id, batch, workdir, result, step)

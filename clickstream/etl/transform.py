@@ -249,7 +249,9 @@ class BatchTransform:
             return
         self.con.execute(READ_KNOWN, (str(path),))
         self._decide(run_id)
-        if self.events_csv is not None:
+        if self.events_csv is not None and self.derive_rows is not None:
+            # A new name: a derive computed ahead from the old file must not pass for current.
+            self.derive_rows = self.derive_rows.with_name("derive-known.parquet")
             self._write_rows()
 
     def _write_rows(self) -> None:

@@ -165,17 +165,22 @@ class Precomputed:
     days: dict[date, DayOutputs]
 
 
-def precompute_fresh_days(
-    duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path
+def precompute_days(
+    duck: duckdb.DuckDBPyConnection, files: Sequence[Path], workdir: Path
 ) -> Precomputed:
-    """Derive the run's fresh days while PostgreSQL still loads its last batch.
+    """Derive every day of the run's rows from those rows alone, ahead of the commits.
 
-    `rows` must already list that batch's file; the result only counts if it commits.
+    Done while PostgreSQL still loads the last batches. A day counts only if no earlier run
+    had stored events in it and exactly these files were committed (see `derive_days`).
     """
-    files = tuple(rows.files)
     workdir.mkdir(exist_ok=True)
-    days = {day: compute_day(duck, day, workdir, None, files) for day in sorted(rows.fresh)}
-    return Precomputed(files, days)
+    listed = ", ".join(_quoted(p) for p in files)
+    found = duck.execute(
+        f"SELECT DISTINCT CAST(event_timestamp AS DATE) FROM read_parquet([{listed}])"
+    ).fetchall()
+    days = {row[0]: compute_day(duck, row[0], workdir, None, files) for row in found}
+    duck.execute("DROP TABLE IF EXISTS day_events")
+    return Precomputed(tuple(files), days)
 
 
 def compute_day(

@@ -70,11 +70,6 @@ class RunRows:
         self.fresh.update(row[0] for row in conn.execute(EMPTY_DAYS, (new,)))
         self.checked.update(new)
 
-    def with_file(self, path: Path | None) -> RunRows:
-        """A copy as it will be once the batch that wrote `path` commits."""
-        files = [*self.files, path] if path is not None else list(self.files)
-        return RunRows(self.run_id, files, set(self.fresh), set(self.checked))
-
     def keep(self, path: Path | None) -> None:
         """Keep a committed batch's derive rows."""
         if path is not None:
