@@ -20,7 +20,8 @@ FROM derive_input;
 
 -- name: sessions
 CREATE OR REPLACE TEMP TABLE out_sessions AS
-SELECT day, session_id, client_id, user_id, started_at, ended_at, duration_seconds, events,
+SELECT day, session_id, client_id, user_id, started_at, ended_at,
+    CAST(duration_us AS DOUBLE) / 1000000 AS duration_seconds, duration_us, events,
     page_views, pages, landing_page, exit_page, product_views, cart_adds, checkouts, purchases,
     has_purchase, revenue, login_state,
     pages <= 1 AND NOT has_cart_step AS is_bounce,
@@ -32,8 +33,7 @@ FROM (
         arg_min(user_id, k) FILTER (WHERE user_id IS NOT NULL) AS user_id,
         min(event_timestamp) AS started_at,
         max(event_timestamp) AS ended_at,
-        CAST(epoch_us(max(event_timestamp)) - epoch_us(min(event_timestamp)) AS DOUBLE)
-            / 1000000 AS duration_seconds,
+        epoch_us(max(event_timestamp)) - epoch_us(min(event_timestamp)) AS duration_us,
         count(*) AS events,
         count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
         count(DISTINCT page) AS pages,
@@ -74,7 +74,8 @@ SELECT day, login_state, is_bot, count(*) AS sessions,
     sum(events) AS events, sum(page_views) AS page_views, sum(product_views) AS product_views,
     sum(cart_adds) AS cart_adds, sum(checkouts) AS checkouts, sum(purchases) AS purchases,
     count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(revenue) AS revenue,
-    sum(duration_seconds) AS duration_seconds
+    -- Summed exactly in microseconds: a sum of doubles would depend on the order of rows.
+    CAST(sum(duration_us) AS DOUBLE) / 1000000 AS duration_seconds
 FROM out_sessions
 GROUP BY day, login_state, is_bot;
 
