@@ -176,12 +176,11 @@ def _load_and_derive(
         step("transformed")
         return batch
 
-    prepared: list[Path] = []  # each prepared batch's derive rows, in batch order
+    prepared = RunRows(run_id)  # the rows as they will be if every batch commits as prepared
 
     def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
         batch = transform(number, group)
-        if batch.derive_rows is not None:
-            prepared.append(batch.derive_rows)
+        prepared.keep(batch.derive_rows, batch.loaded_days())
         return batch
 
     def submit(number: int) -> Future[BatchTransform]:
@@ -191,7 +190,7 @@ def _load_and_derive(
             # Right after the last batch, the worker (otherwise idle from then on) derives
             # the run's days from its rows while PostgreSQL still loads the last batches.
             early = worker.submit(
-                lambda: precompute_days(spare_duck(), list(prepared), workdir / "early")
+                lambda: precompute_days(spare_duck(), prepared, workdir / "early")
             )
         return future
 
@@ -229,7 +228,7 @@ def _load_and_derive(
                     with conn.transaction():
                         result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
-                rows.keep(batch.derive_rows)
+                rows.keep(batch.derive_rows, batch.loaded_days())
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
             with conn.transaction():

@@ -144,7 +144,7 @@ def derive_day(
     rows: RunRows | None = None,
 ) -> None:
     """Replace every derived row of `day` with rows computed from that day's events."""
-    run_files = rows.files if rows is not None else []
+    run_files = rows.files_for(day) if rows is not None else []
     stored = None
     if rows is None or day not in rows.fresh or not run_files:
         start = datetime.combine(day, time(), tzinfo=UTC)
@@ -165,22 +165,17 @@ class Precomputed:
     days: dict[date, DayOutputs]
 
 
-def precompute_days(
-    duck: duckdb.DuckDBPyConnection, files: Sequence[Path], workdir: Path
-) -> Precomputed:
+def precompute_days(duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path) -> Precomputed:
     """Derive every day of the run's rows from those rows alone, ahead of the commits.
 
     Done while PostgreSQL still loads the last batches. A day counts only if no earlier run
     had stored events in it and exactly these files were committed (see `derive_days`).
     """
     workdir.mkdir(exist_ok=True)
-    listed = ", ".join(_quoted(p) for p in files)
-    found = duck.execute(
-        f"SELECT DISTINCT CAST(event_timestamp AS DATE) FROM read_parquet([{listed}])"
-    ).fetchall()
-    days = {row[0]: compute_day(duck, row[0], workdir, None, files) for row in found}
+    found = sorted(set().union(*rows.days_of.values()))
+    days = {day: compute_day(duck, day, workdir, None, rows.files_for(day)) for day in found}
     duck.execute("DROP TABLE IF EXISTS day_events")
-    return Precomputed(tuple(files), days)
+    return Precomputed(tuple(rows.files), days)
 
 
 def compute_day(

@@ -57,6 +57,7 @@ class RunRows:
     files: list[Path] = field(default_factory=list)
     fresh: set[date] = field(default_factory=set)
     checked: set[date] = field(default_factory=set)
+    days_of: dict[Path, set[date]] = field(default_factory=dict)
 
     def check_days(self, conn: psycopg.Connection, days: list[date]) -> None:
         """Before a batch's rows go in: note which of its days hold no events yet.
@@ -70,7 +71,12 @@ class RunRows:
         self.fresh.update(row[0] for row in conn.execute(EMPTY_DAYS, (new,)))
         self.checked.update(new)
 
-    def keep(self, path: Path | None) -> None:
-        """Keep a committed batch's derive rows."""
+    def keep(self, path: Path | None, days: list[date]) -> None:
+        """Keep a committed batch's derive rows, which fall on `days`."""
         if path is not None:
             self.files.append(path)
+            self.days_of[path] = set(days)
+
+    def files_for(self, day: date) -> list[Path]:
+        """The kept files holding rows of `day` (a day reads only those, not the whole run)."""
+        return [path for path in self.files if day in self.days_of.get(path, ())]
