@@ -258,7 +258,10 @@ class EtlSettings(CommonSettings):
     etl_duckdb_memory_limit: str = Field(
         "1GB",
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-        description="Memory each of the ETL's two DuckDB connections may use, e.g. `1GB`.",
+        description=(
+            "Memory each of the ETL's DuckDB connections (two for batches, one for the "
+            "derive) may use, e.g. `1GB`."
+        ),
     )
     etl_fetch_workers: int = Field(
         4, ge=1, le=64, description="Lake files downloaded and decompressed in parallel."

@@ -2,8 +2,8 @@
 
 For each repetition: a fresh warehouse database, one `run_etl` over the whole lake in a
 child process (wall time and peak RSS), then a bare `COPY` of the same rows (exported as CSV
-beforehand, not timed) into a table with the same columns and indexes (primary key on
-event_id, event_timestamp and event_name indexes), also in a child process; and a rerun over
+beforehand, not timed) into a table with the same columns and the warehouse's event indexes
+(primary key on event_id, event_timestamp index), also in a child process; and a rerun over
 the already-loaded lake. Prints medians and the ratio.
 
 Usage: python -m bench.etl.run [--events 1000000] [--repeat 3] [--pg-url URL] [--lake DIR]

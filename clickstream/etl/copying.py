@@ -21,9 +21,10 @@ def copy_in(conn: psycopg.Connection, table: str, columns: Sequence[str], path: 
             copy.write(chunk)
 
 
-def copy_out(conn: psycopg.Connection, query: str, path: Path) -> None:
-    """Write the result of `query` (one of our constants) to `path` as CSV."""
-    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(sql.SQL(query))  # type: ignore[arg-type]
+def copy_out(conn: psycopg.Connection, query: str | sql.Composable, path: Path) -> None:
+    """Write the result of `query` (one of our constants, or composed from them) to `path`."""
+    inner = query if isinstance(query, sql.Composable) else sql.SQL(query)  # type: ignore[arg-type]
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(inner)
     with conn.cursor() as cur, cur.copy(statement) as copy, path.open("wb") as target:
         for chunk in copy:
             target.write(chunk)

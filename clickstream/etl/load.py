@@ -6,7 +6,6 @@ none of the batch's files: their rows, quarantine entries, manifest rows and led
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ import psycopg
 from clickstream.etl import dedupe
 from clickstream.etl.copying import copy_in
 from clickstream.etl.ledger import RunResult, record_batch
-from clickstream.etl.partitions import ensure_partitions
+from clickstream.etl.partitions import ensure_partitions, partition_for
 from clickstream.etl.transform import EVENT_COLUMNS, QUARANTINE_COLUMNS, BatchTransform
 
 Step = Callable[[str], None]
@@ -58,8 +57,8 @@ def load_batch(
     """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
     if not batch.prepared:
         batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
-    candidates, events = batch.candidates_csv, batch.events_csv
-    assert candidates is not None and events is not None
+    candidates = batch.candidates_csv
+    assert candidates is not None
     known = candidates.with_name("known.csv")
     dedupe.register_ids(conn, candidates, known)
     batch.set_known(known, run_id)
@@ -68,7 +67,8 @@ def load_batch(
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)
-    copy_in(conn, "clickstream_events", EVENT_COLUMNS, events)
+    for day, rows_file in batch.day_files:
+        copy_in(conn, partition_for(day), EVENT_COLUMNS, rows_file)
     step("mid_load")
 
     files = batch.file_ledgers()
@@ -82,5 +82,7 @@ def load_batch(
     result = total.plus(files, batch.rejected_by_reason())
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))
-    shutil.rmtree(candidates.parent, ignore_errors=True)
+    # The batch's folder (and its derive rows) stays until the run ends; the CSVs can go.
+    for done in (candidates, known, quarantined, *(path for _, path in batch.day_files)):
+        done.unlink(missing_ok=True)
     return result

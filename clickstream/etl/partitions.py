@@ -18,6 +18,14 @@ def partition_name(day: date) -> str:
     return f"clickstream_events_{day:%Y%m%d}"
 
 
+def partition_for(day: date) -> str:
+    """Where `day`'s rows are COPYed once `ensure_partitions` ran: straight into the day's
+    partition (sparing PostgreSQL the routing), or through the parent into the default one."""
+    if FIRST_PARTITION_DAY <= day <= LAST_PARTITION_DAY:
+        return partition_name(day)
+    return "clickstream_events"
+
+
 def ensure_partitions(conn: psycopg.Connection, days: Iterable[date]) -> None:
     """Create the daily partitions `days` need, moving any of their rows out of the default."""
     existing = {

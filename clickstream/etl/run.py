@@ -11,15 +11,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import psycopg
 import structlog
 
+from clickstream.etl.derive.compute import Precomputed, precompute_days
 from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
 from clickstream.etl.ledger import RunResult, finish_run, start_run
 from clickstream.etl.load import NeedsLines, load_batch
@@ -31,7 +34,6 @@ from clickstream.settings import EtlSettings
 __all__ = ["ETL_LOCK_KEY", "EtlOptions", "EtlRunFailed", "RunResult", "etl_lock", "run_etl"]
 
 ETL_LOCK_KEY = 0x636C6B02  # one advisory lock for every ETL on this warehouse
-TEMP_BUFFERS = "SET temp_buffers = '256MB'"
 log = structlog.get_logger("clickstream.etl")
 Step = Callable[[str], None]
 
@@ -148,6 +150,9 @@ def _load_and_derive(
     # Two DuckDB connections take turns so the next batch is fetched and transformed in a
     # worker thread while PostgreSQL loads the current one.
     ducks = [connect(opts.duckdb_threads, opts.duckdb_memory_limit) for _ in range(2)]
+    rows = RunRows(run_id)
+    groups: list[list[LakeObject]] = []
+    early: Future[Precomputed] | None = None
 
     def by_lines(number: int, group: list[LakeObject]) -> BatchTransform:
         fetched = fetch_all(lake, group, opts.fetch_workers)
@@ -157,7 +162,7 @@ def _load_and_derive(
         step("transformed")
         return batch
 
-    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+    def transform(number: int, group: list[LakeObject]) -> BatchTransform:
         paths = direct_paths(lake, group)
         if paths is None:
             return by_lines(number, group)
@@ -171,6 +176,29 @@ def _load_and_derive(
         step("transformed")
         return batch
 
+    prepared = RunRows(run_id)  # the rows as they will be if every batch commits as prepared
+
+    def prepare(number: int, group: list[LakeObject]) -> BatchTransform:
+        batch = transform(number, group)
+        prepared.keep(batch.derive_rows, batch.loaded_days())
+        return batch
+
+    def submit(number: int) -> Future[BatchTransform]:
+        future = worker.submit(prepare, number, groups[number])
+        nonlocal early
+        if number + 1 == len(groups):
+            # Right after the last batch, the worker (otherwise idle from then on) derives
+            # the run's days from its rows while PostgreSQL still loads the last batches.
+            early = worker.submit(
+                lambda: precompute_days(spare_duck(), prepared, workdir / "early")
+            )
+        return future
+
+    def spare_duck() -> duckdb.DuckDBPyConnection:
+        # A third connection: the other two may still serve the batches being loaded.
+        ducks.append(connect(opts.duckdb_threads, opts.duckdb_memory_limit))
+        return ducks[-1]
+
     conn = psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10)
     workdir = Path(tempfile.mkdtemp(prefix="clickstream-etl-", dir=opts.work_dir))
     with (
@@ -178,13 +206,15 @@ def _load_and_derive(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform") as worker,
     ):
         try:
-            groups = list(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
-            upcoming = worker.submit(prepare, 0, groups[0]) if groups else None
+            groups.extend(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
+            upcoming = submit(0) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None
                 batch = upcoming.result()
                 if number + 1 < len(groups):
-                    upcoming = worker.submit(prepare, number + 1, groups[number + 1])
+                    upcoming = submit(number + 1)
+                # Which days held no events yet; only asked before the day's first batch.
+                rows.check_days(conn, batch.loaded_days())
                 try:
                     with conn.transaction():
                         result = load_batch(conn, run_id, batch, workdir, result, step)
@@ -194,22 +224,22 @@ def _load_and_derive(
                         raise
                     log.info("etl_batch_by_lines", run_id=run_id, reason=str(exc)[:200])
                     batch = by_lines(number, group)
+                    rows.check_days(conn, batch.loaded_days())
                     with conn.transaction():
                         result = load_batch(conn, run_id, batch, workdir, result, step)
                         step("before_commit")
+                rows.keep(batch.derive_rows, batch.loaded_days())
                 step("committed")
                 log.info("etl_batch_loaded", run_id=run_id, files=len(group), total=result.loaded)
+            with conn.transaction():
+                ahead = early.result() if early is not None else None
+                days = derive_dirty_days(conn, ducks[0], rows, workdir, ahead)
+                step("derived")
         finally:
             worker.shutdown(wait=True, cancel_futures=True)
             for duck in ducks:
                 duck.close()
             shutil.rmtree(workdir, ignore_errors=True)
-    # A fresh session for deriving: temp_buffers can only grow before temp tables are used.
-    with psycopg.connect(warehouse_url, autocommit=True, connect_timeout=10) as derive_conn:
-        derive_conn.execute(TEMP_BUFFERS)
-        with derive_conn.transaction():
-            days = derive_dirty_days(derive_conn)
-            step("derived")
     return replace(result, days_derived=len(days))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.sqlfiles import named, script
 
@@ -181,6 +182,9 @@ class BatchTransform:
         self.direct = paths is not None
         self.candidates_csv: Path | None = None
         self.events_csv: Path | None = None
+        # The rows to insert, one CSV file per UTC day (each goes to its own partition).
+        self.day_files: list[tuple[date, Path]] = []
+        self.derive_rows: Path | None = None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
             "hour_start TIMESTAMPTZ, content VARCHAR, path VARCHAR)"
@@ -228,10 +232,11 @@ class BatchTransform:
         """
         self.candidates_csv = directory / "ids.csv"
         self.events_csv = directory / "events.csv"
+        self.derive_rows = directory / "derive.parquet"
         self._copy_out(_statement("candidate_ids"), self.candidates_csv)
         self.con.execute("DELETE FROM known")
         self._decide(run_id)
-        self._copy_out(_statement("loaded_events"), self.events_csv)
+        self._write_rows()
 
     @property
     def prepared(self) -> bool:
@@ -244,8 +249,27 @@ class BatchTransform:
             return
         self.con.execute(READ_KNOWN, (str(path),))
         self._decide(run_id)
-        if self.events_csv is not None:
-            self._copy_out(_statement("loaded_events"), self.events_csv)
+        if self.events_csv is not None and self.derive_rows is not None:
+            # A new name: a derive computed ahead from the old file must not pass for current.
+            self.derive_rows = self.derive_rows.with_name("derive-known.parquet")
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        """The rows to insert as CSV for COPY, and the derive's columns of them as Parquet."""
+        assert self.events_csv is not None and self.derive_rows is not None
+        self.con.execute(_statement("loaded"))
+        for old in self.day_files:
+            old[1].unlink(missing_ok=True)
+        self.day_files = []
+        for day in self.loaded_days():
+            path = self.events_csv.with_name(f"events-{day:%Y%m%d}.csv")
+            self._copy_out(_statement("loaded_events").format(day=f"DATE '{day}'"), path)
+            self.day_files.append((day, path))
+        columns = ", ".join(DERIVE_COLUMNS)
+        self.con.execute(
+            f"COPY (SELECT {columns} FROM loaded) TO '{_quoted_path(self.derive_rows)}' "
+            "(FORMAT parquet)"
+        )
 
     def _decide(self, run_id: int) -> None:
         self.con.execute("DELETE FROM run_context")
@@ -302,10 +326,11 @@ def _direct_view(paths: list[str]) -> str:
     return f"""
 CREATE OR REPLACE TEMP VIEW lake_records AS
 SELECT f.file_no, f.source_file, f.hour_start,
-    -- Lines read directly carry no number; a stable order stands in (only repeats of one
-    -- event_id with the same receipt time could tell the difference).
-    row_number() OVER (PARTITION BY j.filename ORDER BY j.received_at, j.event_id,
-        j.request_id)::INTEGER AS line_number,
+    -- Lines read directly carry no number, and need none: it only tells lines apart. (A
+    -- numbered order cost a sort of the whole batch.) Repeats of an event_id are ranked by
+    -- receipt time, file and request first; lines tied on those came in one request with one
+    -- payload (a different one is a conflict, redone line by line), so they are the same row.
+    row_number() OVER ()::INTEGER AS line_number,
     NULL::VARCHAR AS line, true AS is_json, true AS is_object, j.* EXCLUDE (filename)
 FROM read_ndjson([{listed}], columns = {contract_columns()}, filename = true,
     compression = 'gzip', maximum_object_size = 16777216) AS j

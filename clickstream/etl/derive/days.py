@@ -2,16 +2,22 @@
 
 Loads mark days in `etl_dirty_days` inside their own transaction; this rebuilds those days and
 clears the marks in one transaction, so a crash anywhere leaves them marked for the next run.
+Incremental runs, `etl backfill`, `etl rebuild` and erasure all derive through `derive_day`.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
+from pathlib import Path
 
+import duckdb
 import psycopg
 
-from clickstream.etl.sqlfiles import named
+from clickstream.etl.derive.compute import Precomputed, derive_day, replace_day
+from clickstream.etl.derive.run_rows import RunRows
+from clickstream.etl.transform import connect
 
 DIRTY_DAYS = "SELECT day FROM etl_dirty_days ORDER BY day FOR UPDATE"
 CLEAR_DIRTY = "DELETE FROM etl_dirty_days WHERE day = ANY(%s::date[])"
@@ -20,28 +26,6 @@ INSERT INTO etl_dirty_days (day)
 SELECT generate_series(%s::date, %s::date, interval '1 day')::date
 ON CONFLICT DO NOTHING
 """
-STEPS = (
-    "clear",
-    "day_events",
-    "sessions",
-    "visitor_daily",
-    "daily_kpis",
-    "funnel_daily",
-    "product_daily",
-    "page_daily",
-    "drop_day_events",
-)
-
-
-def rebuild_day(conn: psycopg.Connection, day: date) -> None:
-    """Replace every derived row of `day` with rows computed from that day's events."""
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    params = {"day": day, "start": start, "end": start + timedelta(days=1)}
-    statements = named("clickstream.etl.derive", "rebuild_day.sql")
-    for step in STEPS:
-        for statement in statements[step].split(";\n"):
-            if statement.strip():
-                conn.execute(statement, params)  # type: ignore[arg-type]
 
 
 def mark_days(conn: psycopg.Connection, first: date, last: date) -> None:
@@ -49,22 +33,48 @@ def mark_days(conn: psycopg.Connection, first: date, last: date) -> None:
     conn.execute(MARK_RANGE, (first, last))
 
 
-# A day of events is sorted and hashed several times; the default 4 MB spills to disk.
-WORK_MEM = "SET LOCAL work_mem = '128MB'"
+def derive_dirty_days(
+    conn: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection | None = None,
+    rows: RunRows | None = None,
+    work_dir: Path | None = None,
+    early: Precomputed | None = None,
+) -> list[date]:
+    """Rebuild every marked day and clear the marks; the caller commits.
 
-
-def derive_dirty_days(conn: psycopg.Connection) -> list[date]:
-    """Rebuild every marked day and clear the marks; the caller commits."""
-    conn.execute(WORK_MEM)
+    `rows` are the current run's committed rows, which spare reading them back; `early` are
+    days already computed from them.
+    """
     days: list[date] = [row[0] for row in conn.execute(DIRTY_DAYS).fetchall()]
-    for day in days:
-        rebuild_day(conn, day)
+    derive_days(conn, days, duck, rows, work_dir, early)
     if days:
         conn.execute(CLEAR_DIRTY, (days,))
     return days
 
 
-def derive_days(conn: psycopg.Connection, days: Iterable[date]) -> None:
-    """Rebuild the given days now, marked or not."""
-    for day in sorted(set(days)):
-        rebuild_day(conn, day)
+def derive_days(
+    conn: psycopg.Connection,
+    days: Iterable[date],
+    duck: duckdb.DuckDBPyConnection | None = None,
+    rows: RunRows | None = None,
+    work_dir: Path | None = None,
+    early: Precomputed | None = None,
+) -> None:
+    """Rebuild the given days now, marked or not, inside the caller's transaction."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return
+    # Days computed ahead count only if computed from exactly the rows the run committed.
+    ready = early.days if early and rows and early.run_files == tuple(rows.files) else {}
+    own = duck is None
+    engine = connect(2, "1GB") if duck is None else duck
+    try:
+        with tempfile.TemporaryDirectory(prefix="clickstream-derive-", dir=work_dir) as tmp:
+            for day in wanted:
+                if rows is not None and day in ready and day in rows.fresh:
+                    replace_day(conn, ready[day])
+                else:
+                    derive_day(conn, engine, day, Path(tmp), rows)
+    finally:
+        if own:
+            engine.close()

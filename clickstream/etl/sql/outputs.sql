@@ -37,9 +37,9 @@ SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
 FROM records AS r JOIN ranks AS n USING (file_no, line_number)
 WHERE n.id_rank = 1;
 
--- name: loaded_events
--- In time order: PostgreSQL then appends to the right edge of the event_timestamp indexes
--- instead of splitting pages all over them (about a fifth less COPY time per batch).
+-- name: loaded
+-- The rows to insert, once: both the COPY file and the derive's Parquet file come from here.
+CREATE OR REPLACE TEMP TABLE loaded AS
 SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_state,
     r.identity_source, r.client_id, r.session_id, r.is_first_visit,
     r.context_product_id, r.context_product_name, r.context_product_category,
@@ -51,8 +51,14 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     r.properties, r.request_id, r.ingest_node, r.source_file, (SELECT run_id FROM run_context) AS etl_run_id
 FROM records AS r JOIN final AS f USING (file_no, line_number)
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
-WHERE f.outcome = 'loaded'
-ORDER BY r.event_timestamp;
+WHERE f.outcome = 'loaded';
+
+-- name: loaded_events
+-- One UTC day's rows (the connection is in UTC; `{day}` is filled in with a date literal), in
+-- time order: PostgreSQL then appends to the right edge of the event_timestamp indexes instead
+-- of splitting pages all over them (about a fifth less COPY time per batch).
+SELECT * FROM loaded WHERE CAST(event_timestamp AS DATE) = {day}
+ORDER BY event_timestamp;
 
 -- name: quarantined_rejected
 SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number, r.reason,

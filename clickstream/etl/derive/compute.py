@@ -1,0 +1,255 @@
+"""Derive one day in DuckDB: its events in, sessions and roll-ups out, replaced in PostgreSQL.
+
+PostgreSQL does what it is quick at (reading the day's stored events out with COPY, deleting
+the day's old derived rows, COPYing the new ones in); DuckDB does the grouping and ordering
+(`derive.sql`), which took PostgreSQL most of the derive's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+from clickstream.etl.copying import copy_in, copy_out
+from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
+from clickstream.etl.sqlfiles import named
+
+SQL_PACKAGE = "clickstream.etl.derive"
+STEPS = ("day_events", "sessions", "visitor_daily", "daily_kpis", "funnel_daily")
+ROLL_UPS = ("product_daily", "page_daily")
+# Each derived table with its columns, in the order `derive.sql` writes them.
+DERIVED_TABLES: dict[str, tuple[str, ...]] = {
+    "sessions": (
+        "day",
+        "session_id",
+        "client_id",
+        "user_id",
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "events",
+        "page_views",
+        "pages",
+        "landing_page",
+        "exit_page",
+        "product_views",
+        "cart_adds",
+        "checkouts",
+        "purchases",
+        "has_purchase",
+        "revenue",
+        "login_state",
+        "is_bounce",
+        "visitor_type",
+        "is_bot",
+        "device_type",
+        "browser",
+        "os",
+        "referrer",
+    ),
+    "visitor_daily": ("day", "client_id", "login_state", "is_bot", "sessions", "events"),
+    "daily_kpis": (
+        "day",
+        "login_state",
+        "is_bot",
+        "sessions",
+        "visitors",
+        "new_sessions",
+        "bounces",
+        "events",
+        "page_views",
+        "product_views",
+        "cart_adds",
+        "checkouts",
+        "purchases",
+        "purchasing_sessions",
+        "revenue",
+        "duration_seconds",
+    ),
+    "funnel_daily": (
+        "day",
+        "login_state",
+        "is_bot",
+        "sessions",
+        "reached_page_view",
+        "reached_product_view",
+        "reached_add_to_cart",
+        "reached_begin_checkout",
+        "reached_purchase",
+    ),
+    "product_daily": (
+        "day",
+        "product_id",
+        "login_state",
+        "is_bot",
+        "name",
+        "category",
+        "brand",
+        "views",
+        "cart_adds",
+        "purchases",
+        "units",
+        "revenue",
+    ),
+    "page_daily": (
+        "day",
+        "page",
+        "login_state",
+        "is_bot",
+        "page_views",
+        "sessions",
+        "entrances",
+        "exits",
+        "bounces",
+    ),
+}
+# The stored events of one day, [start, end); with a run id, only those other runs stored.
+STORED_EVENTS = sql.SQL(
+    "SELECT {columns} FROM clickstream_events "
+    "WHERE event_timestamp >= {start} AND event_timestamp < {end}"
+)
+NOT_FROM_RUN = sql.SQL(" AND etl_run_id IS DISTINCT FROM {run_id}")
+# How DuckDB reads PostgreSQL's CSV: typed columns, and "" is an empty string, not NULL.
+DUCK_TYPES = {
+    "event_id": "UUID",
+    "event_timestamp": "TIMESTAMPTZ",
+    "is_first_visit": "BOOLEAN",
+    "is_bot": "BOOLEAN",
+    "order_total": "DECIMAL(14, 2)",
+    "context_product_price": "DECIMAL(14, 2)",
+    "context_product_discount_price": "DECIMAL(14, 2)",
+    "context_product_quantity": "INTEGER",
+}
+
+
+@dataclass(frozen=True)
+class DayOutputs:
+    """One day's derived rows, computed and written as one CSV file per derived table."""
+
+    day: date
+    files: dict[str, Path]
+
+
+def derive_day(
+    conn: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    day: date,
+    workdir: Path,
+    rows: RunRows | None = None,
+) -> None:
+    """Replace every derived row of `day` with rows computed from that day's events."""
+    run_files = rows.files_for(day) if rows is not None else []
+    stored = None
+    if rows is None or day not in rows.fresh or not run_files:
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        stored = workdir / f"stored-{day:%Y%m%d}.csv"
+        copy_out(conn, _stored_query(start, start + timedelta(days=1), rows), stored)
+    outputs = compute_day(duck, day, workdir, stored, run_files)
+    replace_day(conn, outputs)
+    for path in (stored, *outputs.files.values()):
+        if path is not None:
+            path.unlink()
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """Fresh days derived ahead from the run's rows alone, and the files they came from."""
+
+    run_files: tuple[Path, ...]
+    days: dict[date, DayOutputs]
+
+
+def precompute_days(duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path) -> Precomputed:
+    """Derive every day of the run's rows from those rows alone, ahead of the commits.
+
+    Done while PostgreSQL still loads the last batches. A day counts only if no earlier run
+    had stored events in it and exactly these files were committed (see `derive_days`).
+    """
+    workdir.mkdir(exist_ok=True)
+    found = sorted(set().union(*rows.days_of.values()))
+    days = {day: compute_day(duck, day, workdir, None, rows.files_for(day)) for day in found}
+    duck.execute("DROP TABLE IF EXISTS day_events")
+    return Precomputed(tuple(rows.files), days)
+
+
+def compute_day(
+    duck: duckdb.DuckDBPyConnection,
+    day: date,
+    workdir: Path,
+    stored: Path | None,
+    run_files: Sequence[Path],
+) -> DayOutputs:
+    """Sessions and roll-ups of `day` from its stored events (a CSV file from PostgreSQL)
+    and this run's rows (Parquet files), written as CSV files for `replace_day`."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    sources = [_read_stored(stored)] if stored is not None else []
+    if run_files:
+        sources.append(_read_run_rows(run_files, start, start + timedelta(days=1)))
+    duck.execute("CREATE OR REPLACE TEMP VIEW derive_input AS " + " UNION ALL ".join(sources))
+    statements = named(SQL_PACKAGE, "derive.sql")
+    for step in STEPS + ROLL_UPS:
+        duck.execute(statements[step])
+    files = {}
+    for table, columns in DERIVED_TABLES.items():
+        files[table] = workdir / f"{table}-{day:%Y%m%d}.csv"
+        _write_csv(duck, f"out_{table}", columns, files[table])
+    duck.execute("DROP VIEW derive_input")
+    return DayOutputs(day, files)
+
+
+def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
+    """Delete the day's derived rows and COPY the computed ones in (the caller's transaction)."""
+    for table, columns in DERIVED_TABLES.items():
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE day = %s").format(sql.Identifier(table)), (outputs.day,)
+        )
+        copy_in(conn, table, columns, outputs.files[table])
+
+
+def _stored_query(start: datetime, end: datetime, rows: RunRows | None) -> sql.Composed:
+    query = STORED_EVENTS.format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in DERIVE_COLUMNS),
+        start=sql.Literal(start),
+        end=sql.Literal(end),
+    )
+    if rows is not None:
+        query += NOT_FROM_RUN.format(run_id=sql.Literal(rows.run_id))
+    return query
+
+
+def _quoted(path: Path) -> str:
+    # Paths are ours (a temporary folder); quotes doubled anyway.
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _read_stored(path: Path) -> str:
+    columns = ", ".join(f"'{c}': '{DUCK_TYPES.get(c, 'VARCHAR')}'" for c in DERIVE_COLUMNS)
+    return (
+        f"SELECT * FROM read_csv({_quoted(path)}, header = false, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, "
+        f"columns = {{{columns}}})"
+    )
+
+
+def _read_run_rows(files: Sequence[Path], start: datetime, end: datetime) -> str:
+    listed = ", ".join(_quoted(p) for p in files)
+    columns = ", ".join(DERIVE_COLUMNS)
+    return (
+        f"SELECT {columns} FROM read_parquet([{listed}]) "
+        f"WHERE event_timestamp >= '{start.isoformat()}'::TIMESTAMPTZ "
+        f"AND event_timestamp < '{end.isoformat()}'::TIMESTAMPTZ"
+    )
+
+
+def _write_csv(
+    duck: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], path: Path
+) -> None:
+    listed = ", ".join(columns)
+    target = _quoted(path)
+    duck.execute(f"COPY (SELECT {listed} FROM {table}) TO {target} (FORMAT csv, HEADER false)")

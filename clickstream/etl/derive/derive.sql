@@ -1,0 +1,133 @@
+-- Sessions and roll-ups of one UTC day, computed in DuckDB from the relation `derive_input`
+-- (the day's events: those stored before this run, read out of PostgreSQL, and this run's own).
+-- Sessions are cut at midnight, so a day depends on its own events only. Ties in time are
+-- broken by event_id (DuckDB orders UUIDs as PostgreSQL does), so a rebuild gives the same
+-- rows whatever order events were loaded in. Each `out_*` table has its PostgreSQL table's
+-- columns in order.
+
+-- name: day_events
+CREATE OR REPLACE TEMP TABLE day_events AS
+SELECT CAST(event_timestamp AS DATE) AS day,
+    coalesce(session_id, 'client:' || client_id, 'event:' || CAST(event_id AS VARCHAR)) AS skey,
+    {'t': event_timestamp, 'i': event_id} AS k,
+    event_timestamp, event_name, user_id, user_login_state, client_id, is_first_visit, is_bot,
+    device_type, browser, os, referrer, order_total,
+    nullif(split_part(split_part(page_url, '?', 1), '#', 1), '') AS page,
+    context_product_id, context_product_name, context_product_category,
+    context_product_brand, context_product_price, context_product_discount_price,
+    context_product_quantity
+FROM derive_input;
+
+-- name: sessions
+CREATE OR REPLACE TEMP TABLE out_sessions AS
+SELECT day, session_id, client_id, user_id, started_at, ended_at,
+    CAST(duration_us AS DOUBLE) / 1000000 AS duration_seconds, duration_us, events,
+    page_views, pages, landing_page, exit_page, product_views, cart_adds, checkouts, purchases,
+    has_purchase, revenue, login_state,
+    pages <= 1 AND NOT has_cart_step AS is_bounce,
+    visitor_type, is_bot, first_event.d AS device_type, first_event.b AS browser,
+    first_event.o AS os, first_event.r AS referrer
+FROM (
+    SELECT day, skey AS session_id,
+        arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL) AS client_id,
+        arg_min(user_id, k) FILTER (WHERE user_id IS NOT NULL) AS user_id,
+        min(event_timestamp) AS started_at,
+        max(event_timestamp) AS ended_at,
+        epoch_us(max(event_timestamp)) - epoch_us(min(event_timestamp)) AS duration_us,
+        count(*) AS events,
+        count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
+        count(DISTINCT page) AS pages,
+        arg_min(page, k) FILTER (WHERE page IS NOT NULL) AS landing_page,
+        arg_max(page, k) FILTER (WHERE page IS NOT NULL) AS exit_page,
+        count(*) FILTER (WHERE event_name = 'product_view') AS product_views,
+        count(*) FILTER (WHERE event_name = 'add_to_cart') AS cart_adds,
+        count(*) FILTER (WHERE event_name = 'begin_checkout') AS checkouts,
+        count(*) FILTER (WHERE event_name = 'purchase') AS purchases,
+        bool_or(event_name = 'purchase') AS has_purchase,
+        coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0) AS revenue,
+        CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
+            AS login_state,
+        bool_or(event_name IN ('add_to_cart', 'begin_checkout', 'purchase')) AS has_cart_step,
+        CASE WHEN bool_or(coalesce(is_first_visit, false)) THEN 'new' ELSE 'returning' END
+            AS visitor_type,
+        bool_or(is_bot) AS is_bot,
+        -- The first event's device, browser, OS and referrer (a struct is never NULL, so the
+        -- first event counts even when these are).
+        arg_min({'d': device_type, 'b': browser, 'o': os, 'r': referrer}, k) AS first_event
+    FROM day_events
+    GROUP BY day, skey
+);
+
+-- name: visitor_daily
+CREATE OR REPLACE TEMP TABLE out_visitor_daily AS
+SELECT day, coalesce(client_id, session_id) AS client_id, login_state, is_bot,
+    count(*) AS sessions, sum(events) AS events
+FROM out_sessions
+GROUP BY day, coalesce(client_id, session_id), login_state, is_bot;
+
+-- name: daily_kpis
+CREATE OR REPLACE TEMP TABLE out_daily_kpis AS
+SELECT day, login_state, is_bot, count(*) AS sessions,
+    count(DISTINCT coalesce(client_id, session_id)) AS visitors,
+    count(*) FILTER (WHERE visitor_type = 'new') AS new_sessions,
+    count(*) FILTER (WHERE is_bounce) AS bounces,
+    sum(events) AS events, sum(page_views) AS page_views, sum(product_views) AS product_views,
+    sum(cart_adds) AS cart_adds, sum(checkouts) AS checkouts, sum(purchases) AS purchases,
+    count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(revenue) AS revenue,
+    -- Summed exactly in microseconds: a sum of doubles would depend on the order of rows.
+    CAST(sum(duration_us) AS DOUBLE) / 1000000 AS duration_seconds
+FROM out_sessions
+GROUP BY day, login_state, is_bot;
+
+-- name: funnel_daily
+CREATE OR REPLACE TEMP TABLE out_funnel_daily AS
+SELECT day, login_state, is_bot, count(*) AS sessions,
+    count(*) FILTER (WHERE page_views > 0) AS reached_page_view,
+    count(*) FILTER (WHERE page_views > 0 AND product_views > 0) AS reached_product_view,
+    count(*) FILTER (WHERE page_views > 0 AND product_views > 0 AND cart_adds > 0)
+        AS reached_add_to_cart,
+    count(*) FILTER (WHERE page_views > 0 AND product_views > 0 AND cart_adds > 0
+        AND checkouts > 0) AS reached_begin_checkout,
+    count(*) FILTER (WHERE page_views > 0 AND product_views > 0 AND cart_adds > 0
+        AND checkouts > 0 AND purchases > 0) AS reached_purchase
+FROM out_sessions
+GROUP BY day, login_state, is_bot;
+
+-- name: product_daily
+CREATE OR REPLACE TEMP TABLE out_product_daily AS
+SELECT s.day, e.context_product_id AS product_id, s.login_state, s.is_bot,
+    max(e.context_product_name) AS name, max(e.context_product_category) AS category,
+    max(e.context_product_brand) AS brand,
+    count(*) FILTER (WHERE e.event_name = 'product_view') AS views,
+    count(*) FILTER (WHERE e.event_name = 'add_to_cart') AS cart_adds,
+    count(*) FILTER (WHERE e.event_name = 'purchase') AS purchases,
+    coalesce(sum(coalesce(e.context_product_quantity, 1))
+        FILTER (WHERE e.event_name = 'purchase'), 0) AS units,
+    coalesce(sum(coalesce(e.context_product_discount_price, e.context_product_price, 0)
+        * coalesce(e.context_product_quantity, 1)) FILTER (WHERE e.event_name = 'purchase'), 0)
+        AS revenue
+FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey
+WHERE e.context_product_id IS NOT NULL
+GROUP BY s.day, e.context_product_id, s.login_state, s.is_bot;
+
+-- name: page_daily
+CREATE OR REPLACE TEMP TABLE out_page_daily AS
+SELECT day, page, login_state, is_bot, sum(views) AS page_views, sum(sessions) AS sessions,
+    sum(entrances) AS entrances, sum(exits) AS exits, sum(bounces) AS bounces
+FROM (
+    SELECT s.day, e.page, s.login_state, s.is_bot, count(*) AS views,
+        count(DISTINCT e.skey) AS sessions, 0 AS entrances, 0 AS exits, 0 AS bounces
+    FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey
+    WHERE e.event_name = 'page_view' AND e.page IS NOT NULL
+    GROUP BY s.day, e.page, s.login_state, s.is_bot
+    UNION ALL
+    SELECT day, landing_page, login_state, is_bot, 0, 0, count(*), 0,
+        count(*) FILTER (WHERE is_bounce)
+    FROM out_sessions WHERE landing_page IS NOT NULL
+    GROUP BY day, landing_page, login_state, is_bot
+    UNION ALL
+    SELECT day, exit_page, login_state, is_bot, 0, 0, 0, count(*), 0
+    FROM out_sessions WHERE exit_page IS NOT NULL
+    GROUP BY day, exit_page, login_state, is_bot
+) AS parts
+GROUP BY day, page, login_state, is_bot;
