@@ -1,8 +1,9 @@
 """Benchmark POST /clickstream against a bare ASGI baseline, side by side in the same run.
 
 Both run as one uvicorn worker on loopback; wrk drives them. Prints single-event requests/s,
-events/s in 10-event batches, p50/p99 latency at full load and at half the maximum rate, and
-each server's peak RSS, with the ingest/baseline ratio.
+events/s in 10-event batches, p50/p99 latency at full load and at half the maximum rate, each
+server's CPU time per request (all threads, user + system) and peak RSS, with the
+ingest/baseline ratio.
 
 Usage: .venv/bin/python -m bench.ingest.run [--seconds 10] [--connections 32] [--rounds 3]
 """
