@@ -1,8 +1,9 @@
 """Benchmark POST /clickstream against a bare ASGI baseline, side by side in the same run.
 
 Both run as one uvicorn worker on loopback; wrk drives them. Prints single-event requests/s,
-events/s in 10-event batches, p50/p99 latency at full load and at half the maximum rate, and
-each server's peak RSS, with the ingest/baseline ratio.
+events/s in 10-event batches, p50/p99 latency at full load and at half the maximum rate, each
+server's CPU time per request (all threads, user + system) and peak RSS, with the
+ingest/baseline ratio.
 
 Usage: .venv/bin/python -m bench.ingest.run [--seconds 10] [--connections 32] [--rounds 3]
 """
@@ -43,6 +44,7 @@ class Result:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float = 0.0  # the server process's CPU time (all threads, user + system) a request
 
 
 def free_port() -> int:
@@ -124,6 +126,19 @@ class ServerProcess:
         kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
         return kb / 1024
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the server process so far, all its threads."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def measure(self, script: Path, seconds: int, connections: int) -> Result:
+        """One `wrk` run against this server, with its CPU time per request."""
+        before = self.cpu_seconds()
+        result = run_wrk(self.url, script, seconds, connections)
+        used = self.cpu_seconds() - before
+        result.cpu_us = used / max(1.0, result.requests_per_s * seconds) * 1e6
+        return result
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -192,7 +207,7 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for server in servers:  # interleaved so drift hits both alike
                         runs[server.name].append(
-                            run_wrk(server.url, script, args.seconds, args.connections)
+                            server.measure(script, args.seconds, args.connections)
                         )
                 for name, results in runs.items():
                     figures[name][f"{label}_rps"] = statistics.median(
@@ -200,6 +215,7 @@ def main() -> None:
                     )
                     figures[name][f"{label}_p50"] = statistics.median(r.p50_ms for r in results)
                     figures[name][f"{label}_p99"] = statistics.median(r.p99_ms for r in results)
+                    figures[name][f"{label}_cpu"] = statistics.median(r.cpu_us for r in results)
             for server in servers:  # half the maximum single-event rate, paced by wrk's delay()
                 rate = figures[server.name]["single_rps"] / 2
                 connections = 16
@@ -235,6 +251,8 @@ def main() -> None:
         ("single-event p99 ms (full load)", "single_p99", "{:.2f}"),
         ("events/s in 10-event batches", "batch10_rps", "{:,.0f}"),
         ("10-event batch p99 ms (full load)", "batch10_p99", "{:.2f}"),
+        ("server CPU µs per single request", "single_cpu", "{:.0f}"),
+        ("server CPU µs per 10-event batch", "batch10_cpu", "{:.0f}"),
         ("requests/s paced at half max rate", "half_rps", "{:,.0f}"),
         ("p50 ms at half max rate", "half_p50", "{:.2f}"),
         ("p99 ms at half max rate", "half_p99", "{:.2f}"),

@@ -7,7 +7,7 @@ import ipaddress
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -68,6 +68,7 @@ def event_time(client: datetime | None, received_at: datetime, window: SkewWindo
 
 
 _VARIANT = "89ab" * 4  # RFC 9562 variant: the top two bits of this nibble are 10
+_VARIANT_OF = {f"{n:x}": _VARIANT[n] for n in range(16)}
 
 
 def _uuid7_text(prefix: bytes, random: bytes) -> str:
@@ -76,14 +77,38 @@ def _uuid7_text(prefix: bytes, random: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
 
 
+_COUNTER_SPAN = 4096  # the last 12 bits of a batch's ids count up
+_COUNTER_TEXT = [f"{n:03x}" for n in range(_COUNTER_SPAN)]
+
+
+_millis: tuple[int, str] = (-1, "")
+
+
+def _id_base() -> tuple[str, int]:
+    """The first 33 characters of a new UUIDv7 and a random 12-bit number to end it with."""
+    global _millis
+    millis = time.time_ns() // 1_000_000
+    cached, head = _millis
+    if millis != cached:
+        stamp = "%012x" % millis  # noqa: UP031 - cheaper than format()
+        head = f"{stamp[:8]}-{stamp[8:]}-7"
+        _millis = (millis, head)
+    h = os.urandom(10).hex()
+    return f"{head}{h[1:4]}-{_VARIANT_OF[h[4]]}{h[5:8]}-{h[8:17]}", int(h[17:], 16)
+
+
 def new_event_ids(count: int) -> list[str]:
     """`count` UUIDv7s as text: 48 bits of Unix milliseconds, then random bits (RFC 9562).
 
-    One clock read and one call for the random bytes of the whole batch.
+    One clock read and one `os.urandom` for up to 4,096 ids: they share 62 random bits and
+    end in a 12-bit counter that starts at a random value (RFC 9562 §6.2, a fixed-length
+    counter), so they are distinct and the text is formatted once, not once per id.
     """
-    prefix = (time.time_ns() // 1_000_000).to_bytes(6, "big")
-    random = os.urandom(10 * count)
-    return [_uuid7_text(prefix, random[i : i + 10]) for i in range(0, 10 * count, 10)]
+    if count > _COUNTER_SPAN:
+        return new_event_ids(_COUNTER_SPAN) + new_event_ids(count - _COUNTER_SPAN)
+    base, number = _id_base()
+    start = number % (_COUNTER_SPAN + 1 - count)
+    return [base + counter for counter in _COUNTER_TEXT[start : start + count]]
 
 
 def new_event_id() -> str:
@@ -93,9 +118,7 @@ def new_event_id() -> str:
 
 def _iso(value: datetime) -> str:
     """`utc.isoformat`, without strftime on the hot path (same text)."""
-    if value.tzinfo is not UTC:
-        value = utc.as_utc(value)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.rfc3339(value)
 
 
 def server_fields(receipt: Receipt) -> dict[str, Any]:
@@ -139,6 +162,35 @@ def enrich(
 
 
 _encoder = msgspec.json.Encoder()
+_MAX_SERVER_PARTS = 4096
+_server_parts: dict[tuple[str | None, ...], tuple[bytes, bytes]] = {}
+
+
+def _server_part(receipt: Receipt) -> tuple[bytes, bytes]:
+    """The JSON of the server's fields between `received_at` and `request_id`, and after it.
+
+    They depend only on who sent the request (token, network, user agent) and this node, so
+    they are encoded once per sender, not once per request.
+    """
+    key = (
+        receipt.user_id,
+        receipt.identity_source,
+        receipt.client_ip,
+        receipt.user_agent,
+        receipt.node_id,
+    )
+    part = _server_parts.get(key)
+    if part is None:
+        fields = server_fields(receipt)
+        middle = {k: fields[k] for k in _MIDDLE_FIELDS}
+        part = (_encoder.encode(middle)[1:-1], b',"node_id":' + _encoder.encode(receipt.node_id))
+        if len(_server_parts) >= _MAX_SERVER_PARTS:
+            _server_parts.clear()
+        _server_parts[key] = part
+    return part
+
+
+_MIDDLE_FIELDS = ("user_id", "user_login_state", "identity_source", "client_ip", "user_agent")
 
 
 def encode_records(
@@ -147,36 +199,68 @@ def encode_records(
     """The event ids and NDJSON lines of `enrich` for a whole batch, without dicts in between.
 
     Each line is the client's event as JSON with the server's fields spliced in; the fields
-    shared by the batch are encoded once. Event ids (UUIDs) and timestamps (RFC 3339) are
-    plain ASCII, so they are spliced in as text without a JSON encoder.
+    shared by the batch are encoded once (those that depend only on the sender, once per
+    sender). Event ids (UUIDs) and timestamps (RFC 3339) are plain ASCII, so they are spliced
+    in as text without a JSON encoder.
     """
-    common = server_fields(receipt)
-    shared = _encoder.encode(common)[1:]  # `"received_at":...}` without the opening brace
-    received_text = common["received_at"]
-    missing = sum(1 for event in events if event.event_id is None)
+    received_text = utc.rfc3339(receipt.received_at)
+    middle, node = _server_part(receipt)
+    shared = b'"received_at":"%s",%s,"request_id":%s%s}\n' % (
+        received_text.encode(),
+        middle,
+        _encoder.encode(receipt.request_id),
+        node,
+    )
+    received_json = b'"event_timestamp":"%s","client_timestamp":null,' % received_text.encode()
+    if len(events) <= _COUNTER_SPAN and all(
+        event.event_id is None and event.event_timestamp is None for event in events
+    ):
+        return _encode_plain(events, received_json + shared)
+    missing = 0
+    for event in events:
+        if event.event_id is None:
+            missing += 1
     fresh = iter(new_event_ids(missing) if missing else ())
     ids: list[str] = []
     lines: list[bytes] = []
     for event in events:
-        event_id = str(event.event_id) if event.event_id else next(fresh)
+        event_id = next(fresh) if event.event_id is None else str(event.event_id)
         ids.append(event_id)
         if event.event_timestamp is not None:
             client_ts = utc.as_utc(event.event_timestamp)
-            client_text = _iso(client_ts)
+            client_text = utc.rfc3339(client_ts)
             when = event_time(client_ts, receipt.received_at, window)
             event_text = client_text if when == client_ts else received_text
-            client_json = f'"{client_text}"'
-        else:
-            event_text, client_json = received_text, "null"
-        if event.event_id is None and event.event_timestamp is None:
-            own = _encoder.encode(event)  # omit_defaults: neither field is in it
-        else:
-            own = _encoder.encode(
-                msgspec.structs.replace(event, event_id=None, event_timestamp=None)
+            timestamps = b'"event_timestamp":"%s","client_timestamp":"%s",' % (
+                event_text.encode(),
+                client_text.encode(),
             )
-        extra = (
-            f'"event_id":"{event_id}","event_timestamp":"{event_text}",'
-            f'"client_timestamp":{client_json},'
-        ).encode()
-        lines.append((own[:-1] + b"," if len(own) > 2 else b"{") + extra + shared + b"\n")
+        else:
+            timestamps = received_json
+        own = _encoder.encode(msgspec.structs.replace(event, event_id=None, event_timestamp=None))
+        lines.append(b'%s,"event_id":"%s",%s%s' % (own[:-1], event_id.encode(), timestamps, shared))
     return ids, b"".join(lines)
+
+
+def _encode_plain(events: list[Event], rest: bytes) -> tuple[list[str], bytes]:
+    """`encode_records` for the common batch: no event carries an id or a timestamp.
+
+    The events are encoded in one call as NDJSON (a JSON string never holds a raw newline, so
+    each `}\n` ends an event) and the server's fields spliced in after each; the ids differ
+    only in their last three characters.
+    """
+    base, number = _id_base()
+    if len(events) == 1:
+        event_id = base + _COUNTER_TEXT[number]
+        own = _encoder.encode(events[0])
+        return [event_id], b'%s,"event_id":"%s",%s' % (own[:-1], event_id.encode(), rest)
+    start = number % (_COUNTER_SPAN + 1 - len(events))
+    counters = _COUNTER_TEXT[start : start + len(events)]
+    head = b',"event_id":"' + base.encode()
+    tail = b'",' + rest
+    objects = _encoder.encode_lines(events).split(b"}\n")
+    objects.pop()  # the empty text after the last event
+    parts: list[bytes] = []
+    for own, counter in zip(objects, counters, strict=True):
+        parts += (own, head, counter.encode(), tail)
+    return [base + counter for counter in counters], b"".join(parts)

@@ -12,7 +12,7 @@ import itertools
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from clickstream import jsonio
 from clickstream.events.record import Receipt, SkewWindow, encode_records
@@ -25,9 +25,11 @@ from clickstream.lake.store import LakeStore
 __all__ = ["Accepted", "Batch", "Collector", "InvalidPayload", "Rejected", "encode_ndjson_gz"]
 
 
-@dataclass(frozen=True)
-class Batch:
-    """An accepted, enriched batch: its event ids and its records as NDJSON lines."""
+class Batch(NamedTuple):
+    """An accepted, enriched batch: its event ids and its records as NDJSON lines.
+
+    A named tuple rather than a frozen dataclass: one is built per request, for less.
+    """
 
     event_ids: list[str]
     lines: bytes

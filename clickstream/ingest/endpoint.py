@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import time
+from os import urandom
+from time import perf_counter
 
 import structlog
 
@@ -92,20 +92,21 @@ class CollectEndpoint:
         if scope["type"] != "http" or scope["path"] != COLLECT_PATH:
             await self.fallback(scope, receive, send)
             return
-        started = time.perf_counter()
-        request_id = os.urandom(8).hex()
+        started = perf_counter()
+        request_id = urandom(8).hex()
         headers: dict[bytes, str] = {}
         for key, value in scope["headers"]:
             if key in _WANTED and key not in headers:
                 headers[key] = bytes(value).decode("latin-1")
         peer = scope.get("client")
-        ip = client_ip(
-            peer[0] if peer else None,
-            headers.get(b"x-forwarded-for"),
-            self.service.trusted_proxies,
-        )
+        service = self.service
+        if service.trusted_proxies:
+            ip = client_ip(
+                peer[0] if peer else None, headers.get(b"x-forwarded-for"), service.trusted_proxies
+            )
+        else:
+            ip = peer[0] if peer else None
         body = b""
-        metrics = self.service.metrics
         try:
             body, accepted = await self._collect(scope, receive, headers, ip, request_id)
         except Rejected as exc:
@@ -113,7 +114,7 @@ class CollectEndpoint:
         except ClientGone:
             return
         else:
-            metrics.accept(len(accepted))
+            service.metrics.accept(len(accepted))
             reply = accepted_body(accepted)
             await send(
                 {
@@ -127,7 +128,7 @@ class CollectEndpoint:
                 }
             )
             await send({"type": "http.response.body", "body": reply})
-        metrics.observe(time.perf_counter() - started)
+        service.metrics.observe(perf_counter() - started)
 
     async def _collect(
         self,
@@ -145,18 +146,25 @@ class CollectEndpoint:
             wait = await service.limiter.acquire(ip or "-")
             if wait > 0:
                 raise RateLimited("too many requests from this client", math.ceil(wait))
-        if _media_type(headers.get(b"content-type")) not in ACCEPTED_MEDIA_TYPES:
+        media_type = headers.get(b"content-type")
+        if media_type != "application/json" and _media_type(media_type) not in ACCEPTED_MEDIA_TYPES:
             raise UnsupportedMediaType("send the events as `Content-Type: application/json`")
-        encoding = (headers.get(b"content-encoding") or "").strip().lower()
-        if encoding not in ("", "identity", "gzip"):
-            raise UnsupportedMediaType("only `Content-Encoding: gzip` (or none) is accepted")
+        encoding = headers.get(b"content-encoding")
+        if encoding is not None:
+            encoding = encoding.strip().lower()
+            if encoding not in ("", "identity", "gzip"):
+                raise UnsupportedMediaType("only `Content-Encoding: gzip` (or none) is accepted")
         declared = headers.get(b"content-length")
         if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
             raise too_large(limits.max_body_bytes)
-        authentication = await service.auth.authenticate(headers.get(b"authorization"))
-        if authentication.problem is not None:
-            raise Unauthorized(authentication.problem)
-        if service.auth.mode == "required" and authentication.actor is None:
+        authorization = headers.get(b"authorization")
+        actor = None
+        if authorization:  # without one, `authenticate` finds nobody and no problem
+            authentication = await service.auth.authenticate(authorization)
+            if authentication.problem is not None:
+                raise Unauthorized(authentication.problem)
+            actor = authentication.actor
+        if actor is None and service.auth.mode == "required":
             raise Unauthorized("a bearer token is required")
         body = await read_body(receive, limits.max_body_bytes)
         try:
@@ -165,7 +173,6 @@ class CollectEndpoint:
             raise StorageUnavailable(
                 "the spool is full; events were not stored", service.retry_after
             ) from None
-        actor = authentication.actor
         receipt = Receipt(
             received_at=utc.now(),
             request_id=request_id,
@@ -177,10 +184,10 @@ class CollectEndpoint:
         )
         prepare = service.collector.prepare
         try:
-            if len(body) > _OFFLOAD_BYTES or encoding == "gzip":
-                batch = await asyncio.to_thread(prepare, body, receipt, encoding)
+            if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
+                batch = await asyncio.to_thread(prepare, body, receipt, encoding or "")
             else:
-                batch = prepare(body, receipt, encoding)
+                batch = prepare(body, receipt)
         except Rejected as exc:
             exc.body = body  # type: ignore[attr-defined]
             raise

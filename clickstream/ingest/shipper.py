@@ -23,6 +23,10 @@ from clickstream.lake.paths import EVENT_SUFFIX, EVENTS_PREFIX, hour_prefix
 from clickstream.lake.store import LakeStore
 
 log = structlog.get_logger("clickstream.ingest.shipper")
+# gzip level 1 compresses the spool's NDJSON about 1.7 times faster than level 6, for objects
+# some 20% larger (measured on enriched events: ratio 20.7 against 25.6); the shipper runs on
+# the same cores as the collector, at about 30 MB/s of NDJSON under batch load
+SHIP_GZIP_LEVEL = 1
 
 
 def lake_key(path: Path) -> str | None:
@@ -149,7 +153,7 @@ class Shipper:
                 data = handle.read()
             lines = complete_lines(data) if path.name.endswith(OPEN_SUFFIX) else data
             if lines:
-                self.lake.put(key, gzip.compress(lines, compresslevel=6, mtime=0))
+                self.lake.put(key, gzip.compress(lines, compresslevel=SHIP_GZIP_LEVEL, mtime=0))
             path.unlink()
             self.shipped_files += 1
             log.info("spool_file_shipped", key=key, bytes=len(lines))

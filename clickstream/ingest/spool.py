@@ -40,7 +40,7 @@ class SpoolClosed(OSError):
     """The spool is shutting down and takes no more batches."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     lines: bytes
     received_at: datetime
@@ -52,7 +52,7 @@ class _Pending:
 class _OpenFile:
     path: Path
     fd: int
-    hour: str
+    hour: int
     opened: float
     size: int = 0
     syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
@@ -337,7 +337,7 @@ class Spool:
         """
         waiting: list[_Pending] = []
         run: list[_Pending] = []
-        run_hour = ""
+        run_hour = -1
         for item in batch:
             if item.future.done():
                 continue  # cancelled: the client went away before its lines were written
@@ -351,7 +351,7 @@ class Spool:
             waiting = self._write_run(run, run_hour, waiting)
         return waiting
 
-    def _write_run(self, run: list[_Pending], hour: str, waiting: list[_Pending]) -> list[_Pending]:
+    def _write_run(self, run: list[_Pending], hour: int, waiting: list[_Pending]) -> list[_Pending]:
         """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`."""
         try:
             current = self._file
@@ -377,7 +377,7 @@ class Spool:
             _resolve([*run, *waiting], exc)
             return []
 
-    def _file_for(self, hour: str, received_at: datetime) -> _OpenFile:
+    def _file_for(self, hour: int, received_at: datetime) -> _OpenFile:
         if self._file is not None and self._file.hour != hour:
             self._close_file()
         if self._file is None:
@@ -453,15 +453,12 @@ class Spool:
         self.stats.oldest = oldest
 
 
-def _hour(received_at: datetime) -> str:
-    """The UTC hour a batch belongs to, as `YYYYMMDDHH` (no strftime on the hot path)."""
+def _hour(received_at: datetime) -> int:
+    """The UTC hour a batch belongs to, as the number `YYYYMMDDHH` (cheap on the hot path)."""
     if received_at.tzinfo is not UTC:
         received_at = utc.as_utc(received_at)
-    return "%04d%02d%02d%02d" % (  # noqa: UP031 - measurably cheaper than format()
-        received_at.year,
-        received_at.month,
-        received_at.day,
-        received_at.hour,
+    return ((received_at.year * 100 + received_at.month) * 100 + received_at.day) * 100 + (
+        received_at.hour
     )
 
 
