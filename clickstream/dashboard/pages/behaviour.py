@@ -11,7 +11,7 @@ from shinywidgets import output_widget
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -93,7 +93,7 @@ def page_server(
         }
         return kpi_row([Kpi(k, label, now[k], before[k]) for k, label in labels.items()])
 
-    def _pie(keys: tuple[str, str]) -> FigureWidget:
+    def _pie(keys: tuple[str, str]) -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -101,15 +101,15 @@ def page_server(
         return charts.pie(list(keys), [now[k] for k in keys])
 
     @chart
-    def login_chart() -> FigureWidget:
+    def login_chart() -> Chart:
         return _pie(("logged_in", "guest"))
 
     @chart
-    def visitor_chart() -> FigureWidget:
+    def visitor_chart() -> Chart:
         return _pie(("new", "returning"))
 
     @chart
-    def identity_chart() -> FigureWidget:
+    def identity_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -117,7 +117,7 @@ def page_server(
         return charts.hbar([r["identity_source"] for r in rows], [r["events"] for r in rows])
 
     @chart
-    def heatmap() -> FigureWidget:
+    def heatmap() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

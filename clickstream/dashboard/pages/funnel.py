@@ -12,7 +12,7 @@ from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -116,7 +116,7 @@ def page_server(
         )
 
     @chart
-    def funnel_chart() -> FigureWidget:
+    def funnel_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

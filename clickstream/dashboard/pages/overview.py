@@ -10,7 +10,7 @@ from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
@@ -90,7 +90,7 @@ def page_server(
         return kpi_row(headline_kpis(found))
 
     @chart
-    def timeline() -> FigureWidget:
+    def timeline() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["timeline"]:
             return charts.empty()
@@ -101,7 +101,7 @@ def page_server(
         )
 
     @chart
-    def event_types() -> FigureWidget:
+    def event_types() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["event_types"]:
             return charts.empty()
@@ -113,7 +113,7 @@ def page_server(
         return charts.hbar([p[0] for p in pairs if p[1]], [p[1] for p in pairs if p[1]])
 
     @chart
-    def login_chart() -> FigureWidget:
+    def login_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

@@ -10,7 +10,7 @@ from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import (
     Column,
     Kpi,
@@ -132,7 +132,7 @@ def page_server(
         )
 
     @chart
-    def quarantine_chart() -> FigureWidget:
+    def quarantine_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

@@ -10,7 +10,7 @@ from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -102,7 +102,7 @@ def page_server(
         )
 
     @chart
-    def top_chart() -> FigureWidget:
+    def top_chart() -> Chart:
         found = top()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

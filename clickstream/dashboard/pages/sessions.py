@@ -10,7 +10,7 @@ from shiny import module, reactive, render, ui
 from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
@@ -104,7 +104,7 @@ def page_server(
         )
 
     @chart
-    def per_day() -> FigureWidget:
+    def per_day() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -115,14 +115,14 @@ def page_server(
         )
 
     @chart
-    def durations() -> FigureWidget:
+    def durations() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
         return charts.columns(DURATION_BUCKETS, duration_counts(found["durations"]), "sessions")
 
     @chart
-    def depths() -> FigureWidget:
+    def depths() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
