@@ -7,12 +7,19 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -52,11 +59,11 @@ def page_ui() -> Any:
         "User behaviour",
         ui.output_ui("kpis"),
         ui.layout_columns(
-            card("Logged in vs guest (sessions)", output_widget("login_chart")),
-            card("New vs returning (sessions)", output_widget("visitor_chart")),
-            card("Identity source (logged-in events)", output_widget("identity_chart")),
+            card("Logged in vs guest (sessions)", chart_output("login_chart")),
+            card("New vs returning (sessions)", chart_output("visitor_chart")),
+            card("Identity source (logged-in events)", chart_output("identity_chart")),
         ),
-        card("Sessions by hour of week (UTC)", output_widget("heatmap")),
+        card("Sessions by hour of week (UTC)", chart_output("heatmap")),
         ui.layout_columns(
             card("Top pages", ui.output_ui("pages_table")),
             card("Top referrers (sessions)", ui.output_ui("referrers_table")),
