@@ -1,4 +1,4 @@
-"""Plotly figures for the pages, shown through shinywidgets; an empty figure says so.
+"""Plotly charts for the pages, shown through shinywidgets; an empty chart says so.
 
 plotly's FigureWidget is an anywidget whose front-end module is the 5 MB `widgetbundle.js`,
 sent over the websocket inside every widget and evaluated once per chart: 4-7 s per chart
@@ -10,6 +10,7 @@ it once per page load, from the package and never from a CDN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,31 +53,44 @@ LAYOUT = {
 }
 
 
-def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Figure:
-    # Traces and layout are built here as plain dicts; validating them costs more than
-    # drawing and they come from our own code only.
-    merged = {**LAYOUT, "margin": MARGIN, "height": height, **layout}
-    figure = Figure(data=list(traces), layout=merged, _validate=False)
+@dataclass(frozen=True)
+class Chart:
+    """What a chart shows, as plain data: plotly traces and layout.
+
+    Building a `Figure` widget costs tens of milliseconds; a chart is compared and redrawn
+    as this plain value and becomes a widget only once, when its output is first shown.
+    """
+
+    data: list[Trace]
+    layout: dict[str, Any]
+
+
+def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Chart:
+    return Chart(list(traces), {**LAYOUT, "margin": MARGIN, "height": height, **layout})
+
+
+def widget(chart: Chart) -> Figure:
+    """A new widget drawing `chart`."""
+    # Traces and layout are plain dicts from our own code: validating them costs more than
+    # drawing them.
+    figure = Figure(data=chart.data, layout=chart.layout, _validate=False)
     # Follow the card's width, also when the chart was drawn in a tab not yet shown.
     figure._config = {"responsive": True, "displaylogo": False}
     return figure
 
 
-def redraw(widget: Figure, figure: Figure) -> None:
-    """Make the drawn `widget` show `figure`, in place, if it shows something else.
+def redraw(shown: Figure, chart: Chart) -> None:
+    """Make the drawn widget `shown` show `chart`, in place.
 
     Replacing a widget while the browser still initialises it logs an error there (anywidget
     closes a model that is loading); changing one in place sends small diffs instead.
     """
-    wanted = figure.to_plotly_json()
-    if widget.to_plotly_json() == wanted:
-        return
-    widget.data = []
-    widget.add_traces(wanted["data"])
-    widget.update_layout(wanted["layout"], overwrite=True)
+    shown.data = []
+    shown.add_traces(chart.data)
+    shown.update_layout(chart.layout, overwrite=True)
 
 
-def empty(height: int = HEIGHT) -> Figure:
+def empty(height: int = HEIGHT) -> Chart:
     """A blank figure carrying the friendly empty-state text."""
     return _figure(
         [],
@@ -102,7 +116,7 @@ def _plain(values: Sequence[Any]) -> list[Any]:
     return [v if isinstance(v, int | float | str) or v is None else str(v) for v in values]
 
 
-def lines(x: Sequence[Any], series: dict[str, Sequence[Any]], bars: bool = False) -> Figure:
+def lines(x: Sequence[Any], series: dict[str, Sequence[Any]], bars: bool = False) -> Chart:
     """One line (or bar group) per series over a shared x axis, e.g. days."""
     if not x:
         return empty()
@@ -113,7 +127,7 @@ def lines(x: Sequence[Any], series: dict[str, Sequence[Any]], bars: bool = False
     return _figure(traces, xaxis={**AXIS, "type": "category" if bars else "date"})
 
 
-def hbar(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Figure:
+def hbar(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Chart:
     """Horizontal bars, largest on top."""
     if not labels:
         return empty()
@@ -132,7 +146,7 @@ def hbar(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Figure
     )
 
 
-def columns(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Figure:
+def columns(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Chart:
     """Vertical bars in the given order."""
     if not labels or not any(values):
         return empty()
@@ -140,7 +154,7 @@ def columns(labels: Sequence[str], values: Sequence[Any], name: str = "") -> Fig
     return _figure([trace], xaxis={**AXIS, "type": "category"})
 
 
-def pie(labels: Sequence[str], values: Sequence[Any]) -> Figure:
+def pie(labels: Sequence[str], values: Sequence[Any]) -> Chart:
     """Shares of a whole."""
     if not labels or not any(values):
         return empty()
@@ -157,7 +171,7 @@ def pie(labels: Sequence[str], values: Sequence[Any]) -> Figure:
     )
 
 
-def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Figure:
+def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Chart:
     """Sessions reaching each step, one funnel per series (e.g. this period and the last)."""
     if not any(any(v) for v in series.values()):
         return empty()
@@ -174,7 +188,7 @@ def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Figure:
     return _figure(traces, height=340, margin={**MARGIN, "l": 120}, funnelmode="group")
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[Any]]) -> Figure:
+def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[Any]]) -> Chart:
     """A grid of counts, e.g. weekday by hour."""
     if not any(any(v) for v in values):
         return empty()

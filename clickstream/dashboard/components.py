@@ -8,6 +8,7 @@ from typing import Any
 
 from htmltools import Tag, TagList
 from shiny import ui
+from shinywidgets import output_widget
 
 from clickstream.dashboard import formatting
 
@@ -90,6 +91,20 @@ def empty_state(message: str) -> Tag:
 def error_state(reason: str) -> Tag:
     """A friendly note when the warehouse could not answer."""
     return ui.div(f"Cannot show this right now: {reason}.", class_="error-state text-danger")
+
+
+# Shiny measures the size and theme colours of outputs carrying these classes, forcing a style
+# recalculation and layout per output, and again on every window resize (which each drawn
+# chart triggers), then sends them to the server; plotly widgets use neither.
+_UNUSED_REPORTS = frozenset({"shiny-report-size", "shiny-report-theme"})
+
+
+def chart_output(id: str) -> Tag:
+    """The placeholder for chart `id` (a plotly widget), without size and theme reports."""
+    output = output_widget(id)
+    classes = str(output.attrs.get("class", "")).split()
+    output.attrs["class"] = " ".join(c for c in classes if c not in _UNUSED_REPORTS)
+    return output
 
 
 def card(title: str, *body: Any, full: bool = False) -> Tag:

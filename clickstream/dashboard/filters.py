@@ -78,9 +78,9 @@ def from_inputs(dates: Any, login_state: str, include_bots: bool, default_days: 
     return Filters(start, end, login, bool(include_bots))
 
 
-def sidebar(default_days: int) -> ui.Sidebar:
+def sidebar(default_days: int, today: date | None = None) -> ui.Sidebar:
     """The shared filter sidebar; its default range is the last `default_days` days."""
-    start, end = last_days(default_days)
+    start, end = last_days(default_days, today)
     preset = str(default_days) if str(default_days) in PRESETS else "custom"
     return ui.sidebar(
         ui.input_select("preset", "Period", PRESETS, selected=preset),

@@ -13,7 +13,7 @@ from typing import Any
 from shiny import reactive
 from shinywidgets import render_widget
 
-from clickstream.dashboard.charts import Figure, redraw
+from clickstream.dashboard.charts import Chart, Figure, redraw, widget
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -44,13 +44,16 @@ def zero(row: Row, key: str) -> Any:
     return 0 if value is None else value
 
 
-def chart(build: Callable[[], Figure]) -> None:
-    """Decorator: the output `build.__name__` shows `build()`'s figure, created once when the
-    output is first shown and then redrawn in place whenever what `build` reads changes."""
+def chart(build: Callable[[], Chart]) -> None:
+    """Decorator: the output `build.__name__` shows `build()`'s chart, as a widget created
+    once when the output is first shown and then redrawn in place whenever what `build`
+    reads changes."""
+    drawn: list[Chart] = []  # what the widget shows
 
     def first() -> Figure:
         with reactive.isolate():
-            return build()
+            drawn[:] = [build()]
+        return widget(drawn[0])
 
     first.__name__ = build.__name__
     shown = render_widget(first)
@@ -59,7 +62,8 @@ def chart(build: Callable[[], Figure]) -> None:
     def _redraw() -> None:
         # The widget first: until its tab is shown this stops here (silently), so a hidden
         # page runs no query at all.
-        widget = shown.widget
-        figure = build()
-        if widget is not None:
-            redraw(widget, figure)
+        figure = shown.widget
+        wanted = build()
+        if figure is not None and drawn and wanted != drawn[0]:
+            redraw(figure, wanted)
+            drawn[0] = wanted

@@ -7,12 +7,19 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -52,11 +59,11 @@ def page_ui() -> Any:
         "User behaviour",
         ui.output_ui("kpis"),
         ui.layout_columns(
-            card("Logged in vs guest (sessions)", output_widget("login_chart")),
-            card("New vs returning (sessions)", output_widget("visitor_chart")),
-            card("Identity source (logged-in events)", output_widget("identity_chart")),
+            card("Logged in vs guest (sessions)", chart_output("login_chart")),
+            card("New vs returning (sessions)", chart_output("visitor_chart")),
+            card("Identity source (logged-in events)", chart_output("identity_chart")),
         ),
-        card("Sessions by hour of week (UTC)", output_widget("heatmap")),
+        card("Sessions by hour of week (UTC)", chart_output("heatmap")),
         ui.layout_columns(
             card("Top pages", ui.output_ui("pages_table")),
             card("Top referrers (sessions)", ui.output_ui("referrers_table")),
@@ -93,7 +100,7 @@ def page_server(
         }
         return kpi_row([Kpi(k, label, now[k], before[k]) for k, label in labels.items()])
 
-    def _pie(keys: tuple[str, str]) -> FigureWidget:
+    def _pie(keys: tuple[str, str]) -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -101,15 +108,15 @@ def page_server(
         return charts.pie(list(keys), [now[k] for k in keys])
 
     @chart
-    def login_chart() -> FigureWidget:
+    def login_chart() -> Chart:
         return _pie(("logged_in", "guest"))
 
     @chart
-    def visitor_chart() -> FigureWidget:
+    def visitor_chart() -> Chart:
         return _pie(("new", "returning"))
 
     @chart
-    def identity_chart() -> FigureWidget:
+    def identity_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -117,7 +124,7 @@ def page_server(
         return charts.hbar([r["identity_source"] for r in rows], [r["events"] for r in rows])
 
     @chart
-    def heatmap() -> FigureWidget:
+    def heatmap() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

@@ -9,11 +9,18 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -69,7 +76,7 @@ def page_ui() -> Any:
         "Funnel",
         ui.output_ui("kpis"),
         ui.layout_columns(
-            card("Funnel, this period and the previous", output_widget("funnel_chart")),
+            card("Funnel, this period and the previous", chart_output("funnel_chart")),
             card("Steps", ui.output_ui("steps_table")),
             col_widths=(5, 7),
         ),
@@ -116,7 +123,7 @@ def page_server(
         )
 
     @chart
-    def funnel_chart() -> FigureWidget:
+    def funnel_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

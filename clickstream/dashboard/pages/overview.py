@@ -7,11 +7,18 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
@@ -34,15 +41,13 @@ def page_ui() -> Any:
         "Overview",
         ui.output_ui("kpis"),
         ui.layout_columns(
-            card("Events and sessions per day", output_widget("timeline")),
-            card("Events by type", output_widget("event_types")),
+            card("Events and sessions per day", chart_output("timeline")),
+            card("Events by type", chart_output("event_types")),
             col_widths=(7, 5),
         ),
-        ui.layout_columns(
-            card("Sessions by login state", output_widget("login_chart")),
-            card("By login state", ui.output_ui("login_table")),
-            col_widths=(5, 7),
-        ),
+        # A table, not a chart: a pie beside it showed the same split and cost the first
+        # page a third plotly widget.
+        card("By login state", ui.output_ui("login_table")),
         value=PAGE,
     )
 
@@ -90,7 +95,7 @@ def page_server(
         return kpi_row(headline_kpis(found))
 
     @chart
-    def timeline() -> FigureWidget:
+    def timeline() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["timeline"]:
             return charts.empty()
@@ -101,7 +106,7 @@ def page_server(
         )
 
     @chart
-    def event_types() -> FigureWidget:
+    def event_types() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable) or not found["event_types"]:
             return charts.empty()
@@ -112,26 +117,22 @@ def page_server(
         )
         return charts.hbar([p[0] for p in pairs if p[1]], [p[1] for p in pairs if p[1]])
 
-    @chart
-    def login_chart() -> FigureWidget:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
-        rows = found["login_split"]
-        return charts.pie([r["login_state"] for r in rows], [r["sessions"] for r in rows])
-
     @render.ui
     def login_table() -> Tag:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return error_state(str(found))
+        rows = found["login_split"]
+        total = sum(row["sessions"] or 0 for row in rows)
+        shared = [{**row, "share": formatting.ratio(row["sessions"], total)} for row in rows]
         return table(
             [
                 Column("login_state", "Login state"),
                 Column("sessions", "Sessions", formatting.count, numeric=True),
+                Column("share", "Share of sessions", formatting.percent, numeric=True),
                 Column("events", "Events", formatting.count, numeric=True),
                 Column("revenue", "Revenue", formatting.money, numeric=True),
             ],
-            found["login_split"],
+            shared,
             "No sessions in this period.",
         )

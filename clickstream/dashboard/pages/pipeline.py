@@ -7,14 +7,14 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
+from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import (
     Column,
     Kpi,
     card,
+    chart_output,
     empty_state,
     error_state,
     kpi_row,
@@ -42,7 +42,7 @@ def page_ui() -> Any:
         ui.output_ui("freshness"),
         card("Last ETL runs and their ledger", ui.output_ui("runs_table")),
         ui.layout_columns(
-            card("Quarantine by reason", output_widget("quarantine_chart")),
+            card("Quarantine by reason", chart_output("quarantine_chart")),
             card("Alarms and notifications", ui.output_ui("incidents_table")),
         ),
         value=PAGE,
@@ -132,7 +132,7 @@ def page_server(
         )
 
     @chart
-    def quarantine_chart() -> FigureWidget:
+    def quarantine_chart() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

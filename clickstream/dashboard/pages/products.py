@@ -7,11 +7,18 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -43,7 +50,7 @@ def page_ui() -> Any:
         ui.output_ui("kpis"),
         ui.input_radio_buttons("rank", "Rank by", RANKS, selected="views", inline=True),
         ui.layout_columns(
-            card("Top products", output_widget("top_chart")),
+            card("Top products", chart_output("top_chart")),
             card("Top products", ui.output_ui("top_table")),
             col_widths=(5, 7),
         ),
@@ -102,7 +109,7 @@ def page_server(
         )
 
     @chart
-    def top_chart() -> FigureWidget:
+    def top_chart() -> Chart:
         found = top()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()

@@ -7,11 +7,18 @@ from typing import Any
 
 from htmltools import Tag
 from shiny import module, reactive, render, ui
-from shinywidgets import output_widget
 
 from clickstream.dashboard import charts, formatting
-from clickstream.dashboard.charts import Figure as FigureWidget
-from clickstream.dashboard.components import Column, Kpi, card, error_state, kpi_row, table
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import (
+    Column,
+    Kpi,
+    card,
+    chart_output,
+    error_state,
+    kpi_row,
+    table,
+)
 from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -47,10 +54,10 @@ def page_ui() -> Any:
     return ui.nav_panel(
         "Sessions",
         ui.output_ui("kpis"),
-        card("Sessions and bounces per day", output_widget("per_day")),
+        card("Sessions and bounces per day", chart_output("per_day")),
         ui.layout_columns(
-            card("Session duration", output_widget("durations")),
-            card("Events per session", output_widget("depths")),
+            card("Session duration", chart_output("durations")),
+            card("Events per session", chart_output("depths")),
         ),
         ui.layout_columns(
             card("Landing pages", ui.output_ui("landing_table")),
@@ -104,7 +111,7 @@ def page_server(
         )
 
     @chart
-    def per_day() -> FigureWidget:
+    def per_day() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
@@ -115,14 +122,14 @@ def page_server(
         )
 
     @chart
-    def durations() -> FigureWidget:
+    def durations() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
         return charts.columns(DURATION_BUCKETS, duration_counts(found["durations"]), "sessions")
 
     @chart
-    def depths() -> FigureWidget:
+    def depths() -> Chart:
         found = data()
         if isinstance(found, WarehouseUnavailable):
             return charts.empty()
