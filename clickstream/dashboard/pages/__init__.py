@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shiny import reactive
+from htmltools import Tag
+from shiny import reactive, render
 from shinywidgets import render_widget
 
 from clickstream.dashboard.charts import Chart, Figure, redraw, widget
+from clickstream.dashboard.components import error_state
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 FiltersCalc = Callable[[], Filters]
 Tables = dict[str, list[Row]]
+DataCalc = Callable[[], Tables | WarehouseUnavailable]
 
 
 def fetch(
@@ -42,6 +45,23 @@ def zero(row: Row, key: str) -> Any:
     """`row[key]`, or 0 when the period had no rows at all."""
     value = row.get(key)
     return 0 if value is None else value
+
+
+def panel(data: DataCalc) -> Callable[[Callable[[Tables], Tag]], None]:
+    """Decorator: the output `build.__name__` shows `build(data())`, or the page's error
+    state when the warehouse could not answer."""
+
+    def register(build: Callable[[Tables], Tag]) -> None:
+        def shown() -> Tag:
+            found = data()
+            if isinstance(found, WarehouseUnavailable):
+                return error_state(str(found))
+            return build(found)
+
+        shown.__name__ = build.__name__
+        render.ui(shown)
+
+    return register
 
 
 def chart(build: Callable[[], Chart]) -> None:

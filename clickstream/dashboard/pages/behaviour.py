@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
@@ -16,11 +16,10 @@ from clickstream.dashboard.components import (
     Kpi,
     card,
     chart_output,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch, panel
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "behaviour"
@@ -83,11 +82,8 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, QUERIES, filters(), limit=TOP)
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         now, before = (
             audience(found["audience"], "current"),
             audience(found["audience"], "previous"),
@@ -130,11 +126,8 @@ def page_server(
             return charts.empty()
         return charts.heatmap(WEEKDAYS, list(range(24)), week_grid(found["hour_of_week"]))
 
-    @render.ui
-    def pages_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def pages_table(found: Tables) -> Tag:
         return table(
             [
                 Column("page", "Page"),
@@ -145,11 +138,8 @@ def page_server(
             "No page views in this period.",
         )
 
-    @render.ui
-    def referrers_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def referrers_table(found: Tables) -> Tag:
         return table(
             [
                 Column("referrer", "Referrer"),
@@ -159,11 +149,8 @@ def page_server(
             "No sessions in this period.",
         )
 
-    @render.ui
-    def devices_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def devices_table(found: Tables) -> Tag:
         return table(
             [
                 Column("device_type", "Device"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -17,11 +17,10 @@ from clickstream.dashboard.components import (
     Kpi,
     card,
     chart_output,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch, panel
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "funnel"
@@ -95,11 +94,8 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, ("steps",), filters())
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         now, before = totals(found["steps"], "current"), totals(found["steps"], "previous")
         return kpi_row(
             [
@@ -133,11 +129,8 @@ def page_server(
             {"this period": [now[s] for s in STEPS], "previous period": [before[s] for s in STEPS]},
         )
 
-    @render.ui
-    def steps_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def steps_table(found: Tables) -> Tag:
         now = totals(found["steps"], "current")
         if not now["sessions"]:
             return table([], [], "No sessions in this period.")
@@ -171,11 +164,8 @@ def page_server(
             "No sessions in this period.",
         )
 
-    @render.ui
-    def login_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def login_table(found: Tables) -> Tag:
         states = sorted({r["login_state"] for r in found["steps"] if r["period"] == "current"})
         rows = []
         for state in states:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -15,11 +15,10 @@ from clickstream.dashboard.components import (
     Kpi,
     card,
     chart_output,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
 PAGE = "overview"
@@ -87,11 +86,8 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, QUERIES, filters())
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         return kpi_row(headline_kpis(found))
 
     @chart
@@ -117,11 +113,8 @@ def page_server(
         )
         return charts.hbar([p[0] for p in pairs if p[1]], [p[1] for p in pairs if p[1]])
 
-    @render.ui
-    def login_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def login_table(found: Tables) -> Tag:
         rows = found["login_split"]
         total = sum(row["sessions"] or 0 for row in rows)
         shared = [{**row, "share": formatting.ratio(row["sessions"], total)} for row in rows]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -16,11 +16,10 @@ from clickstream.dashboard.components import (
     card,
     chart_output,
     empty_state,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
 PAGE = "pipeline"
@@ -59,11 +58,8 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, QUERIES, filters(), limit=RUNS)
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         now, before = by_period(found["kpis"])
         return kpi_row(
             [
@@ -78,11 +74,8 @@ def page_server(
             ]
         )
 
-    @render.ui
-    def freshness() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def freshness(found: Tables) -> Tag:
         row = found["freshness"][0]
         if row["newest_event"] is None:
             return empty_state("Nothing has been loaded yet: no ETL run has stored an event.")
@@ -105,11 +98,8 @@ def page_server(
             class_="freshness card p-2 mb-3",
         )
 
-    @render.ui
-    def runs_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def runs_table(found: Tables) -> Tag:
         count = formatting.count
         return table(
             [
@@ -139,11 +129,8 @@ def page_server(
         rows = found["quarantine"]
         return charts.hbar([r["reason"] for r in rows], [r["records"] for r in rows])
 
-    @render.ui
-    def incidents_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def incidents_table(found: Tables) -> Tag:
         rows = [
             {**r, "state": "open" if r["resolved_at"] is None else "resolved"}
             for r in found["incidents"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -15,11 +15,10 @@ from clickstream.dashboard.components import (
     Kpi,
     card,
     chart_output,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "products"
@@ -80,11 +79,8 @@ def page_server(
     def top() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, ("top_products",), filters(), limit=TOP, rank=rank())
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         now, before = by_period(found["kpis"])
         return kpi_row(
             [
@@ -119,11 +115,8 @@ def page_server(
             [r["name"] or r["product_id"] for r in rows], [r[metric] for r in rows], RANKS[metric]
         )
 
-    @render.ui
-    def top_table() -> Tag:
-        found = top()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(top)
+    def top_table(found: Tables) -> Tag:
         return table(
             [
                 Column("product_id", "Product"),
@@ -136,22 +129,16 @@ def page_server(
             "No product was seen in this period.",
         )
 
-    @render.ui
-    def category_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def category_table(found: Tables) -> Tag:
         return table(
             [Column("category", "Category"), *_metric_columns()],
             with_rates(found["categories"]),
             "No categories in this period.",
         )
 
-    @render.ui
-    def brand_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def brand_table(found: Tables) -> Tag:
         return table(
             [Column("brand", "Brand"), *_metric_columns()],
             with_rates(found["brands"]),

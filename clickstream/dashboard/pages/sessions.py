@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, render, ui
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -15,11 +15,10 @@ from clickstream.dashboard.components import (
     Kpi,
     card,
     chart_output,
-    error_state,
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, zero
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "sessions"
@@ -77,11 +76,8 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, QUERIES, filters(), limit=TOP)
 
-    @render.ui
-    def kpis() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
         now, before = (session_kpis(r) for r in by_period(found["kpis"]))
         return kpi_row(
             [
@@ -137,11 +133,8 @@ def page_server(
         labels = [f"{r['events']}+" if r["events"] >= 21 else str(r["events"]) for r in rows]
         return charts.columns(labels, [r["sessions"] for r in rows], "sessions")
 
-    @render.ui
-    def landing_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def landing_table(found: Tables) -> Tag:
         rows = [
             {**r, "bounce_rate": formatting.ratio(r["bounces"], r["entrances"])}
             for r in found["landing_pages"]
@@ -156,11 +149,8 @@ def page_server(
             "No sessions in this period.",
         )
 
-    @render.ui
-    def exit_table() -> Tag:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return error_state(str(found))
+    @panel(data)
+    def exit_table(found: Tables) -> Tag:
         rows = [
             {**r, "exit_rate": formatting.ratio(r["exits"], r["page_views"])}
             for r in found["exit_pages"]
