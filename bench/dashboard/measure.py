@@ -48,9 +48,9 @@ DRAWN_JS = """
 () => {
     const pane = document.querySelector('.tab-pane[data-value="overview"]');
     if (!pane || !pane.querySelector('.kpi-row, .error-state')) return false;
-    const widgets = pane.querySelectorAll('.shiny-ipywidget-output');
-    if (widgets.length === 0) return false;
-    for (const w of widgets) if (!w.querySelector('.js-plotly-plot .main-svg')) return false;
+    const charts = pane.querySelectorAll('.clickstream-chart');
+    if (charts.length === 0) return false;
+    for (const c of charts) if (!c.querySelector('.main-svg')) return false;
     return !pane.querySelector('.recalculating')
         && !document.documentElement.classList.contains('shiny-busy');
 }

@@ -1,8 +1,8 @@
 """Where the first page's time goes: a timeline of one cold-cache load of the Overview.
 
 Prints, in milliseconds from navigation, when the HTML arrived, when each large script was
-fetched, when Shiny's websocket opened, when the server sent the KPIs and each chart's widget
-model, when each chart's SVG appeared and when the page was fully drawn (`measure.DRAWN_JS`);
+fetched, when Shiny's websocket opened, when the server sent the KPIs and the charts'
+figures, when each chart's SVG appeared and when the page was fully drawn (`measure.DRAWN_JS`);
 then, from a Chromium trace of a second load, how long the renderer's main thread spent
 compiling and evaluating each script, and its busiest tasks.
 
@@ -45,12 +45,9 @@ PROBE_JS = """
         ws.addEventListener('message', (event) => {
             const text = typeof event.data === 'string' ? event.data : '';
             if (first) { first = false; mark('first websocket message'); }
-            else if (!text.includes('shinywidgets_comm_open'))
-                mark(`message ${text.length} B ${text.slice(0, 90)}`);
+            else mark(`message ${text.length} B ${text.slice(0, 90)}`);
             if (text.includes('"values"') && text.includes('overview-kpis'))
                 mark('KPIs arrive');
-            const opens = (text.match(/shinywidgets_comm_open/g) || []).length;
-            if (opens) mark(`${opens} widget model(s) arrive (${text.length} bytes)`);
         });
         const send = ws.send.bind(ws);
         let sent = 0;
@@ -72,8 +69,8 @@ PROBE_JS = """
     window.addEventListener('load', () => mark('load'));
     const seen = new Set();
     new MutationObserver(() => {
-        for (const svg of document.querySelectorAll('.shiny-ipywidget-output .main-svg')) {
-            const id = svg.closest('.shiny-ipywidget-output').id;
+        for (const svg of document.querySelectorAll('.clickstream-chart .main-svg')) {
+            const id = svg.closest('.clickstream-chart').id;
             if (!seen.has(id)) { seen.add(id); mark(`SVG drawn: ${id}`); }
         }
         if (!seen.has('kpis') && document.querySelector('#overview-kpis .kpi-row')) {
@@ -133,7 +130,7 @@ def print_marks(page: Page, drawn: float) -> None:
     rows: list[tuple[float, str]] = []
     for name, start, first_byte, end, size in page.evaluate(RESOURCES_JS):
         short = name.rsplit("/", 1)[-1] or "/ (HTML)"
-        if size >= 100_000 or short == "/ (HTML)" or "widgetbundle" in name:
+        if size >= 100_000 or short == "/ (HTML)" or "plotly" in name:
             rows.append((start, f"fetch start {short} ({size / 1e6:.2f} MB)"))
             rows.append((end, f"fetch end   {short} (first byte at {first_byte:.0f})"))
     rows += [(ms, label) for ms, label in page.evaluate("window.__marks")]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
-from shinywidgets._dependencies import output_binding_dependency
 from starlette.requests import Request
 
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
-from clickstream.dashboard.assets import hinted_route, plotly_head
-from clickstream.dashboard.charts import PLOTLY_ASSETS, PLOTLY_ROUTE
+from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.pages import (
     behaviour,
@@ -31,7 +28,7 @@ PAGES = (overview, funnel, products, behaviour, sessions, pipeline)
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}
 
 
-def _page_ui(default_days: int) -> Any:
+def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
     @functools.lru_cache(maxsize=1)
     def for_day(today: date) -> Any:
         # Built and tagified once a day ("the last 7 days" moves with the calendar), not on
@@ -45,7 +42,7 @@ def _page_ui(default_days: int) -> Any:
                 ui.head_content(
                     # An inline icon: no request for /favicon.ico, which would 404.
                     ui.tags.link(rel="icon", href="data:,"),
-                    plotly_head(),
+                    plotly_head(plotly_js),
                     STYLE,
                 ),
             ),
@@ -57,17 +54,6 @@ def _page_ui(default_days: int) -> Any:
         return for_day(utc.now().date())
 
     return build
-
-
-def _serve_hinted_scripts(app: App) -> None:
-    # Ahead of Shiny's own routes, which would serve the same paths without the hint.
-    widgets = output_binding_dependency().source_path_map(lib_prefix=app.lib_prefix)
-    app.starlette_app.router.routes[0:0] = [
-        hinted_route(f"{PLOTLY_ROUTE}/widgetbundle.js", PLOTLY_ASSETS / "widgetbundle.js"),
-        hinted_route(
-            f"/{widgets['href']}/libembed-amd.js", Path(widgets["source"]) / "libembed-amd.js"
-        ),
-    ]
 
 
 def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> App:
@@ -127,7 +113,8 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
         def _start_shown_page() -> None:
             start(input.page())
 
-    app = App(_page_ui(default_days), server, static_assets={PLOTLY_ROUTE: PLOTLY_ASSETS})
-    _serve_hinted_scripts(app)
+    plotly_js = HintedScript(plotly_source())
+    app = App(_page_ui(default_days, plotly_js), server)
+    app.starlette_app.router.routes.insert(0, plotly_js.route())
     app.on_shutdown(warehouse.close)
     return app

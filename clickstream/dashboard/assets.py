@@ -1,82 +1,89 @@
-"""The two large front-end scripts, served with V8's explicit compile hint.
+"""plotly.js and our chart output binding, served by the app itself.
 
-plotly's widget module (`widgetbundle.js`, 5 MB) and shinywidgets' widget manager
-(`libembed-amd.js`, 3.9 MB) are minified bundles whose code sits inside a few huge wrapper
-functions. V8 compiles a function lazily, on the page's main thread, the first time it runs:
-measured in Chromium's trace, about three quarters of the main thread's time before the
-Overview was drawn went to that lazy compiling. A first line of `//# allFunctionsCalledOnLoad`
-asks V8 (Chromium 136 and later) to compile every function of the file eagerly, on a
-background thread while the file is still downloading; other browsers ignore the comment.
-The files are read from the installed packages and served unchanged apart from that line.
+plotly.js is the partial "cartesian" build (`plotly.js-cartesian-dist-min` from npm, 1.5 MB:
+bar, scatter, pie, heatmap and a few more traces), which `make` installs into the venv at
+`PARTIAL_PLOTLY`; without it (no npm on the machine) the full build shipped in the Python
+`plotly` package (4.8 MB) is served instead, so the dashboard works either way. Nothing is
+fetched at run time, and the page makes no outside requests.
+
+The file is served with a first line of `//# allFunctionsCalledOnLoad`, V8's explicit compile
+hint (Chromium 136 and later; other browsers ignore the comment): V8 then compiles every
+function eagerly on a background thread while the file downloads, instead of lazily on the
+page's main thread the first time each runs, which was most of that thread's time before the
+first page was drawn. Its URL carries a hash of its content, so it can be cached for a year.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Final
 
-from htmltools import Tag, TagList, tags
+import plotly
+from htmltools import HTMLDependency, Tag, TagList, tags
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clickstream.dashboard.charts import PLOTLY_ROUTE
-
 COMPILE_HINT: Final = b"//# allFunctionsCalledOnLoad\n"
-# Revalidated on every use: the body changes when the package is upgraded.
-CACHE_CONTROL: Final = "no-cache"
+# Where the Makefile puts the partial build (`sys.prefix` is the venv).
+PARTIAL_PLOTLY: Final = Path(sys.prefix) / "share" / "clickstream" / "plotly-cartesian.min.js"
+FULL_PLOTLY: Final = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# The URL changes with the content, so a browser may keep a fetched copy.
+CACHE_CONTROL: Final = "public, max-age=31536000, immutable"
+WWW: Final = Path(__file__).parent / "www"
 
 
-@dataclass
+def plotly_source() -> Path:
+    """The plotly.js build to serve: the partial one when installed, else the full one."""
+    return PARTIAL_PLOTLY if PARTIAL_PLOTLY.is_file() else FULL_PLOTLY
+
+
+@dataclass(frozen=True)
 class HintedScript:
-    """One JavaScript file on disk, served with `COMPILE_HINT` as its first line."""
+    """One JavaScript file on disk, served with `COMPILE_HINT` as its first line at a URL
+    that names its content."""
 
     source: Path
-    _body: bytes | None = field(default=None, init=False, repr=False)
-    _etag: str = field(default="", init=False, repr=False)
 
+    @cached_property
     def body(self) -> bytes:
         """The hinted file, read once."""
-        if self._body is None:
-            self._body = COMPILE_HINT + self.source.read_bytes()
-            self._etag = f'"{hashlib.blake2b(self._body, digest_size=12).hexdigest()}"'
-        return self._body
+        return COMPILE_HINT + self.source.read_bytes()
 
-    async def respond(self, request: Request) -> Response:
-        """The hinted file, or 304 when the browser holds this version."""
-        body = self.body()
-        headers = {"ETag": self._etag, "Cache-Control": CACHE_CONTROL}
-        if request.headers.get("if-none-match") == self._etag:
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="text/javascript", headers=headers)
+    @cached_property
+    def path(self) -> str:
+        """The URL path, e.g. `/plotly-assets/plotly-1a2b3c4d5e6f.js`."""
+        digest = hashlib.blake2b(self.body, digest_size=6).hexdigest()
+        return f"/plotly-assets/plotly-{digest}.js"
 
+    async def respond(self, _request: Request) -> Response:
+        """The hinted file; its URL changes whenever its content does."""
+        return Response(
+            self.body, media_type="text/javascript", headers={"Cache-Control": CACHE_CONTROL}
+        )
 
-def hinted_route(path: str, source: Path) -> Route:
-    """A GET route serving `source` at `path` with the compile hint."""
-    return Route(path, HintedScript(source).respond, methods=["GET", "HEAD"])
-
-
-# Runs plotly's module (fetched and compiled since the page started) once Shiny has sent its
-# first message, so that the browser evaluates it while the server renders the first page,
-# and holds back widget models until it has run: anywidget gives a model 2 s to load its
-# module and logs "Failed to initialize model" after that, which a busy machine exceeded.
-_LOADER = f"""
-const plotly = new Promise((resolve) => {{
-    $(document).one("shiny:connected", () => setTimeout(() => resolve(
-        import("./{PLOTLY_ROUTE[1:]}/widgetbundle.js").catch(() => null)
-    )));
-}});
-Shiny.oncustommessage = async (message) => {{
-    if ("shinywidgets_comm_open" in message) await plotly;
-}};
-"""
+    def route(self) -> Route:
+        """A GET route serving the file at `path`."""
+        return Route(self.path, self.respond, methods=["GET", "HEAD"])
 
 
-def plotly_head() -> TagList:
-    """Head tags that fetch plotly's module at once and run it while the session starts."""
-    module: Tag = tags.script(_LOADER, type="module")
-    return TagList(
-        tags.link(rel="modulepreload", href=f"{PLOTLY_ROUTE[1:]}/widgetbundle.js"), module
+def chart_binding() -> HTMLDependency:
+    """Our Shiny output binding that draws chart outputs with plotly.js (`www/chart.js`)."""
+    return HTMLDependency(
+        "clickstream-chart",
+        "1.0.0",
+        source={"subdir": str(WWW)},
+        script={"src": "chart.js"},
+        all_files=False,
     )
+
+
+def plotly_head(script: HintedScript) -> TagList:
+    """Head tags: start fetching (and compiling) plotly.js at once; `chart.js` runs it once
+    Shiny has connected, so it is evaluated while the server renders the first page."""
+    link: Tag = tags.link(rel="preload", href=script.path[1:], id="plotly-js", **{"as": "script"})
+    return TagList(link)

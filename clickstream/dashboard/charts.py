@@ -1,39 +1,21 @@
-"""Plotly charts for the pages, shown through shinywidgets; an empty chart says so.
+"""Plotly charts for the pages as plain data; an empty chart says so.
 
-plotly's FigureWidget is an anywidget whose front-end module is the 5 MB `widgetbundle.js`,
-sent over the websocket inside every widget and evaluated once per chart: 4-7 s per chart
-here. `Figure` sends a two-line module instead that imports that same file, served by this
-app from the installed plotly package (`PLOTLY_ASSETS`), so the browser fetches and compiles
-it once per page load, from the package and never from a CDN.
+A chart is plotly's JSON figure format (traces, layout, config), built here without plotly's
+Python figure classes and drawn in the browser by our output binding (`www/chart.js`) with
+plotly.js, which the app serves itself (`plotly_js.py`). The charts use the trace types of
+plotly's partial "cartesian" build: bar, scatter, pie and heatmap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
-
-import plotly
-import plotly.graph_objects as go
 
 Trace = dict[str, Any]
 
-# Mounted by the app at `PLOTLY_ROUTE`; holds plotly.min.js and widgetbundle.js.
-PLOTLY_ASSETS: Final = Path(plotly.__file__).parent / "package_data"
-PLOTLY_ROUTE: Final = "/plotly-assets"
-_WIDGET_MODULE = f"""
-const bundle = await import(new URL("{PLOTLY_ROUTE[1:]}/widgetbundle.js", document.baseURI).href);
-export default bundle.default;
-"""
-
-
-class Figure(go.FigureWidget):  # type: ignore[misc]
-    """plotly's FigureWidget, loading its front-end module by URL (see the module docstring)."""
-
-    _esm = _WIDGET_MODULE
-
-
+# Follow the card's width, also when the chart was drawn in a tab not yet shown.
+CONFIG: Final = {"responsive": True, "displaylogo": False}
 HEIGHT = 300
 MARGIN = {"l": 50, "r": 10, "t": 10, "b": 40}
 EMPTY_TEXT = "No data for these filters"
@@ -49,45 +31,23 @@ LAYOUT = {
     "xaxis": AXIS,
     "yaxis": AXIS,
     "annotations": [],
-    "funnelmode": "stack",
 }
 
 
 @dataclass(frozen=True)
 class Chart:
-    """What a chart shows, as plain data: plotly traces and layout.
-
-    Building a `Figure` widget costs tens of milliseconds; a chart is compared and redrawn
-    as this plain value and becomes a widget only once, when its output is first shown.
-    """
+    """What a chart shows, as plain data: plotly traces and layout."""
 
     data: list[Trace]
     layout: dict[str, Any]
 
+    def figure(self) -> dict[str, Any]:
+        """The JSON the browser hands to `Plotly.react`."""
+        return {"data": self.data, "layout": self.layout, "config": CONFIG}
+
 
 def _figure(traces: Sequence[Trace], height: int = HEIGHT, **layout: Any) -> Chart:
     return Chart(list(traces), {**LAYOUT, "margin": MARGIN, "height": height, **layout})
-
-
-def widget(chart: Chart) -> Figure:
-    """A new widget drawing `chart`."""
-    # Traces and layout are plain dicts from our own code: validating them costs more than
-    # drawing them.
-    figure = Figure(data=chart.data, layout=chart.layout, _validate=False)
-    # Follow the card's width, also when the chart was drawn in a tab not yet shown.
-    figure._config = {"responsive": True, "displaylogo": False}
-    return figure
-
-
-def redraw(shown: Figure, chart: Chart) -> None:
-    """Make the drawn widget `shown` show `chart`, in place.
-
-    Replacing a widget while the browser still initialises it logs an error there (anywidget
-    closes a model that is loading); changing one in place sends small diffs instead.
-    """
-    shown.data = []
-    shown.add_traces(chart.data)
-    shown.update_layout(chart.layout, overwrite=True)
 
 
 def empty(height: int = HEIGHT) -> Chart:
@@ -171,21 +131,49 @@ def pie(labels: Sequence[str], values: Sequence[Any]) -> Chart:
     )
 
 
+def _step_text(values: Sequence[Any]) -> list[str]:
+    # Each step's count, and from the second step on its conversion from the step before.
+    texts = []
+    for i, value in enumerate(values):
+        count = f"{int(value or 0):,}"
+        before = values[i - 1] if i else None
+        if before:
+            count += f" · {100 * (value or 0) / before:.1f}% of previous step"
+        texts.append(count)
+    return texts
+
+
 def funnel(steps: Sequence[str], series: dict[str, Sequence[Any]]) -> Chart:
-    """Sessions reaching each step, one funnel per series (e.g. this period and the last)."""
+    """Sessions reaching each step as horizontal bars, first step on top, one bar per series
+    (e.g. this period and the last), labelled with the count and the step conversion.
+
+    Bars rather than plotly's funnel trace: that trace is not in the partial plotly.js build
+    the dashboard serves, and bars show the same counts.
+    """
     if not any(any(v) for v in series.values()):
         return empty()
     traces = [
         {
-            "type": "funnel",
+            "type": "bar",
+            "orientation": "h",
             "y": list(steps),
             "x": _plain(values),
             "name": name,
-            "textinfo": "value+percent initial",
+            "text": _step_text(values),
+            "textposition": "auto",
+            "textangle": 0,
+            "cliponaxis": False,
+            "hovertemplate": "%{y}: %{text}<extra>%{fullData.name}</extra>",
         }
         for name, values in series.items()
     ]
-    return _figure(traces, height=340, margin={**MARGIN, "l": 120}, funnelmode="group")
+    return _figure(
+        traces,
+        height=340,
+        margin={**MARGIN, "l": 120},
+        barmode="group",
+        yaxis={**AXIS, "type": "category", "autorange": "reversed"},
+    )
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[Any]]) -> Chart:

@@ -8,9 +8,10 @@ from typing import Any
 
 from htmltools import Tag, TagList
 from shiny import ui
-from shinywidgets import output_widget
+from shiny.module import resolve_id
 
 from clickstream.dashboard import formatting
+from clickstream.dashboard.assets import chart_binding
 
 Formatter = Callable[[Any], str]
 
@@ -93,18 +94,14 @@ def error_state(reason: str) -> Tag:
     return ui.div(f"Cannot show this right now: {reason}.", class_="error-state text-danger")
 
 
-# Shiny measures the size and theme colours of outputs carrying these classes, forcing a style
-# recalculation and layout per output, and again on every window resize (which each drawn
-# chart triggers), then sends them to the server; plotly widgets use neither.
-_UNUSED_REPORTS = frozenset({"shiny-report-size", "shiny-report-theme"})
-
-
 def chart_output(id: str) -> Tag:
-    """The placeholder for chart `id` (a plotly widget), without size and theme reports."""
-    output = output_widget(id)
-    classes = str(output.attrs.get("class", "")).split()
-    output.attrs["class"] = " ".join(c for c in classes if c not in _UNUSED_REPORTS)
-    return output
+    """The placeholder for chart `id`, drawn with plotly.js by our binding (`www/chart.js`).
+
+    It carries none of Shiny's `shiny-report-size`/`shiny-report-theme` classes: Shiny would
+    measure each such output's size and colours (a style recalculation and layout each) on
+    start and on every window resize, which each drawn chart triggers; charts use neither.
+    """
+    return ui.div(chart_binding(), id=resolve_id(id), class_="clickstream-chart")
 
 
 def card(title: str, *body: Any, full: bool = False) -> Tag:

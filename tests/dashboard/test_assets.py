@@ -1,18 +1,19 @@
-"""The two large front-end scripts are served from the installed packages with V8's compile
-hint as their only change, and the page head loads plotly's module from the app itself."""
+"""plotly.js is served by the app itself, unchanged but for V8's compile hint, at a URL named by
+its content and cacheable for a year; the partial build installed by `make` when it is there,
+otherwise the full build from the Python plotly package. The page loads nothing else large."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from shinywidgets._dependencies import output_binding_dependency
 
+from clickstream.dashboard import assets
 from clickstream.dashboard.app import create_app
-from clickstream.dashboard.assets import COMPILE_HINT
-from clickstream.dashboard.charts import PLOTLY_ASSETS
+from clickstream.dashboard.assets import COMPILE_HINT, FULL_PLOTLY, HintedScript, plotly_source
 from tests.conftest import ServerThread
 from tests.dashboard.conftest import as_dashboard
 
@@ -23,30 +24,50 @@ def base_url(populated_url: str) -> Iterator[str]:
         yield running.url
 
 
-def _widget_manager() -> tuple[str, Path]:
-    paths = output_binding_dependency().source_path_map(lib_prefix="lib/")
-    return f"/{paths['href']}/libembed-amd.js", Path(paths["source"]) / "libembed-amd.js"
+def _plotly_path(page: str) -> str:
+    found = re.findall(r'<link rel="preload" href="(plotly-assets/plotly-[0-9a-f]+\.js)"', page)
+    assert len(found) == 1, "the head preloads plotly.js once"
+    return "/" + found[0]
 
 
-def test_large_scripts_are_the_package_files_with_the_compile_hint_first(base_url: str) -> None:
-    manager_path, manager_file = _widget_manager()
-    for path, source in (
-        ("/plotly-assets/widgetbundle.js", PLOTLY_ASSETS / "widgetbundle.js"),
-        (manager_path, manager_file),
-    ):
-        response = httpx.get(base_url + path)
-        assert response.status_code == 200, path
-        assert response.headers["content-type"].startswith("text/javascript")
-        assert response.content == COMPILE_HINT + source.read_bytes()
-        again = httpx.get(base_url + path, headers={"If-None-Match": response.headers["etag"]})
-        assert again.status_code == 304
-        assert again.content == b""
-
-
-def test_page_preloads_plotly_from_the_app_and_page_references_the_hinted_manager(
+def test_plotly_is_the_chosen_build_with_the_compile_hint_first_and_cached_long(
     base_url: str,
 ) -> None:
     page = httpx.get(base_url + "/").text
-    assert '<link rel="modulepreload" href="plotly-assets/widgetbundle.js"' in page
-    assert "Shiny.oncustommessage" in page
-    assert _widget_manager()[0].lstrip("/") in page
+    path = _plotly_path(page)
+    response = httpx.get(base_url + path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.content == COMPILE_HINT + plotly_source().read_bytes()
+    assert "immutable" in response.headers["cache-control"]
+    assert "max-age=31536000" in response.headers["cache-control"]
+    # Only the binding; no widget manager or other large script.
+    assert "libembed" not in page and "widgetbundle" not in page
+    binding_src = re.findall(r'<script src="(lib/clickstream-chart-[^"]*/chart\.js)"', page)
+    assert len(binding_src) == 1
+    binding = httpx.get(base_url + "/" + binding_src[0])
+    assert binding.status_code == 200
+    assert "Plotly.react" in binding.text
+
+
+def test_the_partial_build_is_served_when_installed_and_the_full_one_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "share" / "clickstream" / "plotly-cartesian.min.js"
+    monkeypatch.setattr(assets, "PARTIAL_PLOTLY", missing)
+    assert plotly_source() == FULL_PLOTLY
+    missing.parent.mkdir(parents=True)
+    missing.write_text("window.Plotly = {};\n")
+    assert plotly_source() == missing
+    # A different file is a different URL, so a browser never keeps a stale copy.
+    assert HintedScript(missing).path != HintedScript(FULL_PLOTLY).path
+
+
+def test_make_installed_the_partial_build_when_npm_is_here() -> None:
+    # `make test` installs it (when npm exists); a machine without npm serves the full build.
+    if assets.PARTIAL_PLOTLY.is_file():
+        head = assets.PARTIAL_PLOTLY.read_bytes()[:200]
+        assert b"plotly.js (cartesian" in head
+        assert plotly_source() == assets.PARTIAL_PLOTLY
+    else:
+        pytest.skip("the partial plotly.js build is not installed (no npm on this machine)")

@@ -45,8 +45,8 @@ DRAWN_JS = """
 (tab) => {
     const pane = document.querySelector(`.tab-pane[data-value="${tab}"]`);
     if (!pane || !pane.querySelector('.kpi-row, .error-state')) return false;
-    for (const w of pane.querySelectorAll('.shiny-ipywidget-output')) {
-        if (!w.querySelector('.js-plotly-plot .main-svg')) return false;
+    for (const chart of pane.querySelectorAll('.clickstream-chart')) {
+        if (!chart.querySelector('.main-svg')) return false;
     }
     if (pane.querySelector('.recalculating')) return false;
     return !document.documentElement.classList.contains('shiny-busy');
@@ -118,7 +118,54 @@ def test_every_page_draws_without_console_errors_or_outside_requests(visit: Visi
         visit.page.screenshot(path=str(ARTIFACTS / f"dashboard-{tab}.png"), full_page=True)
     assert visit.errors == []
     assert visit.outside_requests() == []
-    assert any("/plotly-assets/widgetbundle.js" in url for url in visit.requests)
+    assert [url for url in visit.requests if "/plotly-assets/plotly-" in url] != []
+
+
+# Each chart output as plotly leaves it: a plotly graph with its traces, a mode bar (zoom,
+# pan, download) and hover layer, i.e. an interactive chart drawn in the browser.
+CHARTS_JS = """
+() => [...document.querySelectorAll('.clickstream-chart')].map((el) => ({
+    id: el.id,
+    plotly: el.classList.contains('js-plotly-plot'),
+    traces: (el.data || []).map((t) => t.type),
+    modebar: el.querySelector('.modebar') !== null,
+    hover: el.querySelector('.hoverlayer') !== null,
+}))
+"""
+
+
+def test_charts_are_interactive_plotly_charts_and_the_funnel_shows_sql_steps(
+    visit: Visit, populated_url: str, today: date
+) -> None:
+    for tab in PAGES:
+        visit.show(tab)
+    drawn = visit.page.evaluate(CHARTS_JS)
+    assert len(drawn) >= 10
+    for chart in drawn:
+        assert chart["plotly"] and chart["modebar"] and chart["hover"], chart
+    assert {"bar", "scatter", "pie", "heatmap"} <= {t for c in drawn for t in c["traces"]}
+
+    steps = one(populated_url, FUNNEL_SQL, params(*_week(today)))
+    visit.show("funnel")
+    names = ("page_view", "product_view", "add_to_cart", "begin_checkout", "purchase")
+    funnel = visit.page.evaluate(
+        "(() => { const t = document.getElementById('funnel-funnel_chart').data[0];"
+        " return {y: t.y, x: t.x, text: t.text}; })()"
+    )
+    assert funnel["y"] == list(names)
+    assert funnel["x"] == [steps[name] for name in names]
+    assert funnel["text"][0] == f"{steps['page_view']:,}"
+    conversion = 100 * steps["product_view"] / steps["page_view"]
+    assert funnel["text"][1] == f"{steps['product_view']:,} · {conversion:.1f}% of previous step"
+    # Hovering a bar shows plotly's tooltip: the chart is live, not a picture. (plotly's drag
+    # layer lies over the bars and takes the mouse, so move the mouse rather than hover.)
+    bar = visit.page.locator("#funnel-funnel_chart .bars .point").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    assert box is not None
+    visit.page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2, steps=5)
+    expect(visit.page.locator("#funnel-funnel_chart .hoverlayer .hovertext")).not_to_have_count(0)
+    assert visit.errors == []
 
 
 def test_overview_kpis_equal_sql_for_the_period_and_the_one_before(
@@ -244,7 +291,7 @@ def test_changing_filters_changes_the_numbers_as_sql_says(
     expect(events).to_have_text(formatting.count(fortnight["events"]))
     # The chart was redrawn in place with one point per day of the new range.
     visit.page.wait_for_function(
-        "document.querySelector('#overview-timeline .js-plotly-plot')?.data?.[0]?.x?.length === 14",
+        "document.getElementById('overview-timeline')?.data?.[0]?.x?.length === 14",
         timeout=TIMEOUT,
     )
 
@@ -264,9 +311,9 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
                     visit.show(tab)
                     pane = visit.page.locator(f".tab-pane[data-value='{tab}']")
                     assert pane.locator(".error-state").count() == 0
-                    widgets = pane.locator(".shiny-ipywidget-output").count()
-                    if widgets:
-                        expect(pane.get_by_text(EMPTY_TEXT)).to_have_count(widgets)
+                    drawn = pane.locator(".clickstream-chart").count()
+                    if drawn:
+                        expect(pane.get_by_text(EMPTY_TEXT)).to_have_count(drawn)
                     if tab != "overview":
                         expect(pane.locator(".empty-state").first).to_be_visible()
                 expect(visit.kpi("overview", "events")).to_have_text("0")

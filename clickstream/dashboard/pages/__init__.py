@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from htmltools import Tag
-from shiny import reactive, render
-from shinywidgets import render_widget
+from shiny import render
+from shiny.render.renderer import Jsonifiable, Renderer
 
-from clickstream.dashboard.charts import Chart, Figure, redraw, widget
-from clickstream.dashboard.components import error_state
+from clickstream.dashboard.charts import Chart
+from clickstream.dashboard.components import chart_output, error_state
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -64,26 +64,18 @@ def panel(data: DataCalc) -> Callable[[Callable[[Tables], Tag]], None]:
     return register
 
 
+class ChartRenderer(Renderer[Chart]):
+    """Renders a `Chart` as plotly's JSON figure for our output binding (`www/chart.js`),
+    which draws it with `Plotly.react`: a changed chart is redrawn in place. Shiny does not
+    render an output while it is hidden, so a page not yet shown runs no query at all."""
+
+    def auto_output_ui(self) -> Tag:
+        return chart_output(self.output_id)
+
+    async def transform(self, value: Chart) -> Jsonifiable:
+        return value.figure()
+
+
 def chart(build: Callable[[], Chart]) -> None:
-    """Decorator: the output `build.__name__` shows `build()`'s chart, as a widget created
-    once when the output is first shown and then redrawn in place whenever what `build`
-    reads changes."""
-    drawn: list[Chart] = []  # what the widget shows
-
-    def first() -> Figure:
-        with reactive.isolate():
-            drawn[:] = [build()]
-        return widget(drawn[0])
-
-    first.__name__ = build.__name__
-    shown = render_widget(first)
-
-    @reactive.effect
-    def _redraw() -> None:
-        # The widget first: until its tab is shown this stops here (silently), so a hidden
-        # page runs no query at all.
-        figure = shown.widget
-        wanted = build()
-        if figure is not None and drawn and wanted != drawn[0]:
-            redraw(figure, wanted)
-            drawn[0] = wanted
+    """Decorator: the output `build.__name__` shows `build()`'s chart."""
+    ChartRenderer()(build)

@@ -45,7 +45,7 @@ def page_ui() -> Any:
             col_widths=(7, 5),
         ),
         # A table, not a chart: a pie beside it showed the same split and cost the first
-        # page a third plotly widget.
+        # page a third chart.
         card("By login state", ui.output_ui("login_table")),
         value=PAGE,
     )
