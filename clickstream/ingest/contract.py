@@ -39,7 +39,8 @@ _event_list = msgspec.json.Decoder(list[_KnownFieldsEvent])
 
 
 def _malformed(exc: Exception) -> MalformedBody:
-    if isinstance(exc, UnicodeDecodeError):
+    # msgspec before 0.23 let Python raise UnicodeDecodeError; 0.23 reports it as a DecodeError.
+    if isinstance(exc, UnicodeDecodeError) or "Invalid UTF-8" in str(exc):
         return MalformedBody("the body is not UTF-8 text")
     if isinstance(exc, RecursionError):
         return MalformedBody("the JSON is nested too deeply")
