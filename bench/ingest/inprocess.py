@@ -74,10 +74,13 @@ async def drive(app: App, body: bytes, requests: int, clients: int) -> int:
     return ok
 
 
-def measure(name: str, app: App, body: bytes, requests: int, clients: int) -> None:
-    """Print CPU and wall microseconds per request of `app`."""
+def measure(
+    name: str, app: App, body: bytes, requests: int, clients: int, spool: Any = None
+) -> None:
+    """Print CPU and wall microseconds per request of `app` (and requests per fsync)."""
     loop = asyncio.get_event_loop()
     loop.run_until_complete(drive(app, body, 2000, clients))  # warm up
+    commits = spool.stats.commits if spool is not None else 0
     cpu, main, wall = time.process_time(), time.thread_time(), time.perf_counter()
     ok = loop.run_until_complete(drive(app, body, requests, clients))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -85,9 +88,13 @@ def measure(name: str, app: App, body: bytes, requests: int, clients: int) -> No
     done = requests // clients * clients
     if ok != done:
         raise RuntimeError(f"{name}: {done - ok} requests failed")
+    grouping = ""
+    if spool is not None:
+        grouping = f"; {done / max(1, spool.stats.commits - commits):.1f} requests/fsync"
     print(
         f"{name:18} CPU µs/request: {cpu / done * 1e6:6.1f} all threads, "
         f"{main / done * 1e6:6.1f} loop thread; wall {wall / done * 1e6:6.1f} µs/request"
+        f"{grouping}"
     )
 
 
@@ -124,11 +131,15 @@ def main() -> None:
                 if args.profile is not None and label == "single":
                     profiler = cProfile.Profile()
                     profiler.enable()
-                    measure(f"ingest {label}", app, body, args.requests, args.clients)
+                    measure(
+                        f"ingest {label}", app, body, args.requests, args.clients, service.spool
+                    )
                     profiler.disable()
                     profiler.dump_stats(args.profile)
                 else:
-                    measure(f"ingest {label}", app, body, args.requests, args.clients)
+                    measure(
+                        f"ingest {label}", app, body, args.requests, args.clients, service.spool
+                    )
         finally:
             loop.run_until_complete(service.astop())
     sys.stdout.flush()

@@ -11,11 +11,11 @@ process and is shipped like a closed one.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import fcntl
 import itertools
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from pathlib import Path
 import structlog
 
 from clickstream import utc
+from clickstream.ingest.workers import DiskWorkers
 
 OPEN_SUFFIX = ".ndjson.open"
 MAX_FSYNCS = 4  # fsyncs in flight at once: a slow disk still lets later groups commit
@@ -130,12 +131,12 @@ class Spool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._tick: asyncio.TimerHandle | None = None
-        self._syncs: dict[
-            concurrent.futures.Future[None], tuple[list[_Pending], _OpenFile, bool]
-        ] = {}
-        self._fsync = concurrent.futures.ThreadPoolExecutor(
-            MAX_FSYNCS, thread_name_prefix="spool-fsync"
-        )
+        # fsyncs in flight by number: what each covers, and (once done) its outcome
+        self._syncs: dict[int, tuple[list[_Pending], _OpenFile, bool]] = {}
+        self._sync_numbers = itertools.count()
+        self._synced: dict[int, BaseException | None] = {}
+        self._settled = threading.Condition()  # `close` waits on it for fsyncs in flight
+        self._fsync = DiskWorkers(MAX_FSYNCS, "spool-fsync")
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,13 +151,11 @@ class Spool:
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
-        for done in list(self._syncs):
-            try:
-                done.result(timeout=60)
-                error: BaseException | None = None
-            except Exception as exc:
-                error = exc
-            self._after_sync(done, error)
+        with self._settled:
+            self._settled.wait_for(lambda: self._synced.keys() >= self._syncs.keys(), 60)
+        for number in list(self._syncs):
+            self._synced.setdefault(number, TimeoutError("the fsync did not finish"))
+            self._after_sync(number)
         if self._pending:
             batch, self._pending = self._pending, []
             waiting = self._write(batch)
@@ -166,7 +165,7 @@ class Spool:
             except OSError as exc:
                 _resolve(waiting, exc)
         self._close_file()
-        self._fsync.shutdown(wait=True)
+        self._fsync.stop()
         self._loop = None
 
     # --- appending --------------------------------------------------------------------------
@@ -235,21 +234,29 @@ class Spool:
             return
         current.syncing += 1
         with_dir = not current.dir_synced
-        done = self._fsync.submit(self._sync_file, current.fd, with_dir)
-        self._syncs[done] = (written, current, with_dir)
-        done.add_done_callback(self._on_synced)
+        number = next(self._sync_numbers)
+        self._syncs[number] = (written, current, with_dir)
+        self._fsync.submit(self._sync_job, number, current.fd, with_dir)
 
-    def _on_synced(self, done: concurrent.futures.Future[None]) -> None:
+    def _sync_job(self, number: int, fd: int, with_dir: bool) -> None:
+        """In a worker thread: fsync, record the outcome, and hand it to the loop."""
+        error: BaseException | None = None
+        try:
+            self._sync_file(fd, with_dir)
+        except BaseException as exc:
+            error = exc
+        with self._settled:
+            self._synced[number] = error
+            self._settled.notify_all()
         loop = self._loop
         if loop is None or loop.is_closed():
-            return
+            return  # `close` settles it
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._after_sync, done, done.exception())
+            loop.call_soon_threadsafe(self._after_sync, number)
 
-    def _after_sync(
-        self, done: concurrent.futures.Future[None], error: BaseException | None
-    ) -> None:
-        entry = self._syncs.pop(done, None)
+    def _after_sync(self, number: int) -> None:
+        entry = self._syncs.pop(number, None)
+        error = self._synced.pop(number, None)
         if entry is None:
             return  # `close` already settled this one
         items, synced_file, with_dir = entry
