@@ -35,16 +35,23 @@ def file_hour(key: str) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 
 
+# The first batch holds about this share of `max_bytes`: PostgreSQL has nothing to load
+# until it is transformed, so a small one starts the two-lane pipeline sooner.
+FIRST_BATCH_SHARE = 4
+
+
 def batches(
     objects: Iterable[LakeObject], max_files: int, max_bytes: int
 ) -> Iterator[list[LakeObject]]:
-    """Consecutive groups of at most `max_files` objects and about `max_bytes` compressed."""
+    """Consecutive groups of at most `max_files` objects and about `max_bytes` compressed
+    (the first one about a quarter of that)."""
     batch: list[LakeObject] = []
     size = 0
+    limit = max(max_bytes // FIRST_BATCH_SHARE, 1)
     for obj in objects:
-        if batch and (len(batch) >= max_files or size + obj.size > max_bytes):
+        if batch and (len(batch) >= max_files or size + obj.size > limit):
             yield batch
-            batch, size = [], 0
+            batch, size, limit = [], 0, max_bytes
         batch.append(obj)
         size += obj.size
     if batch:

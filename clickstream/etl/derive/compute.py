@@ -109,6 +109,17 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
         "bounces",
     ),
 }
+# Each derived table's primary key. The CSV files list rows in key order: PostgreSQL then
+# appends to the right edge of the key's index instead of inserting all over it (COPYing a
+# day's 125,000 sessions took a third less backend CPU in key order than in hash order).
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "sessions": ("day", "session_id"),
+    "visitor_daily": ("day", "login_state", "is_bot", "client_id"),
+    "daily_kpis": ("day", "login_state", "is_bot"),
+    "funnel_daily": ("day", "login_state", "is_bot"),
+    "product_daily": ("day", "login_state", "is_bot", "product_id"),
+    "page_daily": ("day", "login_state", "is_bot", "page"),
+}
 # The stored events of one day, [start, end); with a run id, only those other runs stored.
 STORED_EVENTS = sql.SQL(
     "SELECT {columns} FROM clickstream_events "
@@ -198,7 +209,7 @@ def compute_day(
     files = {}
     for table, columns in DERIVED_TABLES.items():
         files[table] = workdir / f"{table}-{day:%Y%m%d}.csv"
-        _write_csv(duck, f"out_{table}", columns, files[table])
+        _write_csv(duck, f"out_{table}", columns, PRIMARY_KEYS[table], files[table])
     duck.execute("DROP VIEW derive_input")
     return DayOutputs(day, files)
 
@@ -248,8 +259,18 @@ def _read_run_rows(files: Sequence[Path], start: datetime, end: datetime) -> str
 
 
 def _write_csv(
-    duck: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], path: Path
+    duck: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    path: Path,
 ) -> None:
     listed = ", ".join(columns)
+    order = ", ".join(key)
     target = _quoted(path)
-    duck.execute(f"COPY (SELECT {listed} FROM {table}) TO {target} (FORMAT csv, HEADER false)")
+    # DuckDB sorts text by bytes, as the warehouse's C.UTF-8 collation does; under another
+    # collation the order is merely close to the index's, which is still correct.
+    duck.execute(
+        f"COPY (SELECT {listed} FROM {table} ORDER BY {order}) TO {target} "
+        "(FORMAT csv, HEADER false)"
+    )
