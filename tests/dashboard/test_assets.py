@@ -14,7 +14,7 @@ import pytest
 from clickstream.dashboard import assets
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.assets import COMPILE_HINT, FULL_PLOTLY, HintedScript, plotly_source
-from tests.conftest import ServerThread
+from tests.conftest import IN_CI, ServerThread
 from tests.dashboard.conftest import as_dashboard
 
 
@@ -69,5 +69,10 @@ def test_make_installed_the_partial_build_when_npm_is_here() -> None:
         head = assets.PARTIAL_PLOTLY.read_bytes()[:200]
         assert b"plotly.js (cartesian" in head
         assert plotly_source() == assets.PARTIAL_PLOTLY
+    elif IN_CI:
+        # CI's machine has npm, so a missing build there means `make test` lost its install step.
+        pytest.fail(
+            f"`make test` did not install the partial plotly.js build at {assets.PARTIAL_PLOTLY}"
+        )
     else:
         pytest.skip("the partial plotly.js build is not installed (no npm on this machine)")
