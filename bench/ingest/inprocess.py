@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest.run import BATCH, SINGLE
+from clickstream.ingest.spool import Spool
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -75,7 +76,7 @@ async def drive(app: App, body: bytes, requests: int, clients: int) -> int:
 
 
 def measure(
-    name: str, app: App, body: bytes, requests: int, clients: int, spool: Any = None
+    name: str, app: App, body: bytes, requests: int, clients: int, spool: Spool | None = None
 ) -> None:
     """Print CPU and wall microseconds per request of `app` (and requests per fsync)."""
     loop = asyncio.get_event_loop()
@@ -128,18 +129,14 @@ def main() -> None:
         try:
             for label, body in (("single", SINGLE.encode()), ("batch10", BATCH.encode())):
                 measure(f"baseline {label}", baseline.app, body, args.requests, args.clients)
-                if args.profile is not None and label == "single":
-                    profiler = cProfile.Profile()
+                profiler = cProfile.Profile()
+                profiling = args.profile is not None and label == "single"
+                if profiling:
                     profiler.enable()
-                    measure(
-                        f"ingest {label}", app, body, args.requests, args.clients, service.spool
-                    )
+                measure(f"ingest {label}", app, body, args.requests, args.clients, service.spool)
+                if profiling:
                     profiler.disable()
                     profiler.dump_stats(args.profile)
-                else:
-                    measure(
-                        f"ingest {label}", app, body, args.requests, args.clients, service.spool
-                    )
         finally:
             loop.run_until_complete(service.astop())
     sys.stdout.flush()

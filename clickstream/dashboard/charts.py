@@ -2,7 +2,7 @@
 
 A chart is plotly's JSON figure format (traces, layout, config), built here without plotly's
 Python figure classes and drawn in the browser by our output binding (`www/chart.js`) with
-plotly.js, which the app serves itself (`plotly_js.py`). The charts use the trace types of
+plotly.js, which the app serves itself (`assets.py`). The charts use the trace types of
 plotly's partial "cartesian" build: bar, scatter, pie and heatmap.
 """
 
