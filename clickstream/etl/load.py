@@ -57,7 +57,7 @@ def load_batch(
     """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
     if not batch.prepared:
         batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
-    candidates = batch.candidates_csv
+    candidates = batch.candidates_file
     assert candidates is not None
     known = candidates.with_name("known.csv")
     dedupe.register_ids(conn, candidates, known)
@@ -82,7 +82,7 @@ def load_batch(
     result = total.plus(files, batch.rejected_by_reason())
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))
-    # The batch's folder (and its derive rows) stays until the run ends; the CSVs can go.
+    # The batch's folder (and its derive rows) stays until the run ends; these files can go.
     for done in (candidates, known, quarantined, *(path for _, path in batch.day_files)):
         done.unlink(missing_ok=True)
     return result

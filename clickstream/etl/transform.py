@@ -3,7 +3,7 @@
 The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/outputs.sql`) does the work: split
 lines, parse JSON against the event contract, validate, map legacy names, flatten, parse user
 agents, flag bots, hash payloads and rank repeats of an event_id. Python only moves whole
-files in and CSV files out, never loops over rows, so the same SQL could run elsewhere.
+files in and COPY files out, never loops over rows, so the same SQL could run elsewhere.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from clickstream.etl import pgcopy
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.sqlfiles import named, script
@@ -180,9 +181,9 @@ class BatchTransform:
         self.con = con
         self.files = files
         self.direct = paths is not None
-        self.candidates_csv: Path | None = None
-        self.events_csv: Path | None = None
-        # The rows to insert, one CSV file per UTC day (each goes to its own partition).
+        self.candidates_file: Path | None = None
+        self.events_file: Path | None = None
+        # The rows to insert, one binary COPY file per UTC day (each goes to its own partition).
         self.day_files: list[tuple[date, Path]] = []
         self.derive_rows: Path | None = None
         con.execute(
@@ -215,14 +216,13 @@ class BatchTransform:
         except duckdb.Error as exc:
             raise DirectReadFailed(str(exc)) from exc
         # Rejected lines need their text and number: only the line path has them.
-        rejected = con.execute("SELECT count(*) FROM records WHERE reason IS NOT NULL").fetchone()
-        if rejected and rejected[0]:
-            raise DirectReadFailed(f"{rejected[0]} lines break the contract")
+        rejected = self._count("SELECT count(*) FROM records WHERE reason IS NOT NULL")
+        if rejected:
+            raise DirectReadFailed(f"{rejected} lines break the contract")
 
     def has_conflicts(self) -> bool:
         """Whether any line conflicts with a stored or earlier version of its event."""
-        found = self.con.execute("SELECT count(*) FROM final WHERE outcome = 'conflict'").fetchone()
-        return bool(found and found[0])
+        return bool(self._count("SELECT count(*) FROM final WHERE outcome = 'conflict'"))
 
     def prepare_outputs(self, directory: Path, run_id: int) -> None:
         """Write the candidate ids and the rows to insert, assuming the warehouse holds none.
@@ -230,10 +230,10 @@ class BatchTransform:
         That is the usual case, so the worker thread does it while PostgreSQL loads the
         previous batch; `set_known` redoes the outcomes when the warehouse held some ids.
         """
-        self.candidates_csv = directory / "ids.csv"
-        self.events_csv = directory / "events.csv"
+        self.candidates_file = directory / f"ids{pgcopy.SUFFIX}"
+        self.events_file = directory / f"events{pgcopy.SUFFIX}"
         self.derive_rows = directory / "derive.parquet"
-        self._copy_out(_statement("candidate_ids"), self.candidates_csv)
+        pgcopy.write_copy_file(self.con, _statement("candidate_ids"), self.candidates_file)
         self.con.execute("DELETE FROM known")
         self._decide(run_id)
         self._write_rows()
@@ -241,7 +241,7 @@ class BatchTransform:
     @property
     def prepared(self) -> bool:
         """Whether `prepare_outputs` has written this batch's files."""
-        return self.events_csv is not None
+        return self.events_file is not None
 
     def set_known(self, path: Path, run_id: int) -> None:
         """Read which candidates the warehouse already held, then decide every line's outcome."""
@@ -249,21 +249,22 @@ class BatchTransform:
             return
         self.con.execute(READ_KNOWN, (str(path),))
         self._decide(run_id)
-        if self.events_csv is not None and self.derive_rows is not None:
+        if self.events_file is not None and self.derive_rows is not None:
             # A new name: a derive computed ahead from the old file must not pass for current.
             self.derive_rows = self.derive_rows.with_name("derive-known.parquet")
             self._write_rows()
 
     def _write_rows(self) -> None:
-        """The rows to insert as CSV for COPY, and the derive's columns of them as Parquet."""
-        assert self.events_csv is not None and self.derive_rows is not None
+        """The rows to insert as binary COPY files, and the derive's columns of them as Parquet."""
+        assert self.events_file is not None and self.derive_rows is not None
         self.con.execute(_statement("loaded"))
         for old in self.day_files:
             old[1].unlink(missing_ok=True)
         self.day_files = []
         for day in self.loaded_days():
-            path = self.events_csv.with_name(f"events-{day:%Y%m%d}.csv")
-            self._copy_out(_statement("loaded_events").format(day=f"DATE '{day}'"), path)
+            path = self.events_file.with_name(f"events-{day:%Y%m%d}{pgcopy.SUFFIX}")
+            query = _statement("loaded_events").format(day=f"DATE '{day}'")
+            pgcopy.write_copy_file(self.con, query, path)
             self.day_files.append((day, path))
         columns = ", ".join(DERIVE_COLUMNS)
         self.con.execute(
@@ -307,6 +308,10 @@ class BatchTransform:
         """The UTC days of the rows to insert."""
         return [row[0] for row in self.con.execute(_statement("loaded_days")).fetchall()]
 
+    def _count(self, query: str) -> int:
+        # fetchall, not fetchone: a result left unfinished blocks the next streamed query.
+        return int(self.con.execute(query).fetchall()[0][0])
+
     def _copy_out(self, query: str, path: Path) -> None:
         self.con.execute(f"COPY ({query}) TO '{_quoted_path(path)}' (FORMAT csv, HEADER false)")
 
@@ -326,11 +331,12 @@ def _direct_view(paths: list[str]) -> str:
     return f"""
 CREATE OR REPLACE TEMP VIEW lake_records AS
 SELECT f.file_no, f.source_file, f.hour_start,
-    -- Lines read directly carry no number, and need none: it only tells lines apart. (A
-    -- numbered order cost a sort of the whole batch.) Repeats of an event_id are ranked by
-    -- receipt time, file and request first; lines tied on those came in one request with one
-    -- payload (a different one is a conflict, redone line by line), so they are the same row.
-    row_number() OVER ()::INTEGER AS line_number,
+    -- Lines read directly carry no number, and need none: a line is keyed by its row in
+    -- `records`. (Numbering them, even in no order, cost a serial pass over the whole batch.)
+    -- Repeats of an event_id are ranked by receipt time, file and request first; lines tied
+    -- on those came in one request with one payload (a different one is a conflict, redone
+    -- line by line), so they are the same row.
+    NULL::INTEGER AS line_number,
     NULL::VARCHAR AS line, true AS is_json, true AS is_object, j.* EXCLUDE (filename)
 FROM read_ndjson([{listed}], columns = {contract_columns()}, filename = true,
     compression = 'gzip', maximum_object_size = 16777216) AS j

@@ -2,7 +2,8 @@
 -- Every received line's outcome once the warehouse said which event_ids it already holds
 -- (`known`): loaded, duplicate, conflict or rejected.
 CREATE OR REPLACE TEMP TABLE final AS
-SELECT r.file_no, r.line_number, r.event_id, r.reason, r.is_late, r.event_timestamp,
+SELECT r.rowid AS row_key, r.file_no, r.line_number, r.event_id, r.reason, r.is_late,
+    r.event_timestamp,
     CASE
         WHEN r.reason IS NOT NULL THEN 'rejected'
         WHEN n.id_rank > 1 AND r.payload_hash = n.first_hash THEN 'duplicate'
@@ -12,7 +13,7 @@ SELECT r.file_no, r.line_number, r.event_id, r.reason, r.is_late, r.event_timest
         ELSE 'conflict'
     END AS outcome
 FROM records AS r
-LEFT JOIN ranks AS n USING (file_no, line_number)
+LEFT JOIN ranks AS n ON n.row_key = r.rowid
 LEFT JOIN known AS k ON n.id_rank = 1 AND k.event_id = r.event_id;
 
 -- name: file_ledger
@@ -34,7 +35,7 @@ FROM final WHERE outcome = 'loaded' ORDER BY day;
 
 -- name: candidate_ids
 SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
-FROM records AS r JOIN ranks AS n USING (file_no, line_number)
+FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
 WHERE n.id_rank = 1;
 
 -- name: loaded
@@ -49,7 +50,7 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     r.order_item_count, r.user_agent, r.client_ip, a.device_type, a.browser, a.os,
     coalesce(a.is_bot, false) AS is_bot,
     r.properties, r.request_id, r.ingest_node, r.source_file, (SELECT run_id FROM run_context) AS etl_run_id
-FROM records AS r JOIN final AS f USING (file_no, line_number)
+FROM records AS r JOIN final AS f ON f.row_key = r.rowid
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
 WHERE f.outcome = 'loaded';
 
@@ -72,6 +73,6 @@ SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number,
     'conflict: event_id already stored with a different payload' AS reason,
     left(replace(l.line, chr(0), ''), 65536) AS raw, 'conflict' AS kind, r.event_id
 FROM final AS f
-JOIN records AS r USING (file_no, line_number)
-JOIN raw_lines AS l USING (file_no, line_number)
+JOIN records AS r ON r.rowid = f.row_key
+JOIN raw_lines AS l ON l.file_no = r.file_no AND l.line_number = r.line_number
 WHERE f.outcome = 'conflict';

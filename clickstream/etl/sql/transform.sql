@@ -131,8 +131,9 @@ SELECT f.file_no, r.source_file, 0 AS line_number, '' AS line, f.reason, false A
 FROM file_faults AS f JOIN raw_files AS r USING (file_no);
 
 -- Repeats of an event_id inside the batch, ranked by receipt: the first is the candidate.
+-- A line is keyed by its row in `records` (lines read directly carry no number).
 CREATE OR REPLACE TEMP TABLE ranks AS
-SELECT file_no, line_number,
+SELECT rowid AS row_key,
     row_number() OVER same_id AS id_rank,
     first_value(payload_hash) OVER same_id AS first_hash
 FROM records
