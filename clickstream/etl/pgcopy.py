@@ -9,22 +9,69 @@ file's suffix.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pgpq
+import psycopg
 import pyarrow
 from pgpq import encoders, schema
 
 if TYPE_CHECKING:
     from pgpq._pgpq import EncoderBuilder
 
-__all__ = ["SUFFIX", "write_copy_file"]
+__all__ = ["SUFFIX", "cast_columns", "duckdb_types", "write_copy_file"]
 
 SUFFIX = ".pgcopy"
 # Rows per Arrow batch: a batch's encoded bytes (about 500 per event) stay a few MB.
 BATCH_ROWS = 16_384
+# A binary COPY file must hold each column in exactly its table's type; these are the
+# PostgreSQL types our tables use, as DuckDB names them (numeric(p, s) is matched apart).
+DUCKDB_TYPE_OF = {
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "text": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "uuid": "UUID",
+    "jsonb": "JSON",
+}
+NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+COLUMN_TYPES = """
+SELECT a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute AS a
+WHERE a.attrelid = ANY(%s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
+class UnsupportedColumnType(ValueError):
+    """A table has a column type that binary COPY files are not written for here."""
+
+
+def duckdb_types(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each table's columns with their PostgreSQL types as DuckDB names them."""
+    found: dict[str, dict[str, str]] = {table: {} for table in tables}
+    for table, column, pg_type in conn.execute(COLUMN_TYPES, (list(found),)).fetchall():
+        numeric = NUMERIC.fullmatch(pg_type.replace(" ", ""))
+        if numeric:
+            found[table][column] = f"DECIMAL({numeric[1]}, {numeric[2]})"
+        elif pg_type in DUCKDB_TYPE_OF:
+            found[table][column] = DUCKDB_TYPE_OF[pg_type]
+        else:
+            raise UnsupportedColumnType(f"{table}.{column} is {pg_type}")
+    return found
+
+
+def cast_columns(columns: Sequence[str], types: Mapping[str, str]) -> str:
+    """A select list casting each of `columns` (our own names) to its type in `types`."""
+    return ", ".join(f"CAST({_quoted(c)} AS {types[c]}) AS {_quoted(c)}" for c in columns)
 
 
 def write_copy_file(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
@@ -51,11 +98,18 @@ def _binary_ready(con: duckdb.DuckDBPyConnection, query: str) -> str:
     # Arrow has no uuid type (DuckDB exports the text); a uuid's 16 bytes as a BLOB are
     # exactly what PostgreSQL's binary uuid input reads.
     relation = con.sql(query)
+    if "UUID" not in relation.types:
+        return query
     columns = []
     for name, kind in zip(relation.columns, relation.types, strict=True):
-        quoted = '"' + name.replace('"', '""') + '"'
-        columns.append(f"CAST({quoted} AS BLOB) AS {quoted}" if kind == "UUID" else quoted)
+        columns.append(
+            f"CAST({_quoted(name)} AS BLOB) AS {_quoted(name)}" if kind == "UUID" else _quoted(name)
+        )
     return f"SELECT {', '.join(columns)} FROM ({query})"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _encoder(field: pyarrow.Field, json_columns: set[str]) -> EncoderBuilder:

@@ -20,7 +20,7 @@ import duckdb
 import psycopg
 import structlog
 
-from clickstream.etl.derive.compute import Precomputed, precompute_days
+from clickstream.etl.derive.compute import Precomputed, derived_types, precompute_days
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import batches, direct_paths, fetch_all, unfetched
@@ -190,7 +190,7 @@ def _load_and_derive(
             # Right after the last batch, the worker (otherwise idle from then on) derives
             # the run's days from its rows while PostgreSQL still loads the last batches.
             early = worker.submit(
-                lambda: precompute_days(spare_duck(), prepared, workdir / "early")
+                lambda: precompute_days(spare_duck(), prepared, workdir / "early", types)
             )
         return future
 
@@ -207,6 +207,7 @@ def _load_and_derive(
     ):
         try:
             groups.extend(batches(pending_files(conn, lake), opts.batch_files, opts.batch_bytes))
+            types = derived_types(conn)
             upcoming = submit(0) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None

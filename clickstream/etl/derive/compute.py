@@ -16,6 +16,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from clickstream.etl import pgcopy
 from clickstream.etl.copying import copy_in, copy_out
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
 from clickstream.etl.sqlfiles import named
@@ -109,7 +110,7 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
         "bounces",
     ),
 }
-# Each derived table's primary key. The CSV files list rows in key order: PostgreSQL then
+# Each derived table's primary key. The COPY files list rows in key order: PostgreSQL then
 # appends to the right edge of the key's index instead of inserting all over it (COPYing a
 # day's 125,000 sessions took a third less backend CPU in key order than in hash order).
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -139,9 +140,13 @@ DUCK_TYPES = {
 }
 
 
+# Per derived table, its columns' PostgreSQL types as DuckDB names them (see `derived_types`).
+DerivedTypes = dict[str, dict[str, str]]
+
+
 @dataclass(frozen=True)
 class DayOutputs:
-    """One day's derived rows, computed and written as one CSV file per derived table."""
+    """One day's derived rows, computed and written as one binary COPY file per derived table."""
 
     day: date
     files: dict[str, Path]
@@ -153,6 +158,7 @@ def derive_day(
     day: date,
     workdir: Path,
     rows: RunRows | None = None,
+    types: DerivedTypes | None = None,
 ) -> None:
     """Replace every derived row of `day` with rows computed from that day's events."""
     run_files = rows.files_for(day) if rows is not None else []
@@ -161,7 +167,7 @@ def derive_day(
         start = datetime.combine(day, time(), tzinfo=UTC)
         stored = workdir / f"stored-{day:%Y%m%d}.csv"
         copy_out(conn, _stored_query(start, start + timedelta(days=1), rows), stored)
-    outputs = compute_day(duck, day, workdir, stored, run_files)
+    outputs = compute_day(duck, day, workdir, stored, run_files, types or derived_types(conn))
     replace_day(conn, outputs)
     for path in (stored, *outputs.files.values()):
         if path is not None:
@@ -176,7 +182,9 @@ class Precomputed:
     days: dict[date, DayOutputs]
 
 
-def precompute_days(duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path) -> Precomputed:
+def precompute_days(
+    duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path, types: DerivedTypes
+) -> Precomputed:
     """Derive every day of the run's rows from those rows alone, ahead of the commits.
 
     Done while PostgreSQL still loads the last batches. A day counts only if no earlier run
@@ -184,7 +192,7 @@ def precompute_days(duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Pat
     """
     workdir.mkdir(exist_ok=True)
     found = sorted(set().union(*rows.days_of.values()))
-    days = {day: compute_day(duck, day, workdir, None, rows.files_for(day)) for day in found}
+    days = {day: compute_day(duck, day, workdir, None, rows.files_for(day), types) for day in found}
     duck.execute("DROP TABLE IF EXISTS day_events")
     return Precomputed(tuple(rows.files), days)
 
@@ -195,9 +203,10 @@ def compute_day(
     workdir: Path,
     stored: Path | None,
     run_files: Sequence[Path],
+    types: DerivedTypes,
 ) -> DayOutputs:
     """Sessions and roll-ups of `day` from its stored events (a CSV file from PostgreSQL)
-    and this run's rows (Parquet files), written as CSV files for `replace_day`."""
+    and this run's rows (Parquet files), written as binary COPY files for `replace_day`."""
     start = datetime.combine(day, time(), tzinfo=UTC)
     sources = [_read_stored(stored)] if stored is not None else []
     if run_files:
@@ -208,8 +217,14 @@ def compute_day(
         duck.execute(statements[step])
     files = {}
     for table, columns in DERIVED_TABLES.items():
-        files[table] = workdir / f"{table}-{day:%Y%m%d}.csv"
-        _write_csv(duck, f"out_{table}", columns, PRIMARY_KEYS[table], files[table])
+        files[table] = workdir / f"{table}-{day:%Y%m%d}{pgcopy.SUFFIX}"
+        # DuckDB sorts text by bytes, as the warehouse's C.UTF-8 collation does; under another
+        # collation the order is merely close to the index's, which is still correct.
+        query = (
+            f"SELECT {pgcopy.cast_columns(columns, types[table])} FROM out_{table} "
+            f"ORDER BY {', '.join(PRIMARY_KEYS[table])}"
+        )
+        pgcopy.write_copy_file(duck, query, files[table])
     duck.execute("DROP VIEW derive_input")
     return DayOutputs(day, files)
 
@@ -221,6 +236,11 @@ def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
             sql.SQL("DELETE FROM {} WHERE day = %s").format(sql.Identifier(table)), (outputs.day,)
         )
         copy_in(conn, table, columns, outputs.files[table])
+
+
+def derived_types(conn: psycopg.Connection) -> DerivedTypes:
+    """The derived tables' column types, which their binary COPY files must match."""
+    return pgcopy.duckdb_types(conn, DERIVED_TABLES)
 
 
 def _stored_query(start: datetime, end: datetime, rows: RunRows | None) -> sql.Composed:
@@ -255,22 +275,4 @@ def _read_run_rows(files: Sequence[Path], start: datetime, end: datetime) -> str
         f"SELECT {columns} FROM read_parquet([{listed}]) "
         f"WHERE event_timestamp >= '{start.isoformat()}'::TIMESTAMPTZ "
         f"AND event_timestamp < '{end.isoformat()}'::TIMESTAMPTZ"
-    )
-
-
-def _write_csv(
-    duck: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: Sequence[str],
-    key: Sequence[str],
-    path: Path,
-) -> None:
-    listed = ", ".join(columns)
-    order = ", ".join(key)
-    target = _quoted(path)
-    # DuckDB sorts text by bytes, as the warehouse's C.UTF-8 collation does; under another
-    # collation the order is merely close to the index's, which is still correct.
-    duck.execute(
-        f"COPY (SELECT {listed} FROM {table} ORDER BY {order}) TO {target} "
-        "(FORMAT csv, HEADER false)"
     )
