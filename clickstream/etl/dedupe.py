@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import psycopg
 
-from clickstream.etl.copying import copy_in, copy_out
+from clickstream.etl.copying import copy_out
+from clickstream.etl.pgcopy import copy_query
 from clickstream.etl.transform import ID_COLUMNS
 
 STAGE_IDS = """
@@ -30,22 +32,25 @@ ON CONFLICT (event_id) DO NOTHING
 """
 
 
-def register_ids(conn: psycopg.Connection, candidates: Path, known: Path) -> None:
-    """Write to `known` the candidates already registered, then register the rest.
+def register_ids(
+    conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, candidates: str, known: Path
+) -> None:
+    """Write to `known` the candidates (rows of the DuckDB query `candidates`, in
+    `ID_COLUMNS` order) already registered, then register the rest.
 
     Usually none is registered yet, so the ids are first copied straight into the registry
     under a savepoint; only when that hits a repeat does the staged comparison run.
     """
     try:
         with conn.transaction():
-            copy_in(conn, "event_ids", ID_COLUMNS, candidates)
+            copy_query(conn, "event_ids", ID_COLUMNS, duck, candidates)
     except psycopg.errors.UniqueViolation:
         pass
     else:
         known.write_bytes(b"")
         return
     conn.execute(STAGE_IDS)
-    copy_in(conn, "staged_ids", ID_COLUMNS, candidates)
+    copy_query(conn, "staged_ids", ID_COLUMNS, duck, candidates)
     conn.execute("ANALYZE staged_ids")
     copy_out(conn, KNOWN_IDS, known)
     conn.execute(REGISTER_IDS)

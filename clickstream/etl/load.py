@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from clickstream.etl import dedupe
+from clickstream.etl import dedupe, pgcopy
 from clickstream.etl.copying import copy_in
 from clickstream.etl.ledger import RunResult, record_batch
 from clickstream.etl.partitions import ensure_partitions, partition_for
@@ -57,22 +57,23 @@ def load_batch(
     """Load `batch` inside the open transaction on `conn`; return the run's new totals."""
     if not batch.prepared:
         batch.prepare_outputs(Path(tempfile.mkdtemp(dir=workdir)), run_id)
-    candidates = batch.candidates_file
-    assert candidates is not None
-    known = candidates.with_name("known.csv")
-    dedupe.register_ids(conn, candidates, known)
+    assert batch.directory is not None
+    known = batch.directory / "known.csv"
+    dedupe.register_ids(conn, batch.con, batch.candidate_ids(), known)
     batch.set_known(known, run_id)
     if batch.direct and batch.has_conflicts():
         raise NeedsLines("conflicts are quarantined with their lake lines")
 
     days = batch.loaded_days()
     ensure_partitions(conn, days)
-    for day, rows_file in batch.day_files:
-        copy_in(conn, partition_for(day), EVENT_COLUMNS, rows_file)
+    # Streamed from DuckDB as PostgreSQL reads them: encoding them here, while the worker
+    # thread transforms the next batch, keeps the two lanes of work about even.
+    for day, rows in batch.rows_by_day():
+        pgcopy.copy_query(conn, partition_for(day), EVENT_COLUMNS, batch.con, rows)
     step("mid_load")
 
     files = batch.file_ledgers()
-    quarantined = candidates.with_name("quarantine.csv")
+    quarantined = batch.directory / "quarantine.csv"
     if any(f.rejected or f.conflicts for f in files):
         batch.write_quarantined(quarantined, conflicts=any(f.conflicts for f in files))
         conn.execute(STAGE_QUARANTINE)
@@ -83,6 +84,6 @@ def load_batch(
     record_batch(conn, run_id, files, result)
     conn.execute(MARK_DIRTY, (days,))
     # The batch's folder (and its derive rows) stays until the run ends; these files can go.
-    for done in (candidates, known, quarantined, *(path for _, path in batch.day_files)):
+    for done in (known, quarantined):
         done.unlink(missing_ok=True)
     return result

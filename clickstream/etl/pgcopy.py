@@ -10,7 +10,7 @@ file's suffix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +19,12 @@ import pgpq
 import psycopg
 import pyarrow
 from pgpq import encoders, schema
+from psycopg import sql
 
 if TYPE_CHECKING:
     from pgpq._pgpq import EncoderBuilder
 
-__all__ = ["SUFFIX", "cast_columns", "duckdb_types", "write_copy_file"]
+__all__ = ["SUFFIX", "cast_columns", "copy_query", "duckdb_types", "write_copy_file"]
 
 SUFFIX = ".pgcopy"
 # Rows per Arrow batch: a batch's encoded bytes (about 500 per event) stay a few MB.
@@ -76,22 +77,52 @@ def cast_columns(columns: Sequence[str], types: Mapping[str, str]) -> str:
 
 def write_copy_file(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     """Write the rows of `query` (one of our statements) to `path`; return how many."""
+    rows = 0
+    with path.open("wb") as target:
+        for chunk, count in _encoded(con, query):
+            target.write(chunk)
+            rows += count
+    return rows
+
+
+def copy_query(
+    conn: psycopg.Connection,
+    table: str,
+    columns: Sequence[str],
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+) -> int:
+    """COPY the rows of DuckDB `query` into `table` as they are encoded (no file between).
+
+    The columns of `query` must be `columns`, in order and in the table's types; names come
+    from our own constants. Returns how many rows were sent.
+    """
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    rows = 0
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for chunk, count in _encoded(con, query):
+            copy.write(chunk)
+            rows += count
+    return rows
+
+
+def _encoded(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple[bytes, int]]:
+    """The binary COPY stream of `query`'s rows, in chunks, each with its number of rows."""
     relation = con.sql(_binary_ready(con, query))
     json_columns = {
         name for name, kind in zip(relation.columns, relation.types, strict=True) if kind == "JSON"
     }
-    rows = 0
     # Closing the reader ends the query, so the connection can run the next statement.
-    with relation.to_arrow_reader(BATCH_ROWS) as reader, path.open("wb") as target:
+    with relation.to_arrow_reader(BATCH_ROWS) as reader:
         encoder = pgpq.ArrowToPostgresBinaryEncoder.new_with_encoders(
             reader.schema, {field.name: _encoder(field, json_columns) for field in reader.schema}
         )
-        target.write(encoder.write_header())
+        yield encoder.write_header(), 0
         for batch in reader:
-            target.write(encoder.write_batch(batch))
-            rows += batch.num_rows
-        target.write(encoder.finish())
-    return rows
+            yield encoder.write_batch(batch), batch.num_rows
+        yield encoder.finish(), 0
 
 
 def _binary_ready(con: duckdb.DuckDBPyConnection, query: str) -> str:

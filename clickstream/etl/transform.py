@@ -3,7 +3,8 @@
 The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/outputs.sql`) does the work: split
 lines, parse JSON against the event contract, validate, map legacy names, flatten, parse user
 agents, flag bots, hash payloads and rank repeats of an event_id. Python only moves whole
-files in and COPY files out, never loops over rows, so the same SQL could run elsewhere.
+files in and query results out (as files or Arrow batches), never loops over rows, so the same
+SQL could run elsewhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import duckdb
 
-from clickstream.etl import pgcopy
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.sqlfiles import named, script
@@ -181,10 +181,8 @@ class BatchTransform:
         self.con = con
         self.files = files
         self.direct = paths is not None
-        self.candidates_file: Path | None = None
-        self.events_file: Path | None = None
-        # The rows to insert, one binary COPY file per UTC day (each goes to its own partition).
-        self.day_files: list[tuple[date, Path]] = []
+        # The batch's folder, and in it the derive's columns of the rows to insert (Parquet).
+        self.directory: Path | None = None
         self.derive_rows: Path | None = None
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_files (file_no INTEGER, source_file VARCHAR, "
@@ -225,23 +223,34 @@ class BatchTransform:
         return bool(self._count("SELECT count(*) FROM final WHERE outcome = 'conflict'"))
 
     def prepare_outputs(self, directory: Path, run_id: int) -> None:
-        """Write the candidate ids and the rows to insert, assuming the warehouse holds none.
+        """Decide the rows to insert and write the derive's file, assuming the warehouse holds
+        none of the batch's ids.
 
         That is the usual case, so the worker thread does it while PostgreSQL loads the
         previous batch; `set_known` redoes the outcomes when the warehouse held some ids.
         """
-        self.candidates_file = directory / f"ids{pgcopy.SUFFIX}"
-        self.events_file = directory / f"events{pgcopy.SUFFIX}"
+        self.directory = directory
         self.derive_rows = directory / "derive.parquet"
-        pgcopy.write_copy_file(self.con, _statement("candidate_ids"), self.candidates_file)
         self.con.execute("DELETE FROM known")
         self._decide(run_id)
         self._write_rows()
 
     @property
     def prepared(self) -> bool:
-        """Whether `prepare_outputs` has written this batch's files."""
-        return self.events_file is not None
+        """Whether `prepare_outputs` has decided this batch's rows."""
+        return self.directory is not None
+
+    def candidate_ids(self) -> str:
+        """The query of the first line of each event_id, in `ID_COLUMNS` order."""
+        return _statement("candidate_ids")
+
+    def rows_by_day(self) -> list[tuple[date, str]]:
+        """Each UTC day of the rows to insert with the query of its rows, in `EVENT_COLUMNS`
+        order (each day goes to its own partition)."""
+        return [
+            (day, _statement("loaded_events").format(day=f"DATE '{day}'"))
+            for day in self.loaded_days()
+        ]
 
     def set_known(self, path: Path, run_id: int) -> None:
         """Read which candidates the warehouse already held, then decide every line's outcome."""
@@ -249,23 +258,16 @@ class BatchTransform:
             return
         self.con.execute(READ_KNOWN, (str(path),))
         self._decide(run_id)
-        if self.events_file is not None and self.derive_rows is not None:
+        if self.derive_rows is not None:
             # A new name: a derive computed ahead from the old file must not pass for current.
             self.derive_rows = self.derive_rows.with_name("derive-known.parquet")
             self._write_rows()
 
     def _write_rows(self) -> None:
-        """The rows to insert as binary COPY files, and the derive's columns of them as Parquet."""
-        assert self.events_file is not None and self.derive_rows is not None
+        """The rows to insert (`loaded`, streamed into PostgreSQL by `load`), and the derive's
+        columns of them as Parquet."""
+        assert self.derive_rows is not None
         self.con.execute(_statement("loaded"))
-        for old in self.day_files:
-            old[1].unlink(missing_ok=True)
-        self.day_files = []
-        for day in self.loaded_days():
-            path = self.events_file.with_name(f"events-{day:%Y%m%d}{pgcopy.SUFFIX}")
-            query = _statement("loaded_events").format(day=f"DATE '{day}'")
-            pgcopy.write_copy_file(self.con, query, path)
-            self.day_files.append((day, path))
         columns = ", ".join(DERIVE_COLUMNS)
         self.con.execute(
             f"COPY (SELECT {columns} FROM loaded) TO '{_quoted_path(self.derive_rows)}' "
