@@ -1,10 +1,11 @@
 """ETL benchmark: lake -> committed rows (derived tables included) vs a bare COPY, same run.
 
 For each repetition: a fresh warehouse database, one `run_etl` over the whole lake in a
-child process (wall time and peak RSS), then a bare `COPY` of the same rows (exported as CSV
+child process (wall time and peak RSS), then a bare `COPY` of the same rows (exported
 beforehand, not timed) into a table with the same columns and the warehouse's event indexes
-(primary key on event_id, event_timestamp index), also in a child process; and a rerun over
-the already-loaded lake. Prints medians and the ratio.
+(primary key on event_id, event_timestamp index), also in a child process, once from CSV and
+once from PostgreSQL's binary COPY format (which the ETL itself sends); and a rerun over the
+already-loaded lake. Prints medians and the ratios.
 
 Usage: python -m bench.etl.run [--events 1000000] [--repeat 3] [--pg-url URL] [--lake DIR]
 """
@@ -78,15 +79,17 @@ def _drop_database(admin_url: str, url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(str(name))))
 
 
-def _export(url: str, path: Path) -> None:
+def _export(url: str, csv_file: Path, binary_file: Path) -> None:
+    """The stored rows as a CSV file and as a binary COPY file (the ETL loads the latter)."""
     columns = ", ".join(EVENT_COLUMNS)
+    # In lake order (file by file, as received), whatever order the ETL stored them in.
+    query = f"SELECT {columns} FROM clickstream_events ORDER BY source_file, received_at, event_id"
     with psycopg.connect(url) as conn:
-        # In lake order (file by file, as received), whatever order the ETL stored them in.
-        copy_out(
-            conn,
-            f"SELECT {columns} FROM clickstream_events ORDER BY source_file, received_at, event_id",
-            path,
-        )
+        copy_out(conn, query, csv_file)
+        statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(query))
+        with conn.cursor() as cur, cur.copy(statement) as copy, binary_file.open("wb") as target:
+            for chunk in copy:
+                target.write(chunk)
 
 
 def main() -> None:
@@ -100,7 +103,7 @@ def main() -> None:
         files = generate(args.lake, args.events)
         print(f"generated {args.events} events in {files} files under {args.lake}")
 
-    etl_runs, copies, reruns = [], [], []
+    etl_runs, copies, binary_copies, reruns = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         for n in range(args.repeat):
             load_before = _load_average()
@@ -108,32 +111,36 @@ def main() -> None:
             try:
                 etl_runs.append(_child("etl", url, str(args.lake)))
                 reruns.append(_child("etl", url, str(args.lake)))
-                csv_file = Path(tmp) / "rows.csv"
-                _export(url, csv_file)
+                csv_file, binary_file = Path(tmp) / "rows.csv", Path(tmp) / "rows.pgcopy"
+                _export(url, csv_file, binary_file)
                 copies.append(_child("copy", url, str(csv_file)))
+                binary_copies.append(_child("copy", url, str(binary_file)))
             finally:
                 _drop_database(args.pg_url, url)
-            e, c, r = etl_runs[-1], copies[-1], reruns[-1]
+            e, c, b, r = etl_runs[-1], copies[-1], binary_copies[-1], reruns[-1]
             print(
                 f"rep {n + 1}: etl {e.rows} rows {e.seconds:.2f} s {e.rate:,.0f}/s "
-                f"rss {e.peak_rss_mb:.0f} MB | bare copy {c.rows} rows {c.seconds:.2f} s "
-                f"{c.rate:,.0f}/s rss {c.peak_rss_mb:.0f} MB | rerun {r.seconds:.2f} s | "
-                f"load average {load_before} -> {_load_average()}",
+                f"rss {e.peak_rss_mb:.0f} MB | bare copy csv {c.rows} rows {c.seconds:.2f} s "
+                f"{c.rate:,.0f}/s, binary {b.rows} rows {b.seconds:.2f} s {b.rate:,.0f}/s | "
+                f"rerun {r.seconds:.2f} s | load average {load_before} -> {_load_average()}",
                 flush=True,
             )
 
     etl_rate = statistics.median(m.rate for m in etl_runs)
     copy_rate = statistics.median(m.rate for m in copies)
+    binary_rate = statistics.median(m.rate for m in binary_copies)
     print(f"\nmedians over {args.repeat} runs of {etl_runs[0].rows} events:")
     print(
         f"  end-to-end ETL (lake -> rows + derived): {etl_rate:,.0f} events/s, "
         f"peak RSS {statistics.median(m.peak_rss_mb for m in etl_runs):.0f} MB"
     )
     print(
-        f"  bare COPY into indexed table:           {copy_rate:,.0f} rows/s, "
+        f"  bare COPY (CSV) into indexed table:     {copy_rate:,.0f} rows/s, "
         f"peak RSS {statistics.median(m.peak_rss_mb for m in copies):.0f} MB"
     )
-    print(f"  ratio ETL / bare COPY:                  {etl_rate / copy_rate:.2f}")
+    print(f"  bare COPY (binary) into indexed table:  {binary_rate:,.0f} rows/s")
+    print(f"  ratio ETL / bare COPY (CSV):            {etl_rate / copy_rate:.2f}")
+    print(f"  ratio ETL / bare COPY (binary):         {etl_rate / binary_rate:.2f}")
     print(
         f"  rerun over the loaded lake:             "
         f"{statistics.median(m.seconds for m in reruns):.2f} s"
