@@ -35,23 +35,25 @@ def file_hour(key: str) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 
 
-# The first batch holds about this share of `max_bytes`: PostgreSQL has nothing to load
-# until it is transformed, so a small one starts the two-lane pipeline sooner.
-FIRST_BATCH_SHARE = 4
+# The first batch holds about this share of `max_bytes`, and each next one twice the one
+# before until they are full: PostgreSQL has nothing to load until the first is transformed,
+# and loads a batch in about the time the next one takes to transform, so batches that grow
+# start the two-lane pipeline sooner and keep PostgreSQL from waiting on the way up.
+FIRST_BATCH_SHARE = 8
 
 
 def batches(
     objects: Iterable[LakeObject], max_files: int, max_bytes: int
 ) -> Iterator[list[LakeObject]]:
     """Consecutive groups of at most `max_files` objects and about `max_bytes` compressed
-    (the first one about a quarter of that)."""
+    (the first one an eighth of that, the next ones twice the one before until full)."""
     batch: list[LakeObject] = []
     size = 0
     limit = max(max_bytes // FIRST_BATCH_SHARE, 1)
     for obj in objects:
         if batch and (len(batch) >= max_files or size + obj.size > limit):
             yield batch
-            batch, size, limit = [], 0, max_bytes
+            batch, size, limit = [], 0, min(limit * 2, max_bytes)
         batch.append(obj)
         size += obj.size
     if batch:

@@ -10,7 +10,7 @@ file's suffix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,9 +46,8 @@ DUCKDB_TYPE_OF = {
 }
 NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 COLUMN_TYPES = """
-SELECT a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmod)
-FROM pg_attribute AS a
-WHERE a.attrelid = ANY(%s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
 """
 
 
@@ -56,15 +55,15 @@ class UnsupportedColumnType(ValueError):
     """A table has a column type that binary COPY files are not written for here."""
 
 
-def duckdb_types(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, dict[str, str]]:
-    """Each table's columns with their PostgreSQL types as DuckDB names them."""
-    found: dict[str, dict[str, str]] = {table: {} for table in tables}
-    for table, column, pg_type in conn.execute(COLUMN_TYPES, (list(found),)).fetchall():
+def duckdb_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
+    """The columns of `table` (one of ours) with their PostgreSQL types as DuckDB names them."""
+    found = {}
+    for column, pg_type in conn.execute(COLUMN_TYPES, (table,)).fetchall():
         numeric = NUMERIC.fullmatch(pg_type.replace(" ", ""))
         if numeric:
-            found[table][column] = f"DECIMAL({numeric[1]}, {numeric[2]})"
+            found[column] = f"DECIMAL({numeric[1]}, {numeric[2]})"
         elif pg_type in DUCKDB_TYPE_OF:
-            found[table][column] = DUCKDB_TYPE_OF[pg_type]
+            found[column] = DUCKDB_TYPE_OF[pg_type]
         else:
             raise UnsupportedColumnType(f"{table}.{column} is {pg_type}")
     return found
@@ -94,9 +93,12 @@ def copy_query(
 ) -> int:
     """COPY the rows of DuckDB `query` into `table` as they are encoded (no file between).
 
-    The columns of `query` must be `columns`, in order and in the table's types; names come
+    The columns of `query` must be named `columns`; each is cast to its type in the table, so
+    a type the transform changed cannot reach PostgreSQL as bytes of another type. Names come
     from our own constants. Returns how many rows were sent.
     """
+    types = duckdb_types(conn, table)
+    query = f"SELECT {cast_columns(columns, types)} FROM ({query})"
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )

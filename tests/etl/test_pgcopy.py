@@ -1,9 +1,10 @@
-"""A binary COPY file (`pgcopy`) stores exactly what the same rows stored as CSV, edge values too.
+"""Binary COPY (`pgcopy`) stores exactly what the same rows stored as CSV, edge values too.
 
-Rows are built in DuckDB with the types the transform gives them, written once as CSV and once
-as a binary COPY file, and loaded into the migrated warehouse: the binary file into
+Rows are built in DuckDB with the types the transform gives them, and loaded into the migrated
+warehouse once as CSV and once in PostgreSQL's binary format: streamed with `copy_query` into
 `clickstream_events` (a daily partition, or the default one through the parent, as the load
-does) and `event_ids`, the CSV into tables created `LIKE` them.
+does) and `event_ids`, the CSV into tables created `LIKE` them. Binary COPY files (the derive
+writes those) are checked too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from psycopg import sql
 from clickstream.etl.copying import copy_in
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.partitions import ensure_partitions, partition_for
-from clickstream.etl.pgcopy import SUFFIX, write_copy_file
+from clickstream.etl.pgcopy import (
+    SUFFIX,
+    UnsupportedColumnType,
+    copy_query,
+    duckdb_types,
+    write_copy_file,
+)
 from clickstream.etl.sqlfiles import named
 from clickstream.etl.transform import (
     EVENT_COLUMNS,
@@ -215,8 +222,9 @@ def duck() -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture
 def loaded_both_ways(duck: duckdb.DuckDBPyConnection, warehouse_url: str, tmp_path: Path) -> str:
-    """A warehouse holding the edge rows twice: binary files into `clickstream_events`
-    and `event_ids`, CSV into `csv_events` and `csv_ids` created LIKE them."""
+    """A warehouse holding the edge rows twice: binary COPY into `clickstream_events` and
+    `event_ids` (streamed as the load does, the events day by day), CSV into `csv_events` and
+    `csv_ids` created LIKE them."""
     statement = named(SQL_PACKAGE, "outputs.sql")["loaded_events"]
     ids_query = f"SELECT {', '.join(ID_COLUMNS)} FROM ids"
     events_query = f"SELECT {', '.join(EVENT_COLUMNS)} FROM loaded"
@@ -224,11 +232,9 @@ def loaded_both_ways(duck: duckdb.DuckDBPyConnection, warehouse_url: str, tmp_pa
         days = _days(EDGE_EVENTS)
         ensure_partitions(conn, days)
         for day in days:
-            path = tmp_path / f"events-{day:%Y%m%d}{SUFFIX}"
-            write_copy_file(duck, statement.format(day=f"DATE '{day}'"), path)
-            copy_in(conn, partition_for(day), EVENT_COLUMNS, path)
-        write_copy_file(duck, ids_query, tmp_path / f"ids{SUFFIX}")
-        copy_in(conn, "event_ids", ID_COLUMNS, tmp_path / f"ids{SUFFIX}")
+            query = statement.format(day=f"DATE '{day}'")
+            copy_query(conn, partition_for(day), EVENT_COLUMNS, duck, query)
+        copy_query(conn, "event_ids", ID_COLUMNS, duck, ids_query)
 
         conn.execute("CREATE TABLE csv_events (LIKE clickstream_events INCLUDING ALL)")
         conn.execute("CREATE TABLE csv_ids (LIKE event_ids INCLUDING ALL)")
@@ -405,3 +411,69 @@ def test_write_copy_file_of_no_rows_returns_zero_and_loads_nothing(
     assert written == 0
     assert path.stat().st_size > 0  # header and trailer: a valid, empty COPY file
     assert stored == (0,)
+
+
+def _events_copy(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE events_copy (LIKE clickstream_events INCLUDING ALL)")
+    conn.commit()
+
+
+def test_copy_query_casts_each_column_to_its_type_in_the_table(
+    duck: duckdb.DuckDBPyConnection, warehouse_url: str
+) -> None:
+    # BIGINT and DOUBLE where the table has integer and numeric(14, 2): cast, not misread.
+    columns = ", ".join(
+        "CAST(context_product_quantity AS BIGINT) AS context_product_quantity"
+        if c == "context_product_quantity"
+        else "CAST(order_total AS DOUBLE) AS order_total"
+        if c == "order_total"
+        else c
+        for c in EVENT_COLUMNS
+    )
+    with psycopg.connect(warehouse_url) as conn:
+        _events_copy(conn)
+        sent = copy_query(conn, "events_copy", EVENT_COLUMNS, duck, f"SELECT {columns} FROM loaded")
+        stored = conn.execute(
+            "SELECT event_id, context_product_quantity, order_total FROM events_copy"
+        ).fetchall()
+    wanted = duck.sql("SELECT event_id, context_product_quantity, order_total FROM loaded")
+
+    assert sent == len(EDGE_EVENTS)
+    assert sorted(stored, key=str) == sorted(wanted.fetchall(), key=str)
+    assert {row[1] for row in stored} >= {2_147_483_647, 0}
+
+
+def test_copy_query_of_a_value_the_column_cannot_hold_raises_and_stores_nothing(
+    duck: duckdb.DuckDBPyConnection, warehouse_url: str
+) -> None:
+    columns = ", ".join(
+        "CAST(2147483648 AS BIGINT) AS context_product_quantity"
+        if c == "context_product_quantity"
+        else c
+        for c in EVENT_COLUMNS
+    )
+    with psycopg.connect(warehouse_url) as conn:
+        _events_copy(conn)
+        with pytest.raises(duckdb.ConversionException, match="2147483648"):
+            copy_query(conn, "events_copy", EVENT_COLUMNS, duck, f"SELECT {columns} FROM loaded")
+        conn.rollback()
+        stored = conn.execute("SELECT count(*) FROM events_copy").fetchone()
+
+    assert stored == (0,)
+
+
+def test_duckdb_types_reads_the_catalog_and_names_a_column_it_cannot_write(
+    warehouse_url: str,
+) -> None:
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("CREATE TABLE odd (day date, revenue numeric(16, 2), spot point)")
+        with pytest.raises(UnsupportedColumnType, match=r"odd\.spot is point"):
+            duckdb_types(conn, "odd")
+        types = duckdb_types(conn, "event_ids")
+
+    assert types == {
+        "event_id": "UUID",
+        "event_timestamp": "TIMESTAMPTZ",
+        "source_file": "VARCHAR",
+        "payload_hash": "UUID",
+    }

@@ -240,7 +240,7 @@ def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
 
 def derived_types(conn: psycopg.Connection) -> DerivedTypes:
     """The derived tables' column types, which their binary COPY files must match."""
-    return pgcopy.duckdb_types(conn, DERIVED_TABLES)
+    return {table: pgcopy.duckdb_types(conn, table) for table in DERIVED_TABLES}
 
 
 def _stored_query(start: datetime, end: datetime, rows: RunRows | None) -> sql.Composed:
