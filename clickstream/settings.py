@@ -268,7 +268,7 @@ class EtlSettings(CommonSettings):
     )
     etl_work_dir: Path | None = Field(
         None,
-        description="Folder for the ETL's temporary CSV files; unset means the system's "
+        description="Folder for the ETL's temporary files; unset means the system's "
         "temporary folder.",
     )
 

@@ -1,7 +1,7 @@
 """One measured step of the ETL benchmark, run in its own process so its peak RSS is its own.
 
 Usage: python -m bench.etl.once etl WAREHOUSE_URL LAKE
-       python -m bench.etl.once copy WAREHOUSE_URL CSV_FILE
+       python -m bench.etl.once copy WAREHOUSE_URL ROWS_FILE  (CSV, or binary COPY if *.pgcopy)
 Prints one line: `<rows> <seconds>`.
 """
 
@@ -46,7 +46,7 @@ def etl(url: str, lake: str) -> None:
     print(result.received, elapsed)
 
 
-def bare_copy(url: str, csv_file: str) -> None:
+def bare_copy(url: str, rows_file: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("DROP TABLE IF EXISTS bare_events")
         for statement in BARE_TABLE.split(";"):
@@ -54,7 +54,7 @@ def bare_copy(url: str, csv_file: str) -> None:
         conn.commit()
         started = time.perf_counter()
         with conn.transaction():
-            copy_in(conn, "bare_events", EVENT_COLUMNS, Path(csv_file))
+            copy_in(conn, "bare_events", EVENT_COLUMNS, Path(rows_file))
         elapsed = time.perf_counter() - started
         rows = conn.execute("SELECT count(*) FROM bare_events").fetchone()
     print(rows[0] if rows else 0, elapsed)

@@ -35,11 +35,11 @@ def file_hour(key: str) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 
 
-# The first batch holds about this share of `max_bytes`, and each next one twice the one
+# The first batch holds about `max_bytes` divided by this, and each next one twice the one
 # before until they are full: PostgreSQL has nothing to load until the first is transformed,
 # and loads a batch in about the time the next one takes to transform, so batches that grow
 # start the two-lane pipeline sooner and keep PostgreSQL from waiting on the way up.
-FIRST_BATCH_SHARE = 8
+FIRST_BATCH_DIVISOR = 8
 
 
 def batches(
@@ -49,7 +49,7 @@ def batches(
     (the first one an eighth of that, the next ones twice the one before until full)."""
     batch: list[LakeObject] = []
     size = 0
-    limit = max(max_bytes // FIRST_BATCH_SHARE, 1)
+    limit = max(max_bytes // FIRST_BATCH_DIVISOR, 1)
     for obj in objects:
         if batch and (len(batch) >= max_files or size + obj.size > limit):
             yield batch

@@ -10,7 +10,8 @@ file's suffix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,7 @@ DUCKDB_TYPE_OF = {
 NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 COLUMN_TYPES = """
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+WHERE attrelid = quote_ident(%s)::regclass AND attnum > 0 AND NOT attisdropped
 """
 
 
@@ -77,8 +78,8 @@ def cast_columns(columns: Sequence[str], types: Mapping[str, str]) -> str:
 def write_copy_file(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     """Write the rows of `query` (one of our statements) to `path`; return how many."""
     rows = 0
-    with path.open("wb") as target:
-        for chunk, count in _encoded(con, query):
+    with path.open("wb") as target, closing(_encoded(con, query)) as chunks:
+        for chunk, count in chunks:
             target.write(chunk)
             rows += count
     return rows
@@ -103,14 +104,16 @@ def copy_query(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
     rows = 0
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        for chunk, count in _encoded(con, query):
+    # closing(): if the COPY fails midway, the Arrow reader is closed at once, which frees the
+    # DuckDB connection for its next statement.
+    with conn.cursor() as cur, cur.copy(statement) as copy, closing(_encoded(con, query)) as chunks:
+        for chunk, count in chunks:
             copy.write(chunk)
             rows += count
     return rows
 
 
-def _encoded(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple[bytes, int]]:
+def _encoded(con: duckdb.DuckDBPyConnection, query: str) -> Generator[tuple[bytes, int]]:
     """The binary COPY stream of `query`'s rows, in chunks, each with its number of rows."""
     relation = con.sql(_binary_ready(con, query))
     json_columns = {

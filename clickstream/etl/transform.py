@@ -154,7 +154,8 @@ def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB in UTC with the user-agent macros loaded."""
     con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
     con.execute("SET TimeZone = 'UTC'")
-    # Nothing depends on row order (lines carry their numbers); this lets DuckDB stream.
+    # Nothing depends on row order (lines are keyed by number or by row id); this lets DuckDB
+    # stream.
     con.execute("SET preserve_insertion_order = false")
     con.execute(script(SQL_PACKAGE, "useragent.sql"))
     return con

@@ -166,3 +166,51 @@ def test_torn_gzip_file_keeps_its_whole_lines_and_quarantines_the_fault(
     with psycopg.connect(warehouse_url) as conn:
         reasons = [r[0] for r in conn.execute("SELECT reason FROM etl_quarantine")]
     assert any(r.startswith("corrupt gzip stream") for r in reasons)
+
+
+def test_timestamps_the_warehouse_cannot_hold_are_quarantined_and_the_run_goes_on(
+    lake_dir: Path, warehouse_url: str
+) -> None:
+    # DuckDB reads all of these as timestamps; PostgreSQL cannot store some, and no day can be
+    # derived for the others. 9999-12-31 is the last day a timestamp may fall on.
+    lake = open_lake(str(lake_dir))
+    last_day = "9999-12-31T23:59:59.999999+00:00"
+    put(
+        lake,
+        HOUR,
+        [
+            record(),
+            record(event_timestamp="infinity"),
+            record(event_timestamp="-infinity"),
+            record(client_timestamp="infinity"),
+            record(client_timestamp="-infinity"),
+            record(received_at="infinity"),
+            record(event_timestamp="-5000-01-01T00:00:00+00:00"),
+            record(event_timestamp="12000-01-01T00:00:00+00:00"),
+            record(event_timestamp=last_day),
+        ],
+    )
+
+    result = run_etl(warehouse_url, lake)
+
+    assert result.status == "succeeded"
+    assert (result.received, result.loaded, result.rejected) == (9, 2, 7)
+    with psycopg.connect(warehouse_url) as conn:
+        reasons = conn.execute(
+            "SELECT line_number, reason FROM etl_quarantine ORDER BY line_number"
+        ).fetchall()
+        stored = conn.execute(
+            "SELECT max(event_timestamp)::text FROM clickstream_events_default"
+        ).fetchone()
+        derived = conn.execute("SELECT count(*) FROM sessions WHERE day = '9999-12-31'").fetchone()
+    assert reasons == [
+        (2, "event_timestamp is not a timestamp"),
+        (3, "event_timestamp is not a timestamp"),
+        (4, "client_timestamp is not a timestamp"),
+        (5, "client_timestamp is not a timestamp"),
+        (6, "received_at is not a timestamp"),
+        (7, "event_timestamp is not a timestamp"),
+        (8, "event_timestamp is not a timestamp"),
+    ]
+    assert stored == ("9999-12-31 23:59:59.999999+00",)
+    assert derived == (1,)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -124,7 +124,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 # The stored events of one day, [start, end); with a run id, only those other runs stored.
 STORED_EVENTS = sql.SQL(
     "SELECT {columns} FROM clickstream_events "
-    "WHERE event_timestamp >= {start} AND event_timestamp < {end}"
+    "WHERE event_timestamp >= {start} AND event_timestamp < {start} + interval '24 hours'"
 )
 NOT_FROM_RUN = sql.SQL(" AND etl_run_id IS DISTINCT FROM {run_id}")
 # How DuckDB reads PostgreSQL's CSV: typed columns, and "" is an empty string, not NULL.
@@ -166,7 +166,7 @@ def derive_day(
     if rows is None or day not in rows.fresh or not run_files:
         start = datetime.combine(day, time(), tzinfo=UTC)
         stored = workdir / f"stored-{day:%Y%m%d}.csv"
-        copy_out(conn, _stored_query(start, start + timedelta(days=1), rows), stored)
+        copy_out(conn, _stored_query(start, rows), stored)
     outputs = compute_day(duck, day, workdir, stored, run_files, types or derived_types(conn))
     replace_day(conn, outputs)
     for path in (stored, *outputs.files.values()):
@@ -210,7 +210,7 @@ def compute_day(
     start = datetime.combine(day, time(), tzinfo=UTC)
     sources = [_read_stored(stored)] if stored is not None else []
     if run_files:
-        sources.append(_read_run_rows(run_files, start, start + timedelta(days=1)))
+        sources.append(_read_run_rows(run_files, start))
     duck.execute("CREATE OR REPLACE TEMP VIEW derive_input AS " + " UNION ALL ".join(sources))
     statements = named(SQL_PACKAGE, "derive.sql")
     for step in STEPS + ROLL_UPS:
@@ -243,11 +243,11 @@ def derived_types(conn: psycopg.Connection) -> DerivedTypes:
     return {table: pgcopy.duckdb_types(conn, table) for table in DERIVED_TABLES}
 
 
-def _stored_query(start: datetime, end: datetime, rows: RunRows | None) -> sql.Composed:
+# A day's end is computed in SQL: in Python the day after 9999-12-31 does not exist.
+def _stored_query(start: datetime, rows: RunRows | None) -> sql.Composed:
     query = STORED_EVENTS.format(
         columns=sql.SQL(", ").join(sql.Identifier(c) for c in DERIVE_COLUMNS),
         start=sql.Literal(start),
-        end=sql.Literal(end),
     )
     if rows is not None:
         query += NOT_FROM_RUN.format(run_id=sql.Literal(rows.run_id))
@@ -268,11 +268,11 @@ def _read_stored(path: Path) -> str:
     )
 
 
-def _read_run_rows(files: Sequence[Path], start: datetime, end: datetime) -> str:
+def _read_run_rows(files: Sequence[Path], start: datetime) -> str:
     listed = ", ".join(_quoted(p) for p in files)
     columns = ", ".join(DERIVE_COLUMNS)
     return (
         f"SELECT {columns} FROM read_parquet([{listed}]) "
         f"WHERE event_timestamp >= '{start.isoformat()}'::TIMESTAMPTZ "
-        f"AND event_timestamp < '{end.isoformat()}'::TIMESTAMPTZ"
+        f"AND event_timestamp < '{start.isoformat()}'::TIMESTAMPTZ + INTERVAL 24 HOUR"
     )

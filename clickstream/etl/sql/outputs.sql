@@ -39,7 +39,8 @@ FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
 WHERE n.id_rank = 1;
 
 -- name: loaded
--- The rows to insert, once: both the COPY file and the derive's Parquet file come from here.
+-- The rows to insert, once: both the COPY into PostgreSQL and the derive's Parquet file come
+-- from here.
 CREATE OR REPLACE TEMP TABLE loaded AS
 SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_state,
     r.identity_source, r.client_id, r.session_id, r.is_first_visit,

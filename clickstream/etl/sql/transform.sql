@@ -9,6 +9,15 @@ CREATE OR REPLACE MACRO as_whole(t) AS CASE
     WHEN TRY_CAST(t AS DOUBLE) = round(TRY_CAST(t AS DOUBLE)) THEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
 END;
 
+-- A timestamp the warehouse can store and a day can be derived for: finite, in the years 1
+-- to 9999 (the four-digit years of ISO 8601, which the ingest API accepts), else NULL. DuckDB
+-- reads "infinity" and years beyond PostgreSQL's range as timestamps.
+CREATE OR REPLACE MACRO as_time(t) AS CASE
+    WHEN TRY_CAST(t AS TIMESTAMPTZ) >= TIMESTAMPTZ '0001-01-01 00:00:00+00'
+        AND TRY_CAST(t AS TIMESTAMPTZ) < TIMESTAMPTZ '10000-01-01 00:00:00+00'
+    THEN TRY_CAST(t AS TIMESTAMPTZ)
+END;
+
 CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(event_name, eventName) AS name_text,
@@ -23,11 +32,11 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     event_id AS event_id_text,
     TRY_CAST(event_id AS UUID) AS event_id,
     event_timestamp AS event_timestamp_text,
-    TRY_CAST(event_timestamp AS TIMESTAMPTZ) AS event_timestamp,
+    as_time(event_timestamp) AS event_timestamp,
     received_at AS received_at_text,
-    TRY_CAST(received_at AS TIMESTAMPTZ) AS received_at,
+    as_time(received_at) AS received_at,
     client_timestamp AS client_timestamp_text,
-    TRY_CAST(client_timestamp AS TIMESTAMPTZ) AS client_timestamp,
+    as_time(client_timestamp) AS client_timestamp,
     coalesce(user_id, userId) AS user_id,
     CASE lower(coalesce(user_login_state, userLoginState))
         WHEN 'anonymous' THEN 'guest'
@@ -131,7 +140,9 @@ SELECT f.file_no, r.source_file, 0 AS line_number, '' AS line, f.reason, false A
 FROM file_faults AS f JOIN raw_files AS r USING (file_no);
 
 -- Repeats of an event_id inside the batch, ranked by receipt: the first is the candidate.
--- A line is keyed by its row in `records` (lines read directly carry no number).
+-- A line is keyed by its row in `records` (lines read directly carry no number). Row ids are
+-- final because each statement commits on its own (inside an explicit transaction DuckDB
+-- numbers new rows provisionally) and nothing is ever deleted from `records`.
 CREATE OR REPLACE TEMP TABLE ranks AS
 SELECT rowid AS row_key,
     row_number() OVER same_id AS id_rank,
