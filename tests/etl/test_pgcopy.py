@@ -208,6 +208,21 @@ def _difference(conn: psycopg.Connection, columns: Sequence[str], left: str, rig
     return int(row[0])
 
 
+def _compared(
+    conn: psycopg.Connection, columns: Sequence[str], binary: str, csv: str
+) -> tuple[int, int, int, int]:
+    """Rows in the binary-loaded and the CSV-loaded table, and rows only in each."""
+    counts = conn.execute(
+        sql.SQL("SELECT (SELECT count(*) FROM {}), (SELECT count(*) FROM {})").format(
+            sql.Identifier(binary), sql.Identifier(csv)
+        )
+    ).fetchone()
+    assert counts is not None
+    only_binary = _difference(conn, columns, binary, csv)
+    only_csv = _difference(conn, columns, csv, binary)
+    return int(counts[0]), int(counts[1]), only_binary, only_csv
+
+
 @pytest.fixture
 def duck() -> Iterator[duckdb.DuckDBPyConnection]:
     """The transform's DuckDB, holding the edge rows as `loaded` and `ids`."""
@@ -270,11 +285,7 @@ def test_binary_copy_of_edge_events_stores_exactly_the_rows_csv_stores(
     loaded_both_ways: str,
 ) -> None:
     with psycopg.connect(loaded_both_ways) as conn:
-        counts = conn.execute(
-            "SELECT (SELECT count(*) FROM clickstream_events), (SELECT count(*) FROM csv_events)"
-        ).fetchone()
-        binary_not_csv = _difference(conn, EVENT_COLUMNS, "clickstream_events", "csv_events")
-        csv_not_binary = _difference(conn, EVENT_COLUMNS, "csv_events", "clickstream_events")
+        compared = _compared(conn, EVENT_COLUMNS, "clickstream_events", "csv_events")
         # EXCEPT compares numerics by value; their text also shows the stored scale.
         decimals = conn.execute(
             "SELECT count(*) FROM (SELECT event_id, context_product_price::text, "
@@ -284,8 +295,7 @@ def test_binary_copy_of_edge_events_stores_exactly_the_rows_csv_stores(
             "FROM csv_events) d"
         ).fetchone()
 
-    assert counts == (len(EDGE_EVENTS), len(EDGE_EVENTS))
-    assert (binary_not_csv, csv_not_binary) == (0, 0)
+    assert compared == (len(EDGE_EVENTS), len(EDGE_EVENTS), 0, 0)
     assert decimals == (0,)
 
 
@@ -293,17 +303,12 @@ def test_binary_copy_of_candidate_ids_stores_exactly_the_rows_csv_stores(
     loaded_both_ways: str,
 ) -> None:
     with psycopg.connect(loaded_both_ways) as conn:
-        counts = conn.execute(
-            "SELECT (SELECT count(*) FROM event_ids), (SELECT count(*) FROM csv_ids)"
-        ).fetchone()
-        binary_not_csv = _difference(conn, ID_COLUMNS, "event_ids", "csv_ids")
-        csv_not_binary = _difference(conn, ID_COLUMNS, "csv_ids", "event_ids")
+        compared = _compared(conn, ID_COLUMNS, "event_ids", "csv_ids")
         stored = conn.execute(
             "SELECT event_id, event_timestamp, source_file, payload_hash FROM event_ids"
         ).fetchall()
 
-    assert counts == (len(EDGE_IDS), len(EDGE_IDS))
-    assert (binary_not_csv, csv_not_binary) == (0, 0)
+    assert compared == (len(EDGE_IDS), len(EDGE_IDS), 0, 0)
     assert sorted(stored, key=lambda r: r[0]) == sorted(EDGE_IDS, key=lambda r: r[0])
 
 
