@@ -1,10 +1,9 @@
-"""Write a DuckDB query's rows as a PostgreSQL binary COPY file.
+"""A DuckDB query's rows in PostgreSQL's binary COPY format: streamed into COPY, or a file.
 
-PostgreSQL parses a binary COPY file with far less work than CSV: uuids, timestamps and
-numbers arrive as their stored bytes, not as text to parse. A batch of events loads in about
-60% of the backend time its CSV takes, at no extra cost on our side (DuckDB hands Arrow
-batches to pgpq's encoder, instead of writing CSV). `copying.copy_in` picks the format by the
-file's suffix.
+PostgreSQL parses binary COPY with far less work than CSV: uuids, timestamps and numbers
+arrive as their stored bytes, not as text to parse. A batch of events loads in about 60% of
+the backend time its CSV takes, at no extra cost on our side (DuckDB hands Arrow batches to
+pgpq's encoder, instead of writing CSV). `copying.copy_in` loads a `.pgcopy` file in binary.
 """
 
 from __future__ import annotations
