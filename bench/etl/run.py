@@ -86,10 +86,7 @@ def _export(url: str, csv_file: Path, binary_file: Path) -> None:
     query = f"SELECT {columns} FROM clickstream_events ORDER BY source_file, received_at, event_id"
     with psycopg.connect(url) as conn:
         copy_out(conn, query, csv_file)
-        statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(query))
-        with conn.cursor() as cur, cur.copy(statement) as copy, binary_file.open("wb") as target:
-            for chunk in copy:
-                target.write(chunk)
+        copy_out(conn, query, binary_file)
 
 
 def main() -> None:

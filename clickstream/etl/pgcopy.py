@@ -3,7 +3,7 @@
 PostgreSQL parses binary COPY with far less work than CSV: uuids, timestamps and numbers
 arrive as their stored bytes, not as text to parse. A batch of events loads in about 60% of
 the backend time its CSV takes, at no extra cost on our side (DuckDB hands Arrow batches to
-pgpq's encoder, instead of writing CSV). `copying.copy_in` loads a `.pgcopy` file in binary.
+pgpq's encoder, instead of writing CSV). `copying` loads a `.pgcopy` file as binary.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import pgpq
 import psycopg
 import pyarrow
 from pgpq import encoders, schema
-from psycopg import sql
+
+from clickstream.etl.copying import BINARY_SUFFIX, copy_chunks
 
 if TYPE_CHECKING:
     from pgpq._pgpq import EncoderBuilder
 
 __all__ = ["SUFFIX", "cast_columns", "copy_query", "duckdb_types", "write_copy_file"]
 
-SUFFIX = ".pgcopy"
+SUFFIX = BINARY_SUFFIX  # the name of a file `write_copy_file` writes must end with this
 # Rows per Arrow batch: a batch's encoded bytes (about 500 per event) stay a few MB.
 BATCH_ROWS = 16_384
 # A binary COPY file must hold each column in exactly its table's type; these are the
@@ -95,21 +96,14 @@ def copy_query(
 
     The columns of `query` must be named `columns`; each is cast to its type in the table, so
     a type the transform changed cannot reach PostgreSQL as bytes of another type. Names come
-    from our own constants. Returns how many rows were sent.
+    from our own constants. Returns how many rows PostgreSQL stored.
     """
     types = duckdb_types(conn, table)
     query = f"SELECT {cast_columns(columns, types)} FROM ({query})"
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    )
-    rows = 0
     # closing(): if the COPY fails midway, the Arrow reader is closed at once, which frees the
     # DuckDB connection for its next statement.
-    with conn.cursor() as cur, cur.copy(statement) as copy, closing(_encoded(con, query)) as chunks:
-        for chunk, count in chunks:
-            copy.write(chunk)
-            rows += count
-    return rows
+    with closing(_encoded(con, query)) as chunks:
+        return copy_chunks(conn, table, columns, (chunk for chunk, _ in chunks), binary=True)
 
 
 def _encoded(con: duckdb.DuckDBPyConnection, query: str) -> Generator[tuple[bytes, int]]:

@@ -15,7 +15,13 @@ from pathlib import Path
 import duckdb
 import psycopg
 
-from clickstream.etl.derive.compute import Precomputed, derive_day, derived_types, replace_day
+from clickstream.etl.derive.compute import (
+    DerivedTypes,
+    Precomputed,
+    derive_day,
+    derived_types,
+    replace_day,
+)
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
 
@@ -66,7 +72,7 @@ def derive_days(
         return
     # Days computed ahead count only if computed from exactly the rows the run committed.
     ready = early.days if early and rows and early.run_files == tuple(rows.files) else {}
-    types = derived_types(conn)
+    types: DerivedTypes | None = None  # read when a day is computed here, not ahead
     own = duck is None
     engine = connect(2, "1GB") if duck is None else duck
     try:
@@ -75,6 +81,7 @@ def derive_days(
                 if rows is not None and day in ready and day in rows.fresh:
                     replace_day(conn, ready[day])
                 else:
+                    types = types or derived_types(conn)
                     derive_day(conn, engine, day, Path(tmp), rows, types)
     finally:
         if own:
