@@ -7,34 +7,22 @@ SQL text.
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from importlib import resources
 from typing import Final
 
+from clickstream.sqlfiles import named
+
 PAGES: Final = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
-_NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
 
 
 class QueryUnknown(KeyError):
     """No statement of that name in that page's SQL file."""
 
 
-@cache
 def statements(page: str) -> dict[str, str]:
     """The named statements of `page`.sql, without their trailing `;`."""
     if page not in PAGES:
         raise QueryUnknown(page)
-    text = (resources.files(__package__) / f"{page}.sql").read_text(encoding="utf-8")
-    parts = _NAME.split(text)
-    found: dict[str, str] = {}
-    for i in range(1, len(parts) - 1, 2):
-        # Comment lines between statements belong to the next one's preamble, not this one.
-        body = "\n".join(
-            line for line in parts[i + 1].strip().splitlines() if not line.startswith("--")
-        )
-        found[parts[i]] = body.strip().rstrip(";").strip()
-    return found
+    return named(__name__, f"{page}.sql")
 
 
 def statement(page: str, name: str) -> str:
