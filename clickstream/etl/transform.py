@@ -19,97 +19,17 @@ import duckdb
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.sqlfiles import named, script
+from clickstream.events.columns import input_contract
+from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.sql"
 
 # Column order of `loaded_events`, which `load` copies into clickstream_events.
-EVENT_COLUMNS = (
-    "event_id",
-    "event_timestamp",
-    "event_name",
-    "user_id",
-    "user_login_state",
-    "identity_source",
-    "client_id",
-    "session_id",
-    "is_first_visit",
-    "context_product_id",
-    "context_product_name",
-    "context_product_category",
-    "context_product_brand",
-    "context_product_price",
-    "context_product_discount_price",
-    "context_product_url_path",
-    "page_url",
-    "referrer",
-    "received_at",
-    "client_timestamp",
-    "context_product_quantity",
-    "order_id",
-    "order_number",
-    "order_total",
-    "order_currency",
-    "order_item_count",
-    "user_agent",
-    "client_ip",
-    "device_type",
-    "browser",
-    "os",
-    "is_bot",
-    "properties",
-    "request_id",
-    "ingest_node",
-    "source_file",
-    "etl_run_id",
-)
+EVENT_COLUMNS = schema.EVENT_COLUMNS
 # The event contract as DuckDB reads it: every scalar as text (typed and checked in SQL), so a
-# line of the wrong type is rejected with a reason instead of failing the read.
-_T = "VARCHAR"
-CONTRACT: dict[str, str | dict[str, str]] = {
-    **dict.fromkeys(
-        (
-            "event_id",
-            "event_name",
-            "eventName",
-            "event_timestamp",
-            "client_timestamp",
-            "received_at",
-            "client_id",
-            "clientId",
-            "session_id",
-            "sessionId",
-            "is_first_visit",
-            "isFirstVisit",
-            "user_id",
-            "userId",
-            "user_login_state",
-            "userLoginState",
-            "identity_source",
-            "page_url",
-            "pageUrl",
-            "referrer",
-        ),
-        _T,
-    ),
-    "product": dict.fromkeys(
-        (
-            "id",
-            "name",
-            "category",
-            "brand",
-            "price",
-            "discount_price",
-            "discountPrice",
-            "url_path",
-            "urlPath",
-            "quantity",
-        ),
-        _T,
-    ),
-    "order": dict.fromkeys(("id", "number", "total", "currency", "item_count"), _T),
-    "properties": "JSON",
-    **dict.fromkeys(("client_ip", "user_agent", "request_id", "node_id"), _T),
-}
+# line of the wrong type is rejected with a reason instead of failing the read. Generated from
+# the lake record's definition (`events/columns.py`).
+CONTRACT = input_contract(text="VARCHAR", json="JSON")
 
 
 def contract_json() -> str:
@@ -128,12 +48,12 @@ def contract_columns() -> str:
     return "{" + ", ".join(f"'{k}': '{sql_type(v)}'" for k, v in CONTRACT.items()) + "}"
 
 
-ID_COLUMNS = ("event_id", "event_timestamp", "source_file", "payload_hash")
+ID_COLUMNS = schema.ID_COLUMNS
 READ_KNOWN = (
     "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
     "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})"
 )
-QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
+QUARANTINE_COLUMNS = schema.QUARANTINE_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from clickstream.events.schema import Product
+
+# The storefront's own event names for standard events (the ETL maps them in lake records too).
 LEGACY_EVENT_NAMES = {
     "add_to_cart_click": "add_to_cart",
     "remove_from_cart_click": "remove_from_cart",
@@ -16,25 +21,38 @@ LEGACY_EVENT_NAMES = {
     "checkout_complete": "purchase",
     "login_success": "login",
 }
-
-_TOP_LEVEL = {
-    "pageUrl": "page_url",
-    "referrer": "referrer",
+# The storefront's camelCase name of each field whose name differs from the canonical one.
+# Lake records of the original system carry them, so the ETL's input contract reads them too.
+STOREFRONT_FIELDS = {
+    "eventName": "event_name",
     "clientId": "client_id",
     "sessionId": "session_id",
     "isFirstVisit": "is_first_visit",
+    "userId": "user_id",
+    "userLoginState": "user_login_state",
+    "pageUrl": "page_url",
+}
+STOREFRONT_PRODUCT_FIELDS = {"discountPrice": "discount_price", "urlPath": "url_path"}
+# Its `userLoginState` values that have another canonical name.
+STOREFRONT_LOGIN_STATES = {"anonymous": "guest"}
+
+# A payload's own identity is dropped (see above); its own id and time are taken, as sent in
+# camelCase, beside the storefront's fields.
+_DROPPED = {"event_name", "user_id", "user_login_state"}  # the name is mapped on its own
+_TOP_LEVEL = {
+    **{legacy: name for legacy, name in STOREFRONT_FIELDS.items() if name not in _DROPPED},
+    "referrer": "referrer",
     "eventId": "event_id",
     "eventTimestamp": "event_timestamp",
 }
+# Every product field, under the storefront's name where it has one of its own.
 _PRODUCT = {
-    "id": "id",
-    "name": "name",
-    "category": "category",
-    "brand": "brand",
-    "price": "price",
-    "discountPrice": "discount_price",
-    "urlPath": "url_path",
-    "quantity": "quantity",
+    **{
+        field.name: field.name
+        for field in msgspec.structs.fields(Product)
+        if field.name not in STOREFRONT_PRODUCT_FIELDS.values()
+    },
+    **STOREFRONT_PRODUCT_FIELDS,
 }
 # Which `element.dataset` keys become which `order` fields, per (canonical) event name.
 _ORDER_FROM_DATASET = {

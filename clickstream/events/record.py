@@ -8,14 +8,14 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from clickstream import utc
 from clickstream.events.schema import Event
 
-LoginState = str  # "logged_in" | "guest"
+LoginState = Literal["logged_in", "guest"]
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +32,25 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str | None = None
     user_id: str | None = None
     identity_source: str | None = None
+
+
+class LakeRecord(Event, kw_only=True, forbid_unknown_fields=True):
+    """One line of the lake: the client's `Event` and what the server adds to it (DESIGN.md §3).
+
+    The definition the ETL's input contract is generated from (`events/columns.py`); `enrich`
+    and `encode_records` write exactly these fields. The server always sets `event_id` and
+    `event_timestamp` (the client's own time, when it sent one, is kept as `client_timestamp`).
+    """
+
+    client_timestamp: datetime | None
+    received_at: datetime
+    user_id: str | None
+    user_login_state: LoginState
+    identity_source: str | None
+    client_ip: str | None
+    user_agent: str | None
+    request_id: str
+    node_id: str
 
 
 @dataclass(frozen=True)

@@ -20,107 +20,17 @@ from clickstream.etl import pgcopy
 from clickstream.etl.copying import copy_in, copy_out
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
 from clickstream.etl.sqlfiles import named
+from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.derive"
 STEPS = ("day_events", "sessions", "visitor_daily", "daily_kpis", "funnel_daily")
 ROLL_UPS = ("product_daily", "page_daily")
 # Each derived table with its columns, in the order `derive.sql` writes them.
-DERIVED_TABLES: dict[str, tuple[str, ...]] = {
-    "sessions": (
-        "day",
-        "session_id",
-        "client_id",
-        "user_id",
-        "started_at",
-        "ended_at",
-        "duration_seconds",
-        "events",
-        "page_views",
-        "pages",
-        "landing_page",
-        "exit_page",
-        "product_views",
-        "cart_adds",
-        "checkouts",
-        "purchases",
-        "has_purchase",
-        "revenue",
-        "login_state",
-        "is_bounce",
-        "visitor_type",
-        "is_bot",
-        "device_type",
-        "browser",
-        "os",
-        "referrer",
-    ),
-    "visitor_daily": ("day", "client_id", "login_state", "is_bot", "sessions", "events"),
-    "daily_kpis": (
-        "day",
-        "login_state",
-        "is_bot",
-        "sessions",
-        "visitors",
-        "new_sessions",
-        "bounces",
-        "events",
-        "page_views",
-        "product_views",
-        "cart_adds",
-        "checkouts",
-        "purchases",
-        "purchasing_sessions",
-        "revenue",
-        "duration_seconds",
-    ),
-    "funnel_daily": (
-        "day",
-        "login_state",
-        "is_bot",
-        "sessions",
-        "reached_page_view",
-        "reached_product_view",
-        "reached_add_to_cart",
-        "reached_begin_checkout",
-        "reached_purchase",
-    ),
-    "product_daily": (
-        "day",
-        "product_id",
-        "login_state",
-        "is_bot",
-        "name",
-        "category",
-        "brand",
-        "views",
-        "cart_adds",
-        "purchases",
-        "units",
-        "revenue",
-    ),
-    "page_daily": (
-        "day",
-        "page",
-        "login_state",
-        "is_bot",
-        "page_views",
-        "sessions",
-        "entrances",
-        "exits",
-        "bounces",
-    ),
-}
+DERIVED_TABLES = schema.DERIVED_TABLES
 # Each derived table's primary key. The COPY files list rows in key order: PostgreSQL then
 # appends to the right edge of the key's index instead of inserting all over it (COPYing a
 # day's 125,000 sessions took a third less backend CPU in key order than in hash order).
-PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
-    "sessions": ("day", "session_id"),
-    "visitor_daily": ("day", "login_state", "is_bot", "client_id"),
-    "daily_kpis": ("day", "login_state", "is_bot"),
-    "funnel_daily": ("day", "login_state", "is_bot"),
-    "product_daily": ("day", "login_state", "is_bot", "product_id"),
-    "page_daily": ("day", "login_state", "is_bot", "page"),
-}
+PRIMARY_KEYS = schema.PRIMARY_KEYS
 # The stored events of one day, [start, end); with a run id, only those other runs stored.
 STORED_EVENTS = sql.SQL(
     "SELECT {columns} FROM clickstream_events "

@@ -14,31 +14,10 @@ from pathlib import Path
 
 import psycopg
 
+from clickstream.warehouse import schema
+
 # The columns of `clickstream_events` the derive reads, in this order everywhere.
-DERIVE_COLUMNS = (
-    "event_id",
-    "event_timestamp",
-    "event_name",
-    "user_id",
-    "user_login_state",
-    "client_id",
-    "session_id",
-    "is_first_visit",
-    "is_bot",
-    "device_type",
-    "browser",
-    "os",
-    "referrer",
-    "order_total",
-    "page_url",
-    "context_product_id",
-    "context_product_name",
-    "context_product_category",
-    "context_product_brand",
-    "context_product_price",
-    "context_product_discount_price",
-    "context_product_quantity",
-)
+DERIVE_COLUMNS = schema.DERIVE_COLUMNS
 # Days (of `days`) without any stored event; uses the event_timestamp index, one probe a day.
 EMPTY_DAYS = """
 SELECT d FROM unnest(%s::date[]) AS d
