@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
-from clickstream.events.legacy import from_legacy, is_legacy
+from clickstream.events.jsonschema import legacy_event_schema
+from clickstream.events.legacy import (
+    LEGACY_EVENT_NAMES,
+    STOREFRONT_FIELDS,
+    STOREFRONT_LOGIN_STATES,
+    from_legacy,
+    is_legacy,
+)
 from clickstream.events.schema import Event
 
 
@@ -88,3 +95,11 @@ def test_product_fields_and_event_name_aliases_map_to_snake_case() -> None:
 def test_canonical_payload_is_not_taken_for_legacy() -> None:
     assert not is_legacy({"event_name": "page_view", "eventName": "x"})
     assert not is_legacy({"event_name": "page_view"})
+
+
+def test_the_legacy_json_schema_names_every_storefront_field_and_login_state() -> None:
+    schema = legacy_event_schema()
+
+    assert set(STOREFRONT_FIELDS) <= set(schema["properties"])
+    assert set(STOREFRONT_LOGIN_STATES) <= set(schema["properties"]["userLoginState"]["enum"])
+    assert all(name in schema["description"] for name in LEGACY_EVENT_NAMES)
