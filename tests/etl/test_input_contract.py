@@ -8,7 +8,13 @@ neither side can change without the other.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from pathlib import Path
 
+import psycopg
+import pytest
+
+from clickstream.etl.run import run_etl
 from clickstream.etl.transform import CONTRACT, SQL_PACKAGE
 from clickstream.events.legacy import (
     LEGACY_EVENT_NAMES,
@@ -16,7 +22,9 @@ from clickstream.events.legacy import (
     STOREFRONT_LOGIN_STATES,
     STOREFRONT_PRODUCT_FIELDS,
 )
+from clickstream.lake import open_lake
 from clickstream.sqlfiles import script
+from tests.etl.lakefiles import HOUR, put, record
 
 ARM = re.compile(r"WHEN '([^']*)' THEN '([^']*)'")
 COALESCE = re.compile(r"coalesce\((\w+(?:\.\w+)?), (\w+(?:\.\w+)?)\)")
@@ -73,3 +81,48 @@ def test_every_field_of_the_contract_is_read_by_the_typed_view() -> None:
         if (outer, inner) not in nested
     ]
     assert unread == []
+
+
+@pytest.mark.parametrize("read", ["direct", "by_lines"])
+def test_a_storefront_lake_record_loads_under_its_canonical_names(
+    read: str, lake_dir: Path, warehouse_url: str
+) -> None:
+    line = record("checkout_complete")
+    for canonical in STOREFRONT_FIELDS.values():
+        del line[canonical]
+    line |= {
+        "eventName": "checkout_complete",
+        "clientId": "c-9",
+        "sessionId": "s-9",
+        "isFirstVisit": True,
+        "userId": "u-9",
+        "userLoginState": "anonymous",
+        "pageUrl": "https://shop.example/cart",
+        "product": {"id": "p-1", "price": "10", "discountPrice": "9.50", "urlPath": "/p/1"},
+    }
+    # One unparseable line makes the batch go line by line instead of being read directly.
+    lines: list[object] = [line, "{not json"] if read == "by_lines" else [line]
+    lake = open_lake(str(lake_dir))
+    put(lake, HOUR, lines)
+
+    result = run_etl(warehouse_url, lake)
+
+    assert (result.loaded, result.rejected) == (1, len(lines) - 1)
+    with psycopg.connect(warehouse_url) as conn:
+        row = conn.execute(
+            "SELECT event_name, client_id, session_id, is_first_visit, user_id, "
+            "user_login_state, page_url, context_product_price, context_product_discount_price, "
+            "context_product_url_path FROM clickstream_events"
+        ).fetchone()
+    assert row == (
+        "purchase",
+        "c-9",
+        "s-9",
+        True,
+        "u-9",
+        "guest",
+        "https://shop.example/cart",
+        Decimal("10.00"),
+        Decimal("9.50"),
+        "/p/1",
+    )
