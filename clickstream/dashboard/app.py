@@ -60,6 +60,7 @@ def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
 def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> App:
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL)."""
     options = settings or load(DashboardSettings)
+    filtering.install_input_handlers()
     warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
     default_days = options.dashboard_default_days
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from shiny import ui
+from shiny import Session, ui
+from shiny.input_handler import input_handlers
+from shiny.module import ResolvedId
 
 from clickstream import utc
 
@@ -83,6 +85,33 @@ def _as_day(value: Any) -> date | None:
     # Shiny turns a well-formed string into a date and a malformed one into None; a client
     # talking to the websocket directly can still send strings, numbers or lists.
     return value if isinstance(value, date) else None
+
+
+def _day_or_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            return value
+    return value
+
+
+def tolerant_dates(value: Any, name: ResolvedId, session: Session) -> Any:
+    """Shiny's `shiny.date` input handler, minus its crash on values that are not strings.
+
+    Shiny's own raises on a number or a short list (ending the session with a traceback);
+    this one turns what parses into dates and leaves the rest for `dates_problem` to report.
+    """
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return tuple(_day_or_raw(part) for part in value)
+    return _day_or_raw(value)
+
+
+def install_input_handlers() -> None:
+    """Use `tolerant_dates` for every date input of this process (idempotent)."""
+    input_handlers.add("shiny.date", force=True)(tolerant_dates)
 
 
 def dates_problem(dates: Any) -> str | None:
