@@ -33,8 +33,7 @@ from clickstream.shop.throttle import AttemptLimiter
 
 @dataclass
 class ShopState:
-    """What every request needs: settings, database sessions, media, templates, token policy,
-    and the per-IP limit on account attempts."""
+    """What every request needs: settings, sessions, media, templates, tokens, attempt limits."""
 
     settings: ShopSettings
     sessions: sessionmaker  # type: ignore[type-arg]
