@@ -7,7 +7,8 @@ import sys
 import click
 
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
-from clickstream.cli.dashboard_commands import dashboard, db
+from clickstream.cli.dashboard_commands import dashboard
+from clickstream.cli.db_commands import db
 from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
