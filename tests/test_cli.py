@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.settings import PlatformSettings, all_variables
+from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = [

@@ -1,13 +1,19 @@
-"""The user pool's tables in the shop database: users, browser sessions, reset links, keys."""
+"""The user pool's tables in the shop database: users, browser sessions, reset links, keys.
+
+`Base` is the declarative base of every table in the shop database: the shop's own tables
+build on it (the shop imports auth, never the other way), so one metadata holds them all.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from clickstream.shop.db import Base
+
+class Base(DeclarativeBase):
+    """Declarative base of every table in the shop database (the user pool's and the shop's)."""
 
 
 class User(Base):

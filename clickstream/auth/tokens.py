@@ -1,8 +1,9 @@
-"""RS256 ID and access tokens, the JWKS that verifies them, and signing-key rotation.
+"""RS256 ID and access tokens, the JWKS that publishes their keys, and signing-key rotation.
 
 Keys live in the shop database. The newest unretired key signs; when it is older than the
 rotation period a new key replaces it, and the replaced key stays in the JWKS for a grace
-period so tokens it signed keep verifying until they expire.
+period so tokens it signed keep verifying until they expire. Verifying is the ingest's job
+(`clickstream.ingest.auth`), against the JWKS served here.
 """
 
 from __future__ import annotations
@@ -25,19 +26,18 @@ ALGORITHM = "RS256"
 ROTATION_LOCK_KEY = 0x636C6B10  # one advisory lock for key rotation in the shop database
 
 
-class TokenInvalid(ValueError):
-    """A token that is malformed, tampered with, expired or for someone else."""
-
-
 @dataclass(frozen=True)
 class TokenPolicy:
-    """Who issues tokens, for whom, for how long, and how keys rotate."""
+    """Who issues tokens, for whom, for how long, and how keys rotate.
+
+    Built from the shop's settings (`clickstream.shop.app.token_policy`), which hold the defaults.
+    """
 
     issuer: str
     audience: str
-    lifetime: timedelta = timedelta(hours=1)
-    rotation: timedelta = timedelta(days=30)
-    grace: timedelta = timedelta(days=2)
+    lifetime: timedelta
+    rotation: timedelta
+    grace: timedelta
 
 
 def _new_key(db: Session) -> SigningKey:
@@ -152,24 +152,3 @@ def issue_tokens(db: Session, user: User, policy: TokenPolicy) -> TokenPair:
         headers=headers,
     )
     return TokenPair(access_token=access, id_token=identity, expires_at=expires)
-
-
-def verify_token(token: str, key_set: dict[str, Any], policy: TokenPolicy) -> dict[str, Any]:
-    """The claims of a token signed by a key in `key_set` for this issuer and audience."""
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        jwk = next((k for k in key_set.get("keys", []) if k.get("kid") == kid), None)
-        if jwk is None:
-            raise TokenInvalid("the token's key is not in the key set")
-        public = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            public,  # type: ignore[arg-type]
-            algorithms=[ALGORITHM],
-            audience=policy.audience,
-            issuer=policy.issuer,
-            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-        )
-    except jwt.PyJWTError as exc:
-        raise TokenInvalid(str(exc)) from None
-    return claims

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from clickstream import settings as config
+from clickstream.cli.common import EXIT_USAGE, fail, resolve_settings, with_warehouse
+from clickstream.ops.configuration import OpsSettings
 
 
 @click.group()
@@ -36,17 +37,16 @@ def expire_lake_command(days: int | None) -> None:
     Objects the ETL has not loaded are kept whatever their age.
     Example: clickstream ops expire-lake --days 400
     """
-    from clickstream.cli.main import _settings, _with_warehouse
     from clickstream.lake import open_lake
     from clickstream.ops.retention import expire_lake
 
-    settings = _settings(config.OpsSettings, "ops", lake_retention_days=days)
+    settings = resolve_settings(OpsSettings, "ops", lake_retention_days=days)
 
     def work(url: str) -> None:
         report = expire_lake(open_lake(settings.lake_location), url, settings.lake_retention_days)
         click.echo(f"deleted={report.deleted} kept_unloaded={report.kept_unloaded}")
 
-    _with_warehouse(settings, work)
+    with_warehouse(settings, work)
 
 
 @ops.command("erase")
@@ -60,16 +60,14 @@ def erase(user_id: str | None, client_id: str | None) -> None:
     Events still in an ingest spool arrive later: erase again after the spool's age.
     Example: clickstream ops erase --user-id 42
     """
-    from clickstream.cli.main import EXIT_USAGE, _fail, _settings, _with_warehouse
     from clickstream.events.pseudonym import pseudonymise
     from clickstream.lake import open_lake
     from clickstream.ops.erasure import ErasureBusy, erase_subject
 
     if (user_id is None) == (client_id is None):
-        _fail("give exactly one of --user-id and --client-id", EXIT_USAGE)
-        return
+        fail("give exactly one of --user-id and --client-id", EXIT_USAGE)
     kind, value = ("user_id", user_id) if user_id is not None else ("client_id", client_id)
-    settings = _settings(config.OpsSettings, "ops")
+    settings = resolve_settings(OpsSettings, "ops")
     if kind == "user_id" and settings.pseudonym_key and value:
         # The warehouse and lake hold the pseudonym, never the shop's id.
         value = pseudonymise(settings.pseudonym_key, value)
@@ -78,8 +76,7 @@ def erase(user_id: str | None, client_id: str | None) -> None:
         try:
             report = erase_subject(url, open_lake(settings.lake_location), kind, value or "")
         except ErasureBusy as exc:
-            _fail(str(exc))
-            return
+            fail(str(exc))
         click.echo(
             f"erasure {report.erasure_id}: events={report.events_deleted} "
             f"quarantined={report.quarantine_deleted} days_rederived={report.days_rederived} "
@@ -87,4 +84,4 @@ def erase(user_id: str | None, client_id: str | None) -> None:
             f"lake_objects_deleted={report.lake_objects_deleted}"
         )
 
-    _with_warehouse(settings, work)
+    with_warehouse(settings, work)

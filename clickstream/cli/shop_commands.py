@@ -6,7 +6,9 @@ import logging
 
 import click
 
-from clickstream import settings as config
+from clickstream.cli.common import fail, resolve_settings
+from clickstream.runtime.configuration import PlatformSettings
+from clickstream.shop.configuration import ShopSettings
 
 
 @click.group()
@@ -24,14 +26,13 @@ def shop_serve(host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from clickstream.cli.main import _fail, _settings
     from clickstream.runtime.databases import database_urls
     from clickstream.runtime.postgres import EmbeddedPostgresError
     from clickstream.shop.app import build_app, prepare_shop
     from clickstream.shop.db import create_shop_engine
     from clickstream.shop.media import MediaStore
 
-    settings = _settings(config.ShopSettings, "shop", shop_host=host, shop_port=port)
+    settings = resolve_settings(ShopSettings, "shop", shop_host=host, shop_port=port)
     try:
         with database_urls(settings, warehouse=False) as urls:
             engine = create_shop_engine(urls.shop)
@@ -45,7 +46,7 @@ def shop_serve(host: str | None, port: int | None) -> None:
                 timeout_graceful_shutdown=5,
             )
     except EmbeddedPostgresError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @click.group()
@@ -65,7 +66,6 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
     drop-off, returning visitors, a signed-in share, a daily rhythm and a few bots.
     Example: clickstream demo traffic --visitors 300 --days 7
     """
-    from clickstream.cli.main import _fail, _settings
     from clickstream.runtime.databases import database_urls
     from clickstream.runtime.postgres import EmbeddedPostgresError
     from clickstream.shop.app import prepare_shop, token_policy
@@ -73,7 +73,7 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
     from clickstream.shop.demo import DemoFailed, send_traffic, shop_tokens
     from clickstream.shop.media import MediaStore
 
-    settings = _settings(config.PlatformSettings, "demo")
+    settings = resolve_settings(PlatformSettings, "demo")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     target = url or f"{settings.ingest_local_url}/clickstream"
     try:
@@ -85,8 +85,7 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
             report = send_traffic(target, visitors=visitors, days=days, seed=seed, tokens=tokens)
             engine.dispose()
     except (DemoFailed, EmbeddedPostgresError) as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     click.echo(
         f"sent {report.events} events in {report.sessions} sessions "
         f"from {report.visitors} visitors ({report.bots} bots) to {target}"

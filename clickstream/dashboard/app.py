@@ -13,6 +13,7 @@ from clickstream import utc
 from clickstream.dashboard import filters as filtering
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
+from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.pages import (
     behaviour,
     funnel,
@@ -22,7 +23,7 @@ from clickstream.dashboard.pages import (
     sessions,
 )
 from clickstream.dashboard.warehouse import PoolOptions, Warehouse
-from clickstream.settings import DashboardSettings, load
+from clickstream.settings import load
 
 PAGES = (overview, funnel, products, behaviour, sessions, pipeline)
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}
@@ -59,13 +60,8 @@ def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
 def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> App:
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL)."""
     options = settings or load(DashboardSettings)
-    warehouse = Warehouse(
-        warehouse_url,
-        PoolOptions(
-            max_size=options.dashboard_pool_size,
-            statement_timeout_ms=int(options.dashboard_statement_timeout_seconds * 1000),
-        ),
-    )
+    filtering.install_input_handlers()
+    warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
     default_days = options.dashboard_default_days
 
     def server(input: Inputs, output: Outputs, session: Session) -> None:
@@ -78,24 +74,32 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
         @reactive.effect
         @reactive.event(input.preset, ignore_init=True)
         def _apply_preset() -> None:
-            if input.preset() in ("", "custom"):
-                return
-            start, end = filtering.last_days(int(input.preset()))
-            ui.update_date_range("dates", start=start, end=end)
+            days = filtering.preset_days(input.preset())
+            if days is not None:
+                start, end = filtering.last_days(days)
+                ui.update_date_range("dates", start=start, end=end)
 
         @reactive.effect
         @reactive.event(input.dates, ignore_init=True)
         def _mark_custom() -> None:
             # A range picked by hand is no longer "the last N days".
-            preset = input.preset()
-            if preset in ("", "custom") or input.dates() is None:
+            days = filtering.preset_days(input.preset())
+            if days is None or filtering.dates_problem(input.dates()) or input.dates() is None:
                 return
-            if tuple(input.dates()) != filtering.last_days(int(preset)):
+            if tuple(input.dates()) != filtering.last_days(days):
                 ui.update_select("preset", selected="custom")
 
         @render.text
         def filters_summary() -> str:
             return current().describe()
+
+        @render.ui
+        def filters_problem() -> Any:
+            problems = [filtering.dates_problem(input.dates())]
+            if not filtering.is_preset(input.preset()):
+                problems.append("That period is not one of the choices: the dates are unchanged.")
+            shown = [ui.p(text, class_="small text-warning") for text in problems if text]
+            return ui.TagList(*shown)
 
         started: set[str] = set()
 

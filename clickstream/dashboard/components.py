@@ -119,7 +119,11 @@ STYLE = TagList(
         .kpi-value { font-size: 1.6rem; font-weight: 600; }
         .kpi-compare { font-size: .8rem; }
         .empty-state, .error-state { padding: 1.5rem; text-align: center; }
-        .data-table td, .data-table th { white-space: nowrap; }
+        /* Numbers stay on one line; headings and text (names, paths, errors) wrap, so a
+           table fits its card at any width instead of being cut off at its edge. */
+        .data-table th { white-space: normal; vertical-align: bottom; }
+        .data-table td { overflow-wrap: anywhere; }
+        .data-table td.text-end { white-space: nowrap; }
         """
     )
 )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from shiny import ui
+from shiny import Session, ui
+from shiny.input_handler import input_handlers
+from shiny.module import ResolvedId
 
 from clickstream import utc
 
@@ -67,9 +69,66 @@ def last_days(days: int, today: date | None = None) -> tuple[date, date]:
     return end - timedelta(days=max(1, days) - 1), end
 
 
+def preset_days(preset: Any) -> int | None:
+    """The number of days a `preset` value stands for; None for `custom` or anything unknown."""
+    return (
+        int(preset) if isinstance(preset, str) and preset in PRESETS and preset.isdigit() else None
+    )
+
+
+def is_preset(preset: Any) -> bool:
+    """Whether `preset` is one of the sidebar's choices (a browser can send anything)."""
+    return isinstance(preset, str) and (preset == "" or preset in PRESETS)
+
+
+def _as_day(value: Any) -> date | None:
+    # Shiny turns a well-formed string into a date and a malformed one into None; a client
+    # talking to the websocket directly can still send strings, numbers or lists.
+    return value if isinstance(value, date) else None
+
+
+def _day_or_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            return value
+    return value
+
+
+def tolerant_dates(value: Any, name: ResolvedId, session: Session) -> Any:
+    """Shiny's `shiny.date` input handler, minus its crash on values that are not strings.
+
+    Shiny's own raises on a number or a short list (ending the session with a traceback);
+    this one turns what parses into dates and leaves the rest for `dates_problem` to report.
+    """
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return tuple(_day_or_raw(part) for part in value)
+    return _day_or_raw(value)
+
+
+def install_input_handlers() -> None:
+    """Use `tolerant_dates` for every date input of this process (idempotent)."""
+    input_handlers.add("shiny.date", force=True)(tolerant_dates)
+
+
+def dates_problem(dates: Any) -> str | None:
+    """A message when the date range input holds something other than dates, else None."""
+    if dates is None:
+        return None
+    pair = isinstance(dates, list | tuple) and len(dates) == 2
+    if pair and all(value is None or isinstance(value, date) for value in dates):
+        return None
+    return "The date range was not understood (use YYYY-MM-DD): showing the default period."
+
+
 def from_inputs(dates: Any, login_state: str, include_bots: bool, default_days: int) -> Filters:
-    """Filters from the sidebar's raw input values, repairing an empty or reversed range."""
-    start, end = (dates or (None, None))[:2] if dates else (None, None)
+    """Filters from the sidebar's raw inputs, repairing an empty, invalid or reversed range."""
+    start = end = None
+    if dates_problem(dates) is None and dates is not None:
+        start, end = _as_day(dates[0]), _as_day(dates[1])
     if start is None or end is None:
         start, end = last_days(default_days)
     if start > end:
@@ -96,6 +155,7 @@ def sidebar(default_days: int, today: date | None = None) -> ui.Sidebar:
         ui.input_radio_buttons("login_state", "Login state", LOGIN_STATES, selected="all"),
         ui.input_switch("include_bots", "Include bots", value=False),
         ui.p(ui.output_text("filters_summary"), class_="small text-muted"),
+        ui.output_ui("filters_problem"),
         title="Filters",
         id="filters",
         width=270,

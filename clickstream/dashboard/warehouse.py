@@ -13,6 +13,7 @@ import structlog
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.queries import statement
 
 log = structlog.get_logger("clickstream.dashboard")
@@ -27,16 +28,25 @@ class WarehouseUnavailable(RuntimeError):
 class PoolOptions:
     """How many connections, and how long a query or a wait for a connection may take."""
 
-    max_size: int = 4
-    statement_timeout_ms: int = 15_000
+    max_size: int
+    statement_timeout_ms: int
     connect_timeout_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: DashboardSettings) -> PoolOptions:
+        """The options `settings` describe."""
+        return cls(
+            max_size=settings.dashboard_pool_size,
+            statement_timeout_ms=int(settings.dashboard_statement_timeout_seconds * 1000),
+        )
 
 
 class Warehouse:
     """Read-only access to the warehouse at `url` through a lazily opened connection pool."""
 
     def __init__(self, url: str, options: PoolOptions | None = None) -> None:
-        self.options = options or PoolOptions()
+        # No options: the settings' defaults (model_construct reads no environment).
+        self.options = options or PoolOptions.from_settings(DashboardSettings.model_construct())
         self._pool = ConnectionPool(
             url,
             min_size=1,

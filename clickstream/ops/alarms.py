@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
+from clickstream.ops.configuration import OpsSettings
 from clickstream.ops.ingest_probe import IngestProbe
-from clickstream.settings import OpsSettings
 
 LAST_FINISHED_RUN_SQL = """
 SELECT run_id, status, error, finished_at FROM etl_runs

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from clickstream.settings import OpsSettings
+from clickstream.ops.configuration import OpsSettings
 
 
 class AlertUrlInvalid(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
@@ -12,7 +12,6 @@ from clickstream.etl.run import pending_files
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestSample, scrape
-from clickstream.settings import PlatformSettings
 
 LAST_RUN_SQL = """
 SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,
@@ -49,7 +48,18 @@ def _probe(url: str) -> str:
         return f"down ({type(exc).__name__})"
 
 
-def collect_status(settings: PlatformSettings, warehouse_url: str) -> StatusReport:
+class StatusSettings(Protocol):
+    """What `status` reads from the composed settings: where each part answers."""
+
+    @property
+    def ingest_local_url(self) -> str: ...
+    @property
+    def dashboard_local_url(self) -> str: ...
+    @property
+    def lake_location(self) -> str: ...
+
+
+def collect_status(settings: StatusSettings, warehouse_url: str) -> StatusReport:
     """Probe every part and read the warehouse's last run."""
     report = StatusReport(
         ingest=_probe(f"{settings.ingest_local_url}/healthz"),

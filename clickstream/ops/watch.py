@@ -13,9 +13,9 @@ import structlog
 from clickstream.ops import incidents
 from clickstream.ops.alarms import RULES, Context, Unknown
 from clickstream.ops.channels import configured_channels
+from clickstream.ops.configuration import OpsSettings
 from clickstream.ops.delivery import DeliveryReport, deliver_due
 from clickstream.ops.ingest_probe import IngestProbe
-from clickstream.settings import OpsSettings
 
 log = structlog.get_logger("clickstream.ops")
 

@@ -16,6 +16,7 @@ from clickstream.warehouse.roles import (
     SHOP_ROLE,
     ensure_roles,
     ensure_shop_database,
+    restrict_shop_database,
 )
 
 
@@ -45,6 +46,12 @@ def _provision(server: RunningServer) -> None:
         ensure_roles(conn)
     with psycopg.connect(server.url("shop"), autocommit=True) as conn:
         ensure_shop_database(conn)
+
+
+def secure_shop_database(url: str) -> bool:
+    """Close the shop database at `url` to every role but the shop's; False when not allowed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return restrict_shop_database(conn)
 
 
 def _resolve(settings: CommonSettings, server: RunningServer | None) -> DatabaseUrls:

@@ -26,13 +26,13 @@ import psutil
 import structlog
 
 from clickstream.ops.ingest_probe import scrape
+from clickstream.runtime.configuration import PlatformSettings
 from clickstream.runtime.databases import (
     DatabaseUrls,
     database_urls,
     embedded_server,
     needs_embedded,
 )
-from clickstream.settings import PlatformSettings
 from clickstream.warehouse.migrate import migrate
 
 log = structlog.get_logger("clickstream.up")

@@ -1,9 +1,14 @@
-"""Account pages: sign-up, sign-in, sign-out and password reset by one-time link."""
+"""Account pages: sign-up, sign-in, sign-out and password reset by one-time link.
+
+No personal data or secret ever sits in a page's URL (the tracker records every URL): the
+e-mail of a new account reaches the sign-in form in a short-lived cookie, and a reset link
+trades its token for a cookie before any page is shown. Every POST here counts against the
+client IP's attempt budget.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from sqlalchemy import delete
 from starlette.responses import RedirectResponse, Response
@@ -16,6 +21,10 @@ from clickstream.auth.users import SignInFailed, SignUpRejected, find_user, sign
 from clickstream.auth.web import new_session, start_user_session
 from clickstream.shop.cart import cart_id_for, merge_carts
 from clickstream.shop.web import Ctx, page
+
+NEW_ACCOUNT_COOKIE = "cs_new_account"  # the e-mail just signed up with, for the sign-in form
+RESET_COOKIE = "cs_reset"  # a reset link's token, once the link was opened
+NEW_PASSWORD_PATH = "/account/new-password"  # noqa: S105 (a path, not a password)
 
 
 def _safe_next(target: str) -> str:
@@ -30,6 +39,8 @@ def signup(ctx: Ctx) -> Response:
     """Create an account, then go to sign-in."""
     if ctx.form is None:
         return ctx.render("signup.html", title="Create an account")
+    if (refused := ctx.too_many_attempts()) is not None:
+        return refused
     try:
         sign_up(ctx.db, ctx.field("email"), ctx.field("password"))
     except (SignUpRejected, PasswordRejected) as exc:
@@ -38,8 +49,12 @@ def signup(ctx: Ctx) -> Response:
             email=ctx.field("email"),
         )  # fmt: skip
     ctx.queue_event("sign_up")
-    email = quote(ctx.field("email").strip())
-    return RedirectResponse(f"/account/signin?created=1&email={email}", status_code=303)
+    response = RedirectResponse("/account/signin?created=1", status_code=303)
+    response.set_cookie(
+        NEW_ACCOUNT_COOKIE, ctx.field("email").strip(), max_age=600, path="/account/signin",
+        httponly=True, samesite="lax", secure=ctx.state.settings.shop_cookie_secure,
+    )  # fmt: skip
+    return response
 
 
 @page
@@ -48,12 +63,17 @@ def signin(ctx: Ctx) -> Response:
     next_path = _safe_next(ctx.field("next") or ctx.request.query_params.get("next", "/"))
     if ctx.form is None:
         created = ctx.request.query_params.get("created") == "1"
-        email = ctx.request.query_params.get("email", "")
+        email = ctx.request.cookies.get(NEW_ACCOUNT_COOKIE, "") if created else ""
         reset = ctx.request.query_params.get("reset") == "1"
-        return ctx.render(
+        page = ctx.render(
             "signin.html", title="Sign in", next=next_path, created=created, email=email,
             reset=reset,
         )  # fmt: skip
+        if NEW_ACCOUNT_COOKIE in ctx.request.cookies:
+            page.delete_cookie(NEW_ACCOUNT_COOKIE, path="/account/signin")
+        return page
+    if (refused := ctx.too_many_attempts()) is not None:
+        return refused
     settings = ctx.state.settings
     try:
         user = sign_in(
@@ -94,6 +114,8 @@ def reset_request(ctx: Ctx) -> Response:
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     if ctx.form is None:
         return ctx.render("reset_request.html", title="Reset your password")
+    if (refused := ctx.too_many_attempts()) is not None:
+        return refused
     settings = ctx.state.settings
     user = find_user(ctx.db, ctx.field("email"))
     if user is not None:
@@ -115,23 +137,53 @@ def reset_request(ctx: Ctx) -> Response:
     )
 
 
+def _link_not_valid(ctx: Ctx, message: str) -> Response:
+    return ctx.render("message.html", status=400, title="Link not valid", message=message)
+
+
 @page
-def reset_form(ctx: Ctx) -> Response:
-    """Choose a new password with a one-time link."""
+def reset_link(ctx: Ctx) -> Response:
+    """Open a reset link: its token moves to a cookie and the form is shown at a plain URL.
+
+    A POST here (a client that kept the token in the URL) sets the password directly.
+    """
     token = ctx.request.path_params["token"]
-    if ctx.form is None:
-        if not is_usable(ctx.db, token):
-            return ctx.render(
-                "message.html", status=400, title="Link not valid",
-                message="This reset link is invalid, expired or used already.",
-            )  # fmt: skip
-        return ctx.render("reset.html", title="Choose a new password", token=token)
+    if ctx.form is not None:
+        return _set_new_password(ctx, token)
+    if not is_usable(ctx.db, token):
+        return _link_not_valid(ctx, "This reset link is invalid, expired or used already.")
+    response = RedirectResponse(NEW_PASSWORD_PATH, status_code=303)
+    response.set_cookie(
+        RESET_COOKIE, token, max_age=ctx.state.settings.auth_reset_token_seconds,
+        path=NEW_PASSWORD_PATH, httponly=True, samesite="lax",
+        secure=ctx.state.settings.shop_cookie_secure,
+    )  # fmt: skip
+    return response
+
+
+@page
+def new_password(ctx: Ctx) -> Response:
+    """Choose a new password with the token an opened reset link left in a cookie."""
+    token = ctx.request.cookies.get(RESET_COOKIE, "")
+    if ctx.form is not None:
+        return _set_new_password(ctx, token)
+    if not token or not is_usable(ctx.db, token):
+        return _link_not_valid(ctx, "This reset link is invalid, expired or used already.")
+    return ctx.render("reset.html", title="Choose a new password", action=NEW_PASSWORD_PATH)
+
+
+def _set_new_password(ctx: Ctx, token: str) -> Response:
+    if (refused := ctx.too_many_attempts()) is not None:
+        return refused
     try:
         reset_password(ctx.db, token, ctx.field("password"))
     except ResetLinkInvalid as exc:
-        return ctx.render("message.html", status=400, title="Link not valid", message=str(exc))
+        return _link_not_valid(ctx, str(exc))
     except PasswordRejected as exc:
         return ctx.render(
-            "reset.html", status=400, title="Choose a new password", token=token, error=str(exc)
-        )
-    return RedirectResponse("/account/signin?reset=1", status_code=303)
+            "reset.html", status=400, title="Choose a new password",
+            action=ctx.request.url.path, error=str(exc),
+        )  # fmt: skip
+    response = RedirectResponse("/account/signin?reset=1", status_code=303)
+    response.delete_cookie(RESET_COOKIE, path=NEW_PASSWORD_PATH)
+    return response

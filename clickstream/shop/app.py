@@ -15,12 +15,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clickstream.auth.tokens import TokenPolicy, jwks
-from clickstream.settings import ShopSettings
 from clickstream.shop import account_pages, pages
 from clickstream.shop.catalogue import seed_catalogue
+from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import migrate_shop, session_factory
 from clickstream.shop.media import MediaNotFound, MediaStore, etag_of
 from clickstream.shop.models import Category
+from clickstream.shop.throttle import AttemptLimiter
 from clickstream.shop.web import ShopState
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,7 +76,10 @@ def build_app(settings: ShopSettings, engine: Engine) -> Starlette:
     sessions = session_factory(engine)
     with sessions() as db:
         categories = list(db.scalars(select(Category).order_by(Category.name)))
-    state = ShopState(settings, sessions, media, templates, token_policy(settings), categories)
+    attempts = AttemptLimiter(settings.auth_attempts_per_minute, window_seconds=60.0)
+    state = ShopState(
+        settings, sessions, media, templates, token_policy(settings), attempts, categories
+    )
     tracker = TRACKER.read_bytes()
     tracker_path = f"/static/clickstream-{hashlib.sha256(tracker).hexdigest()[:10]}.min.js"
     cdn = (settings.shop_cdn_url or "").rstrip("/")
@@ -119,7 +123,8 @@ def build_app(settings: ShopSettings, engine: Engine) -> Starlette:
         Route("/account/signin", account_pages.signin, methods=["GET", "POST"]),
         Route("/account/signout", account_pages.signout, methods=["POST"]),
         Route("/account/reset", account_pages.reset_request, methods=["GET", "POST"]),
-        Route("/account/reset/{token}", account_pages.reset_form, methods=["GET", "POST"]),
+        Route("/account/reset/{token}", account_pages.reset_link, methods=["GET", "POST"]),
+        Route(account_pages.NEW_PASSWORD_PATH, account_pages.new_password, methods=["GET", "POST"]),
         Route("/media/{key:path}", media_file),
         Route(tracker_path, tracker_file),
         Route("/.well-known/jwks.json", key_set),

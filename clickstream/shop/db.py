@@ -7,13 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every shop and auth table."""
 
 
 def sqlalchemy_url(url: str) -> str:

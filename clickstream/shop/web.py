@@ -6,6 +6,7 @@ SQLAlchemy work never stalls the event loop.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,21 +24,23 @@ from clickstream.auth.models import User, WebSession
 from clickstream.auth.tokens import TokenPolicy, issue_tokens
 from clickstream.auth.web import CsrfFailed, actor_from_request, check_csrf, load_session
 from clickstream.auth.web import set_cookie as set_session_cookie
-from clickstream.settings import ShopSettings
 from clickstream.shop.cart import cart_id_for, load_cart
+from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.media import MediaStore
 from clickstream.shop.models import Category, Product
+from clickstream.shop.throttle import AttemptLimiter
 
 
 @dataclass
 class ShopState:
-    """What every request needs: settings, database sessions, media, templates, token policy."""
+    """What every request needs: settings, sessions, media, templates, tokens, attempt limits."""
 
     settings: ShopSettings
     sessions: sessionmaker  # type: ignore[type-arg]
     media: MediaStore
     templates: Environment
     policy: TokenPolicy
+    attempts: AttemptLimiter
     categories: list[Category] = field(default_factory=list)
 
 
@@ -69,6 +72,23 @@ class Ctx:
         pending.append([name, fields or {}])
         self.session.pending_events = jsonio.dumps(pending[-20:]).decode()
         self.db.commit()
+
+    def too_many_attempts(self) -> Response | None:
+        """Count an account attempt from this client IP; a 429 page once it has made too many."""
+        client = self.request.client.host if self.request.client else "unknown"
+        wait = self.state.attempts.attempt(client)
+        if wait is None:
+            return None
+        seconds = max(1, math.ceil(wait))
+        response = self.render(
+            "message.html",
+            status=429,
+            title="Too many attempts",
+            message=f"Too many sign-in, sign-up or password reset attempts from your network. "
+            f"Wait {seconds} seconds, then try again.",
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     def media_url(self, key: str) -> str:
         """Where the browser fetches a media object (through the CDN when configured)."""

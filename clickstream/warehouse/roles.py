@@ -8,6 +8,9 @@
 
 `ensure_roles` needs a connection with CREATEROLE (the embedded superuser, or a DBA's); where
 the warehouse URL already is the ETL role, roles are the DBA's business and nothing runs.
+Each database admits only its own roles: PUBLIC loses CONNECT on the warehouse (`ensure_roles`)
+and on the shop database (`ensure_shop_database`, `restrict_shop_database`), on the embedded
+server and on an external one alike.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ _LOGIN_ROLES = (ETL_ROLE, DASHBOARD_ROLE, SHOP_ROLE)
 
 CAN_MANAGE_ROLES_SQL = "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
 ROLE_EXISTS_SQL = "SELECT 1 FROM pg_roles WHERE rolname = %s"
+OWNS_DATABASE_SQL = """
+SELECT r.rolsuper OR pg_has_role(d.datdba, 'MEMBER')
+FROM pg_database d, pg_roles r
+WHERE d.datname = current_database() AND r.rolname = current_user
+"""
 # Tables, partitions, views and sequences not owned by a column, in schema public.
 FOREIGN_OWNED_SQL = """
 SELECT c.relname, c.relkind
@@ -112,6 +120,27 @@ def ensure_shop_database(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
     conn.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(database, shop))
     conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(shop))
+
+
+def restrict_shop_database(conn: psycopg.Connection) -> bool:
+    """Let only the shop role and the connected user connect to the connected (shop) database.
+
+    Needs the database's owner or a superuser; returns False, changing nothing, otherwise.
+    """
+    row = conn.execute(OWNS_DATABASE_SQL).fetchone()
+    if not (row and row[0]):
+        return False
+    database = sql.Identifier(_current_database(conn))
+    conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+    grantees: list[sql.Composable] = [sql.SQL("CURRENT_USER")]
+    if role_exists(conn, SHOP_ROLE):
+        grantees.append(sql.Identifier(SHOP_ROLE))
+    conn.execute(
+        sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+            database, sql.SQL(", ").join(grantees)
+        )
+    )
+    return True
 
 
 def _current_database(conn: psycopg.Connection) -> str:

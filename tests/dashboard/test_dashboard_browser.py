@@ -322,3 +322,81 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
                 )
                 visit.page.screenshot(path=str(ARTIFACTS / "dashboard-empty.png"))
                 assert visit.errors == []
+
+
+# Every data table on the shown page: cells whose content overflows them, and tables that
+# stick out of an ancestor that clips or scrolls them (a card, a scroll box).
+CLIPPED_JS = """
+(tab) => {
+    const pane = document.querySelector(`.tab-pane[data-value="${tab}"]`);
+    const clipped = [];
+    for (const table of pane.querySelectorAll('table.data-table')) {
+        const box = table.getBoundingClientRect();
+        for (let el = table.parentElement; el && el !== document.body; el = el.parentElement) {
+            if (getComputedStyle(el).overflowX === 'visible') continue;
+            const frame = el.getBoundingClientRect();
+            if (box.right > frame.right + 1 || box.left < frame.left - 1) {
+                clipped.push(`${table.closest('[id]').id}: ${Math.round(box.width)}px table `
+                    + `in ${Math.round(frame.width)}px`);
+            }
+        }
+        for (const cell of table.querySelectorAll('th, td')) {
+            if (cell.scrollWidth > cell.clientWidth + 1) {
+                clipped.push(`${table.closest('[id]').id}: cell ${cell.textContent.trim()}`);
+            }
+        }
+    }
+    return clipped;
+}
+"""
+
+
+def test_no_table_is_clipped_at_1440_pixels(
+    browser: Browser, server: ServerThread, populated_url: str
+) -> None:
+    with psycopg.connect(populated_url) as conn:  # the Error column with a real-sized error
+        conn.execute(
+            "INSERT INTO etl_runs (trigger, status, finished_at, error) VALUES "
+            "('schedule', 'failed', now(), %s)",
+            (
+                "the lake s3://clickstream-lake-production/events could not be listed: "
+                "An error occurred (AccessDenied) when calling the ListObjectsV2 operation: "
+                "User arn:aws:iam::123456789012:user/clickstream-etl is not authorized",
+            ),
+        )
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    visit = Visit(page, server.url)
+    page.goto(server.url + "/")
+    try:
+        for tab in PAGES:
+            visit.show(tab)
+            assert page.locator(f".tab-pane[data-value='{tab}'] table.data-table").count() > 0
+            assert page.evaluate(CLIPPED_JS, tab) == [], tab
+    finally:
+        context.close()
+
+
+def test_unexpected_filter_values_show_a_message_and_keep_the_session(
+    visit: Visit, populated_url: str, today: date, capfd: pytest.CaptureFixture[str]
+) -> None:
+    events = visit.kpi("overview", "events")
+    week = one(populated_url, OVERVIEW_SQL, params(*_week(today)))
+    expect(events).to_have_text(formatting.count(week["events"]))
+    expect(visit.page.locator("#filters_problem")).to_have_text("")  # nothing wrong yet
+
+    # What a client talking to the websocket itself can send: no browser widget makes these.
+    visit.page.evaluate("Shiny.setInputValue('preset', 'forever')")
+    expect(visit.page.locator("#filters_problem")).to_contain_text("not one of the choices")
+    visit.page.evaluate("Shiny.setInputValue('dates', ['last week', 42])")
+    expect(visit.page.locator("#filters_problem")).to_contain_text("not understood")
+    visit.page.evaluate("Shiny.setInputValue('dates:shiny.date', [7, 'x'])")
+
+    # Still connected, still answering, on the default period.
+    expect(events).to_have_text(formatting.count(week["events"]))
+    visit.page.check("input[name=login_state][value=logged_in]")
+    logged_in = one(populated_url, OVERVIEW_SQL, params(*_week(today), "logged_in", bots=False))
+    expect(events).to_have_text(formatting.count(logged_in["events"]))
+    assert visit.page.locator("#shiny-disconnected-overlay").count() == 0
+    assert "Traceback" not in capfd.readouterr().err
+    assert visit.errors == []

@@ -16,10 +16,10 @@ from clickstream.etl.run import EtlRunFailed, run_etl
 from clickstream.lake import open_lake
 from clickstream.ops.alarms import Context, spool_backlog
 from clickstream.ops.channels import AlertUrlInvalid, configured_channels
+from clickstream.ops.configuration import OpsSettings
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestProbe, IngestSample
 from clickstream.ops.watch import check
-from clickstream.settings import OpsSettings
 from tests.conftest import ServerThread, free_port
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from clickstream.auth.tokens import TokenPolicy
 from clickstream.ingest.app import build_app as build_ingest
-from clickstream.settings import IngestSettings, ShopSettings
+from clickstream.settings import IngestSettings
 from clickstream.shop.app import build_app, prepare_shop
+from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import create_shop_engine, session_factory
 from clickstream.shop.media import MediaStore
 from tests.conftest import ServerThread

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -114,6 +115,13 @@ def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
             " ORDER BY event_timestamp, received_at",
             (client_id,),
         ).fetchall()
+        urls = conn.execute(
+            "SELECT page_url, referrer FROM clickstream_events WHERE client_id = %s", (client_id,)
+        ).fetchall()
+    # No personal data in the analytics: the sign-up never put the e-mail in a URL.
+    assert any("/account/signin" in (url or "") for url, _ in urls)
+    for shown in (email, quote(email), email.split("@")[0]):
+        assert [u for u in urls if shown in (u[0] or "") or shown in (u[1] or "")] == []
     names = [r[0] for r in rows]
     for expected in (
         "page_view", "category_view", "search", "product_view", "add_to_cart",

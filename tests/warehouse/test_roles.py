@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +117,45 @@ def test_warehouse_tables_belong_to_the_etl_role(warehouse_url: str) -> None:
             for row in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
         }
     assert owners == {ETL_ROLE}
+
+
+@pytest.fixture
+def bare_shop_database_url(pg_admin_url: str) -> Iterator[str]:
+    """A shop database as a DBA creates it on a server of their own: default privileges."""
+    name = f"csshop_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_db_migrate_leaves_each_role_able_to_connect_only_to_its_own_database(
+    empty_database_url: str, bare_shop_database_url: str, tmp_path: Path
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLICKSTREAM_")}
+    env = {
+        **clean,
+        "CLICKSTREAM_DATA_DIR": str(tmp_path / "data"),
+        "CLICKSTREAM_WAREHOUSE_URL": empty_database_url,
+        "CLICKSTREAM_SHOP_DB_URL": bare_shop_database_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "clickstream", "db", "migrate"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    own = {ETL_ROLE: empty_database_url, DASHBOARD_ROLE: empty_database_url}
+    own[SHOP_ROLE] = bare_shop_database_url
+    for role, url in own.items():
+        psycopg.connect(as_role(url, role)).close()
+    for role, url in [
+        (ETL_ROLE, bare_shop_database_url),
+        (DASHBOARD_ROLE, bare_shop_database_url),
+        (SHOP_ROLE, empty_database_url),
+    ]:
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(as_role(url, role)).close()
+    with psycopg.connect(bare_shop_database_url) as conn:  # the shop's own user still connects
+        assert conn.execute("SELECT 1").fetchone() == (1,)

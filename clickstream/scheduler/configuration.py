@@ -1,0 +1,10 @@
+"""The settings of the ETL commands, which also evaluate alarms after each run."""
+
+from __future__ import annotations
+
+from clickstream.ops.configuration import OpsSettings
+from clickstream.settings import EtlSettings
+
+
+class SchedulerSettings(EtlSettings, OpsSettings):
+    """The ETL commands, which also evaluate alarms after each run."""
