@@ -102,8 +102,8 @@ class _Visit:
     def add(self, name: str, path: str, **fields: Any) -> None:
         self.at += timedelta(seconds=self.rng.randint(4, 90))
         url = self.base_url + path
-        if name == "page_view" and self.page is not None:
-            self.referrer = self.page  # inside the shop, the page before
+        if name == "page_view" and self.page not in (None, url):
+            self.referrer = self.page  # inside the shop, the page before (a reload keeps it)
         if name == "page_view":
             self.page = url
         event = {

@@ -140,7 +140,9 @@ def test_demo_views_cart_checkout_and_search_pages_in_funnel_proportions() -> No
     assert paths["/checkout"] == names["begin_checkout"]
 
 
-def test_demo_traffic_stays_under_the_ingest_rate_limit(lake_dir: Path, tmp_path: Path) -> None:
+def test_demo_traffic_stays_under_the_rate_limit_and_lands_on_the_given_shop(
+    lake_dir: Path, tmp_path: Path
+) -> None:
     import httpx
 
     from clickstream.ingest.app import build_app as build_ingest
@@ -154,11 +156,12 @@ def test_demo_traffic_stays_under_the_ingest_rate_limit(lake_dir: Path, tmp_path
         node_id="demo",
         ingest_rate_limit_per_second=per_second,
         ingest_rate_limit_burst=burst,
+        ingest_ship_before_ack=True,
     )
     with ServerThread(build_ingest(settings)) as ingest:
         report = send_traffic(
             f"{ingest.url}/clickstream", 60, 3, seed=11, workers=8,
-            pace=under_limit(per_second, burst),
+            pace=under_limit(per_second, burst), base_url="http://127.0.0.1:28000",
         )  # fmt: skip
         metrics = httpx.get(f"{ingest.url}/metrics").text
     assert report.requests > burst * 2  # enough requests that an unpaced run trips the limit
@@ -168,3 +171,5 @@ def test_demo_traffic_stays_under_the_ingest_rate_limit(lake_dir: Path, tmp_path
         if line.startswith("clickstream_ingest_rejected_requests_total") and "rate" in line
     ]  # fmt: skip
     assert all(float(line.rsplit(" ", 1)[1]) == 0 for line in limited)
+    pages = {str(r["page_url"]).split("/")[2] for r in lake_records(lake_dir)}
+    assert pages == {"127.0.0.1:28000"}
