@@ -14,7 +14,6 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
-import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from clickstream.runtime.pginstall import (
     placed_copy,
     wheel_install,
 )
+from clickstream.runtime.traversal import allow_passage
 
 SYSTEM_USER = "clickstream_pg"
 SUPERUSER = "postgres"
@@ -147,7 +147,6 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if self._run_as is not None:
             _ensure_system_user(self._run_as)
-            _allow_traversal(self.pgdata)
             import pwd
 
             entry = pwd.getpwnam(self._run_as)
@@ -191,7 +190,9 @@ class EmbeddedPostgres:
     def _run(self, program: str, *args: str) -> None:
         binary = self._bin_dir() / program
         if self._run_as is not None:
-            _allow_traversal(self.pgdata)
+            import pwd
+
+            allow_passage(self.pgdata, pwd.getpwnam(self._run_as).pw_uid)
         try:
             result = subprocess.run(  # type: ignore[call-overload]
                 [str(binary), *args],
@@ -264,12 +265,3 @@ def _ensure_system_user(name: str) -> None:
             check=True,
             capture_output=True,
         )
-
-
-def _allow_traversal(path: Path) -> None:
-    """Let the server's user pass through the folders above its data (search bit only)."""
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        wanted = mode | stat.S_IXOTH
-        if mode != wanted:
-            parent.chmod(wanted)
