@@ -64,7 +64,8 @@ class CommonSettings(BaseSettings):
         0,
         ge=0,
         le=65535,
-        description="TCP port of the embedded PostgreSQL on 127.0.0.1; 0 picks a free one.",
+        description="TCP port of the embedded PostgreSQL on 127.0.0.1; 0 keeps the port of its "
+        "last start on this data directory (a free one the first time or when taken).",
     )
 
     pseudonymise_key: SecretStr | None = Field(

@@ -68,9 +68,10 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
     """
     from clickstream.runtime.databases import database_urls
     from clickstream.runtime.postgres import EmbeddedPostgresError
+    from clickstream.runtime.urls import platform_urls
     from clickstream.shop.app import prepare_shop, token_policy
     from clickstream.shop.db import create_shop_engine, session_factory
-    from clickstream.shop.demo import DemoFailed, send_traffic, shop_tokens
+    from clickstream.shop.demo import DemoFailed, send_traffic, shop_tokens, under_limit
     from clickstream.shop.media import MediaStore
 
     settings = resolve_settings(PlatformSettings, "demo")
@@ -82,11 +83,22 @@ def demo_traffic(visitors: int, days: int, url: str | None, seed: int | None) ->
             engine = create_shop_engine(urls.shop, pool_size=2)
             prepare_shop(engine, MediaStore(settings.media_location))
             tokens = shop_tokens(session_factory(engine), token_policy(settings))
-            report = send_traffic(target, visitors=visitors, days=days, seed=seed, tokens=tokens)
+            report = send_traffic(
+                target,
+                visitors=visitors,
+                days=days,
+                seed=seed,
+                tokens=tokens,
+                base_url=platform_urls(settings).shop,
+                pace=under_limit(
+                    settings.ingest_rate_limit_per_second, settings.ingest_rate_limit_burst
+                ),
+            )
             engine.dispose()
     except (DemoFailed, EmbeddedPostgresError) as exc:
         fail(str(exc))
     click.echo(
         f"sent {report.events} events in {report.sessions} sessions "
-        f"from {report.visitors} visitors ({report.bots} bots) to {target}"
+        f"from {report.visitors} visitors ({report.bots} bots) to {target} in "
+        f"{report.requests} requests ({report.throttled} throttled)"
     )

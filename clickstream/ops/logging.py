@@ -13,11 +13,14 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 def configure_logging(level: str = "info", component: str = "clickstream") -> None:
     """Send structlog and stdlib logging to stderr as JSON lines at `level`."""
     numeric = _LEVELS.get(level, logging.ERROR)
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.dict_tracebacks,
             structlog.processors.EventRenamer("msg"),
             structlog.processors.JSONRenderer(),
@@ -27,6 +30,18 @@ def configure_logging(level: str = "info", component: str = "clickstream") -> No
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(component=component)
-    logging.basicConfig(
-        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    # Libraries that log through the standard library (Alembic, uvicorn) get the same JSON
+    # lines, with the logger's name, instead of plain text in between.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.dict_tracebacks,
+                structlog.processors.EventRenamer("msg"),
+                structlog.processors.JSONRenderer(),
+            ],
+        )
     )
+    logging.basicConfig(level=numeric, handlers=[handler])

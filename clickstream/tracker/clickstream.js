@@ -2,14 +2,16 @@
  * <script src="clickstream.min.js" data-endpoint="https://ingest.example/clickstream"
  *         data-dnt="1"></script>  then  clickstream("product_view", {product: {...}});
  * Events wait in a bounded localStorage queue and leave in batches (on size, on a timer and
- * on page hide, through sendBeacon); a failed batch is retried with back-off and keeps its
- * event_id, so the warehouse stores each event once. A signed-in page puts its access token in
- * <meta name="cs-token">, sent as "Authorization: Bearer". */
+ * on page hide); a failed batch is retried with back-off and keeps its event_id, so the
+ * warehouse stores each event once. A signed-in page puts its access token in
+ * <meta name="cs-token">, sent as "Authorization: Bearer". An event leaves the queue only
+ * when the ingest API acknowledged it; a guest's batch handed to sendBeacon at page hide is
+ * the browser's to deliver. */
 (function (w, d, n) {
   var s = d.currentScript, c = (s && s.dataset) || {};
   var E = c.endpoint || "/clickstream", L = w.localStorage, P = "cs_";
   var MAX = 200, BATCH = +c.batch || 10, EVERY = +c.interval || 5000, IDLE = 18e5;
-  var busy = 0, fails = 0, next = 0, first = 0;
+  var busy = 0, fails = 0, next = 0, first = 0, fly = {};
   if (c.dnt && (n.doNotTrack == "1" || w.doNotTrack == "1" || n.globalPrivacyControl)) {
     w.clickstream = function () {};
     return;
@@ -55,30 +57,43 @@
     var ids = batch.map(function (e) { return e.event_id; });
     save(load().filter(function (e) { return ids.indexOf(e.event_id) < 0; }));
   }
+  function mark(batch, on) { batch.forEach(function (e) { fly[e.event_id] = on; }); }
+  function done(r) { return r.ok || (r.status > 399 && r.status < 500 && r.status != 408 && r.status != 429); }
   function flush(hide) {
     // A batch holds events tracked under one token: a guest's events never go out signed in.
-    var q = load(), t = q.length ? q[0]._t : "", batch, body;
+    // Events already on their way from this page are not sent twice.
+    var q = load().filter(function (e) { return !fly[e.event_id]; }), t = q.length ? q[0]._t : "", batch, body;
     batch = q.filter(function (e) { return e._t == t; }).slice(0, BATCH);
-    if (!batch.length || busy || (!hide && Date.now() < next)) return;
+    if (!batch.length || (!hide && (busy || Date.now() < next))) return;
     body = JSON.stringify(batch, function (k, v) { return k == "_t" ? void 0 : v; });
     if (hide) {
-      // The page is going: hand the queue to the browser, unless the ingest API is known to
-      // be down, in which case the events wait in the queue for the next page's retries.
+      // The page is going: send what is queued, unless the ingest API is known to be down, in
+      // which case the events wait in the queue for the next page's retries. A signed-in
+      // batch stays queued until its answer arrives: if the page is gone first, the next page
+      // sends it again (same event_id, so stored once).
       if (fails) return;
-      if (t || !n.sendBeacon) send(body, true, t).catch(function () {});
-      else if (!n.sendBeacon(E, body)) return;
-      drop(batch);
+      if (!t && n.sendBeacon) {
+        if (!n.sendBeacon(E, body)) return;
+        drop(batch);
+      } else {
+        mark(batch, 1);
+        send(body, true, t).then(function (r) { if (done(r)) drop(batch); mark(batch, 0); },
+          function () { mark(batch, 0); });
+      }
       return flush(1);
     }
     busy = 1;
+    mark(batch, 1);
     send(body, body.length < 6e4, t).then(function (r) {
       // 4xx other than 408/429 will never succeed: drop the batch rather than retry forever.
-      if (!r.ok && (r.status < 400 || r.status > 499 || r.status == 408 || r.status == 429)) throw r;
+      if (!done(r)) throw r;
       drop(batch);
+      mark(batch, 0);
       busy = fails = next = 0;
       put("f", 0);
       flush();
     }).catch(function () {
+      mark(batch, 0);
       busy = 0;
       put("f", ++fails);
       var wait = Math.min(6e4, 500 * Math.pow(2, fails));

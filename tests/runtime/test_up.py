@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -51,10 +52,15 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 90) 
 
 
 @contextmanager
-def running_up(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_up(
+    env: dict[str, str], log: Path, demo: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "clickstream", "up"], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "clickstream", "up", *(["--demo"] if demo else [])],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         yield process
@@ -113,6 +119,7 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         # The scheduler's run at start may have taken the event first; either way it is in.
         server = EmbeddedPostgres(data_dir).running()
         assert server is not None
+        first_port = server.port
         assert _warehouse_count(server.url("warehouse")) == 1
         status = subprocess.run(
             [sys.executable, "-m", "clickstream", "status"],
@@ -136,6 +143,7 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         family = _family(process, data_dir)
         server = EmbeddedPostgres(data_dir).running()
         assert server is not None
+        assert server.port == first_port  # one address per data directory
         with psycopg.connect(server.url("warehouse")) as conn:
             assert conn.execute("SELECT count(*) FROM clickstream_events").fetchone() == (1,)
         process.send_signal(signal.SIGTERM)
@@ -178,3 +186,71 @@ def test_each_part_gets_only_its_own_database_url() -> None:
     assert "pg://admin" not in {v for env in envs.values() for v in env.values()}
     assert envs["shop"]["CLICKSTREAM_SHOP_DB_URL"] == "pg://shop"
     assert "CLICKSTREAM_WAREHOUSE_URL" not in envs["shop"]
+
+
+def _wait_for_text(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text()
+        if text in content:
+            return content
+        assert process.poll() is None, "clickstream up exited early:\n" + content[-3000:]
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} not in the log in time:\n{log.read_text()[-3000:]}")
+
+
+def test_up_on_a_moved_shop_port_wires_every_url_to_the_ports_in_use(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    ingest_port, dashboard_port = free_port(), free_port()
+    env = _env(data_dir, ingest_port, dashboard_port)
+    del env["CLICKSTREAM_SHOP_PUBLIC_URL"]  # only the port moves, as a user would do
+    shop = f"http://127.0.0.1:{env['CLICKSTREAM_SHOP_PORT']}"
+    ingest = f"http://127.0.0.1:{ingest_port}"
+    log = tmp_path / "up.log"
+
+    with running_up(env, log, demo=True) as process:
+        text = _wait_for_text(log, "Clickstream is up.", process, timeout=120)
+        # The tracker on the shop's pages posts to this ingest, which lets the shop's origin in.
+        page = httpx.get(f"{shop}/", timeout=10).text
+        assert f'data-endpoint="{ingest}/clickstream"' in page
+        preflight = httpx.options(
+            f"{ingest}/clickstream",
+            headers={"Origin": shop, "Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "authorization, content-type"},
+        )  # fmt: skip
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == shop
+        # The banner tells where the warehouse is, on the port remembered for this data dir.
+        server = EmbeddedPostgres(data_dir).running()
+        assert server is not None
+        port = (data_dir / "postgres.port").read_text().strip()
+        assert str(server.port) == port
+        assert f"warehouse  postgresql://postgres@127.0.0.1:{port}/warehouse" in text
+        # The demo's pages are the shop's, and the line after the banner says when it is in.
+        text = _wait_for_text(log, "Demo data loaded:", process, timeout=300)
+        loaded = int(text.split("Demo data loaded: ", 1)[1].split(" ", 1)[0])
+        with psycopg.connect(server.url("warehouse")) as conn:
+            hosts = conn.execute(
+                "SELECT DISTINCT split_part(page_url, '/', 3) FROM clickstream_events"
+            ).fetchall()
+            events = conn.execute("SELECT count(*) FROM clickstream_events").fetchone()
+        assert hosts == [(f"127.0.0.1:{env['CLICKSTREAM_SHOP_PORT']}",)]
+        assert events == (loaded,) and loaded > 1000
+        status = subprocess.run(
+            [sys.executable, "-m", "clickstream", "status"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+
+    assert f"warehouse db  postgresql://clickstream_etl@127.0.0.1:{port}/warehouse" in (
+        status.stdout
+    ), status.stdout
+    lines = log.read_text().splitlines()
+    assert not [line for line in lines if "jwks_refresh_failed" in line]
+    assert not [line for line in lines if "rate_limited" in line or " 429" in line]
+    sent = [json.loads(line) for line in lines if '"demo_traffic_sent"' in line]
+    assert sent and "(0 throttled)" in sent[0]["summary"]
+    # Libraries' lines (Alembic's among them) are JSON like ours, not plain text in between.
+    alembic = [line for line in lines if "alembic" in line]
+    assert alembic and all(json.loads(line)["logger"].startswith("alembic") for line in alembic)

@@ -14,7 +14,7 @@ from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.shop.app import build_app, token_policy
 from clickstream.shop.db import session_factory
-from clickstream.shop.demo import plan_traffic, send_traffic, shop_tokens
+from clickstream.shop.demo import Batch, plan_traffic, send_traffic, shop_tokens
 from tests.conftest import ServerThread, free_port, lake_records
 from tests.shop.fixtures import authorizing_ingest, shop_settings
 
@@ -84,3 +84,92 @@ def test_shop_and_demo_commands_explain_themselves() -> None:
             timeout=60,
         )
         assert shown.returncode == 0 and "Example" in shown.stdout
+
+
+def _landings(batches: list[Batch]) -> list[dict[str, object]]:
+    """The first event of every session of a person (bots crawl without referrers)."""
+    firsts: dict[str, dict[str, object]] = {}
+    for batch in batches:
+        if "bot" in batch.user_agent:
+            continue
+        for event in batch.events:
+            firsts.setdefault(str(event["session_id"]), event)
+    return list(firsts.values())
+
+
+def test_demo_pages_live_on_the_shop_url_it_is_given() -> None:
+    batches, _ = plan_traffic(50, 3, seed=5, base_url="http://127.0.0.1:28000")
+    urls = [str(e["page_url"]) for b in batches for e in b.events]
+    assert urls and all(u.startswith("http://127.0.0.1:28000/") for u in urls)
+
+
+def test_demo_sessions_come_from_search_social_email_and_direct() -> None:
+    batches, report = plan_traffic(300, 7, seed=3)
+    landings = _landings(batches)
+    referrers = Counter(
+        str(e["referrer"]).split("/")[2] if e["referrer"] else None for e in landings
+    )
+    search = sum(referrers[h] for h in ("www.google.com", "www.bing.com", "duckduckgo.com"))
+    social = sum(referrers[h] for h in ("www.facebook.com", "t.co", "www.instagram.com"))
+    campaigns = [e for e in landings if "utm_medium=email" in str(e["page_url"])]
+    direct = [e for e in landings if not e["referrer"] and "utm_" not in str(e["page_url"])]
+    assert search > social > 0 and len(campaigns) > 0 and len(direct) > 0
+    assert all("utm_source=" in str(e["page_url"]) and "utm_campaign=" in str(e["page_url"])
+               for e in campaigns)  # fmt: skip
+    assert search + social + len(campaigns) + len(direct) == len(landings)
+    assert len(landings) < report.sessions  # the bots' sessions are the rest
+    # Inside the shop, a page's referrer is the page before it.
+    events = [e for b in batches for e in b.events if e["event_name"] == "page_view"]
+    inner = [e for e in events if e["referrer"] and "127.0.0.1" in str(e["referrer"])]
+    assert inner and all(e["referrer"] != e["page_url"] for e in inner)
+
+
+def test_demo_views_cart_checkout_and_search_pages_in_funnel_proportions() -> None:
+    batches, _ = plan_traffic(300, 7, seed=3)
+    paths = Counter(
+        str(e["page_url"]).split("127.0.0.1:8000", 1)[1].split("?")[0]
+        for b in batches
+        for e in b.events
+        if e["event_name"] == "page_view"
+    )
+    assert paths["/"] > paths["/search"] > 0
+    assert paths["/search"] > paths["/checkout"] > 0
+    assert paths["/cart"] > paths["/checkout"]
+    names = Counter(e["event_name"] for b in batches for e in b.events)
+    assert paths["/cart"] <= names["add_to_cart"]  # a cart page follows adding, not always
+    assert paths["/checkout"] == names["begin_checkout"]
+
+
+def test_demo_traffic_stays_under_the_rate_limit_and_lands_on_the_given_shop(
+    lake_dir: Path, tmp_path: Path
+) -> None:
+    import httpx
+
+    from clickstream.ingest.app import build_app as build_ingest
+    from clickstream.settings import IngestSettings
+    from clickstream.shop.demo import under_limit
+
+    per_second, burst = 40.0, 20
+    settings = IngestSettings(  # type: ignore[call-arg]
+        lake_url=str(lake_dir),
+        data_dir=tmp_path / "ingest-data",
+        node_id="demo",
+        ingest_rate_limit_per_second=per_second,
+        ingest_rate_limit_burst=burst,
+        ingest_ship_before_ack=True,
+    )
+    with ServerThread(build_ingest(settings)) as ingest:
+        report = send_traffic(
+            f"{ingest.url}/clickstream", 60, 3, seed=11, workers=8,
+            pace=under_limit(per_second, burst), base_url="http://127.0.0.1:28000",
+        )  # fmt: skip
+        metrics = httpx.get(f"{ingest.url}/metrics").text
+    assert report.requests > burst * 2  # enough requests that an unpaced run trips the limit
+    assert report.throttled == 0
+    limited = [
+        line for line in metrics.splitlines()
+        if line.startswith("clickstream_ingest_rejected_requests_total") and "rate" in line
+    ]  # fmt: skip
+    assert all(float(line.rsplit(" ", 1)[1]) == 0 for line in limited)
+    pages = {str(r["page_url"]).split("/")[2] for r in lake_records(lake_dir)}
+    assert pages == {"127.0.0.1:28000"}

