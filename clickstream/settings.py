@@ -233,46 +233,6 @@ class IngestSettings(CommonSettings):
         return f"http://{host}:{self.ingest_port}"
 
 
-class EtlSettings(CommonSettings):
-    """The batch ETL and its scheduler."""
-
-    etl_schedule: str = Field(
-        "rate(1 hour)",
-        description="When the scheduler runs the ETL: an EventBridge expression such as "
-        "`rate(1 hour)` or `cron(5 * * * ? *)`.",
-    )
-    etl_run_at_start: bool = Field(
-        True, description="Whether `etl schedule` runs once as soon as it starts."
-    )
-    etl_batch_files: int = Field(
-        500, ge=1, description="Most lake files loaded together in one warehouse transaction."
-    )
-    etl_batch_bytes: int = Field(
-        8 * 1024 * 1024,
-        ge=1024,
-        description="About how many compressed bytes of lake files one batch holds.",
-    )
-    etl_duckdb_threads: int = Field(
-        2, ge=1, le=256, description="Threads DuckDB uses for the transform."
-    )
-    etl_duckdb_memory_limit: str = Field(
-        "1GB",
-        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-        description=(
-            "Memory each of the ETL's DuckDB connections (two for batches, one for the "
-            "derive) may use, e.g. `1GB`."
-        ),
-    )
-    etl_fetch_workers: int = Field(
-        4, ge=1, le=64, description="Lake files downloaded and decompressed in parallel."
-    )
-    etl_work_dir: Path | None = Field(
-        None,
-        description="Folder for the ETL's temporary files; unset means the system's "
-        "temporary folder.",
-    )
-
-
 class DashboardSettings(CommonSettings):
     """The Shiny dashboard."""
 
@@ -357,6 +317,11 @@ class OpsSettings(CommonSettings):
         description="Delete raw lake event objects this many days after their hour, once "
         "loaded; 0 keeps them forever (the lake is what `etl rebuild` reads).",
     )
+
+
+# The ETL's settings live with the ETL (`clickstream/etl/configuration.py`), which imports
+# CommonSettings from here: imported after it, so either module can be imported first.
+from clickstream.etl.configuration import EtlSettings  # noqa: E402
 
 
 class SchedulerSettings(EtlSettings, OpsSettings):

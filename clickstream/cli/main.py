@@ -273,8 +273,8 @@ def etl_history(limit: int) -> None:
     """
     import psycopg
 
-    from clickstream.etl.ledger import history
     from clickstream.scheduler.state import read_state
+    from clickstream.warehouse.ledger import history
 
     settings = _settings(config.EtlSettings, "etl")
 
