@@ -64,6 +64,6 @@ def _parse_mentions(wanted: dict[tuple[str, str], set[str]]) -> pyarrow.Table:
     scratch = connect(1, "256MB")
     try:
         read_batch(scratch, files)
-        return scratch.execute(statement("parsed_lines")).to_arrow_table()
+        return scratch.sql(statement("parsed_lines")).to_arrow_table()
     finally:
         scratch.close()
