@@ -320,8 +320,9 @@ class OpsSettings(CommonSettings):
 
 
 # The ETL's settings live with the ETL (`clickstream/etl/configuration.py`), which imports
-# CommonSettings from here: imported after it, so either module can be imported first.
-from clickstream.etl.configuration import EtlSettings  # noqa: E402
+# CommonSettings from here: imported after it, so either module can be imported first (and
+# re-exported for the commands that still name `config.EtlSettings`).
+from clickstream.etl.configuration import EtlSettings as EtlSettings  # noqa: E402
 
 
 class SchedulerSettings(EtlSettings, OpsSettings):

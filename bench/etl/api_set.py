@@ -90,7 +90,11 @@ def build_lake(lake: Path, events: int, resent: int, conflicting: int) -> None:
     posted = 0
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         for batch in _chunks([*sent, *again, *changed]):
-            reply = client.post("/clickstream", content=json.dumps(batch))
+            reply = client.post(
+                "/clickstream",
+                content=json.dumps(batch),
+                headers={"Content-Type": "application/json"},
+            )
             if reply.status_code != 202:
                 raise SystemExit(f"ingest answered {reply.status_code}: {reply.text[:200]}")
             posted += len(batch)
