@@ -25,30 +25,32 @@ KNOWN_IDS = """
 SELECT s.event_id, (e.payload_hash IS NULL OR e.payload_hash = s.payload_hash)
 FROM staged_ids s JOIN event_ids e USING (event_id)
 """
-REGISTER_IDS = """
-INSERT INTO event_ids (event_id, event_timestamp, source_file, payload_hash)
-SELECT event_id, event_timestamp, source_file, payload_hash FROM staged_ids
-ON CONFLICT (event_id) DO NOTHING
-"""
 
 
-def claim_ids(conn: psycopg.Connection, batch: PreparedBatch, known: Path) -> bool:
-    """Register the batch's candidate ids not yet registered (inside the batch's transaction);
-    when some were, write them to `known` (CSV: event_id, same payload) and return True.
+def claim_ids(conn: psycopg.Connection, batch: PreparedBatch) -> bool:
+    """Register every candidate id of the batch at once (inside the batch's transaction), or,
+    when the warehouse already holds some, none of them and return False.
 
-    Usually none is registered yet, so the ids are first copied straight into the registry
-    under a savepoint; only when that hits a repeat does the staged comparison run.
+    Usually none is registered yet, so the ids are copied straight into the registry under a
+    savepoint; only when that hits a repeat do `known_ids`, `outcomes.settle` and
+    `register_ids` run.
     """
     try:
         with conn.transaction():
             copy_query(conn, "event_ids", ID_COLUMNS, batch.con, batch.ids)
     except psycopg.errors.UniqueViolation:
-        pass
-    else:
         return False
+    return True
+
+
+def known_ids(conn: psycopg.Connection, batch: PreparedBatch, known: Path) -> None:
+    """Write to `known` (CSV: event_id, same payload) the batch's candidates already held."""
     conn.execute(STAGE_IDS)
     copy_query(conn, "staged_ids", ID_COLUMNS, batch.con, batch.ids)
     conn.execute("ANALYZE staged_ids")
     copy_out(conn, KNOWN_IDS, known)
-    conn.execute(REGISTER_IDS)
-    return True
+
+
+def register_ids(conn: psycopg.Connection, batch: PreparedBatch) -> None:
+    """Register the ids of a settled batch (none of them is held yet)."""
+    copy_query(conn, "event_ids", ID_COLUMNS, batch.con, batch.ids)

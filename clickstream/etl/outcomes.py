@@ -44,38 +44,43 @@ def prepare(
     Raises `LinesNeeded` when a conflict of a batch read directly cannot be told apart from
     its lake line without the line-by-line path.
     """
-    objects = tuple(file.key for file in files)
-    sizes = tuple(file.size for file in files)
     con.execute("DELETE FROM known")
-    return _decided(con, number, objects, sizes, directory, run_id, direct, suffix="")
+    con.execute("DELETE FROM run_context")
+    con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
+    con.execute(statement("final"))
+    con.execute(statement("loaded"))
+    keys = tuple(file.key for file in files)
+    sizes = tuple(file.size for file in files)
+    return _outputs(con, number, keys, sizes, directory, direct, "candidate_ids", suffix="")
 
 
-def settle(batch: PreparedBatch, known: Path, run_id: int) -> PreparedBatch:
+def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
     """`batch` decided again now that `known` (CSV of event_id, same_payload) lists the ids the
-    warehouse already held: those lines are duplicates or conflicts, not rows to insert."""
-    batch.con.execute(READ_KNOWN, (str(known),))
+    warehouse already held: those lines are duplicates or conflicts, not rows to insert, and
+    the batch's ids to register are only the others."""
+    con = batch.con
+    con.execute(READ_KNOWN, (str(known),))
+    # Only the first line of an id can be `loaded`, and only while its id is not known.
+    con.execute(statement("settle_final"))
+    con.execute(statement("settle_loaded"))
     keys = tuple(obj.key for obj in batch.objects)
     sizes = tuple(obj.size for obj in batch.objects)
     # New file names: a derive computed ahead from the old file must not pass for current.
-    return _decided(
-        batch.con, batch.number, keys, sizes, batch.directory, run_id, batch.direct, "-known"
+    return _outputs(
+        con, batch.number, keys, sizes, batch.directory, batch.direct, "new_ids", "-known"
     )
 
 
-def _decided(
+def _outputs(
     con: duckdb.DuckDBPyConnection,
     number: int,
     keys: tuple[str, ...],
     sizes: tuple[int, ...],
     directory: Path,
-    run_id: int,
     direct: bool,
+    ids: str,
     suffix: str,
 ) -> PreparedBatch:
-    con.execute("DELETE FROM run_context")
-    con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
-    con.execute(statement("final"))
-    con.execute(statement("loaded"))
     derive_rows = directory / f"derive{suffix}.parquet"
     columns = ", ".join(DERIVE_COLUMNS)
     _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
@@ -92,7 +97,7 @@ def _decided(
         direct=direct,
         con=con,
         directory=directory,
-        ids=statement("candidate_ids"),
+        ids=statement(ids),
         rows_by_day=tuple(
             (day, statement("loaded_events").format(day=f"DATE '{day}'")) for day in days
         ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -26,8 +27,8 @@ import structlog
 from clickstream.etl.batch import PreparedBatch
 from clickstream.etl.configuration import EtlOptions
 from clickstream.etl.conflicts import LinesNeeded
-from clickstream.etl.dedupe import claim_ids
-from clickstream.etl.derive.compute import DerivedTypes, Precomputed, derived_types, precompute_days
+from clickstream.etl.dedupe import claim_ids, known_ids, register_ids
+from clickstream.etl.derive.compute import Precomputed, derived_types, precompute_days
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import FetchedFile, direct_paths, fetch_all, unfetched
@@ -56,7 +57,9 @@ class Pipeline:
         self.rows = RunRows(run_id)  # the committed batches' rows, for the derive
         self.prepared = RunRows(run_id)  # the rows as they will be if every batch commits
         self.ducks: list[duckdb.DuckDBPyConnection] = []
-        self.early: Future[Precomputed] | None = None
+        self.early: Future[Precomputed] | None = None  # the run's days derived ahead
+        self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
+        self.attempts = 0
 
     def run(self) -> RunResult:
         """Load every pending file batch by batch, then derive the days they touched."""
@@ -79,35 +82,45 @@ class Pipeline:
             groups = plan_batches(
                 conn, self.lake, self.options.batch_files, self.options.batch_bytes
             )
-            types = derived_types(conn)
-            upcoming = self._submit(groups, 0, types) if groups else None
+            self.types = derived_types(conn)
+            upcoming = self._submit(groups, 0) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None
                 batch = upcoming.result()
                 if number + 1 < len(groups):
-                    upcoming = self._submit(groups, number + 1, types)
+                    upcoming = self._submit(groups, number + 1)
                 result = self._commit(conn, batch, group, result)
             days = self._derive(conn)
         return replace(result, days_derived=len(days))
 
     # The worker's side: read and prepare a batch.
 
-    def _submit(
-        self, groups: list[list[LakeObject]], number: int, types: DerivedTypes
-    ) -> Future[PreparedBatch]:
+    def _submit(self, groups: list[list[LakeObject]], number: int) -> Future[PreparedBatch]:
         future = self.worker.submit(self._prepare, number, groups[number])
         if number + 1 == len(groups):
             # Right after the last batch, the worker (otherwise idle from then on) derives
             # the run's days from its rows while PostgreSQL still loads the last batches.
-            # A third connection: the other two may still serve the batches being loaded.
-            self.early = self.worker.submit(
-                lambda: precompute_days(self._duck(), self.prepared, self.workdir / "early", types)
-            )
+            self._derive_ahead()
         return future
+
+    def _derive_ahead(self) -> None:
+        """Derive the run's days in the worker from the rows as prepared (used only if exactly
+        these rows commit); called again when a batch is settled after it was first asked."""
+        if self.early is not None:
+            self.early.cancel()
+        with self.prepared_lock:
+            rows = self.prepared.snapshot()
+        self.attempts += 1
+        workdir = self.workdir / f"early-{self.attempts}"
+        # A connection of its own: the other two may still serve the batches being loaded.
+        self.early = self.worker.submit(
+            lambda: precompute_days(self._duck(), rows, workdir, self.types)
+        )
 
     def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
         batch = self._read_directly(number, group) or self._read_by_lines(number, group)
-        self.prepared.keep(batch.derive_rows, batch.days)
+        with self.prepared_lock:
+            self.prepared.keep(batch.derive_rows, batch.days)
         return batch
 
     def _read_directly(self, number: int, group: list[LakeObject]) -> PreparedBatch | None:
@@ -157,9 +170,10 @@ class Pipeline:
             if not batch.direct:
                 raise
             log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
-            batch = self._read_by_lines(batch.number, group)
-            self.rows.check_days(conn, batch.days)
-            batch, result = self._write(conn, batch, total)
+            redone = self._read_by_lines(batch.number, group)
+            self._replace_prepared(batch, redone)
+            self.rows.check_days(conn, redone.days)
+            batch, result = self._write(conn, redone, total)
         self.rows.keep(batch.derive_rows, batch.days)
         self.step("committed")
         log.info("etl_batch_loaded", run_id=self.run_id, files=len(group), total=result.loaded)
@@ -169,12 +183,25 @@ class Pipeline:
         self, conn: psycopg.Connection, batch: PreparedBatch, total: RunResult
     ) -> tuple[PreparedBatch, RunResult]:
         with conn.transaction():
-            known = batch.directory / "known.csv"
-            if claim_ids(conn, batch, known):
-                batch = settle(batch, known, self.run_id)
+            if not claim_ids(conn, batch):
+                known = batch.directory / "known.csv"
+                known_ids(conn, batch, known)
+                settled = settle(batch, known)
+                register_ids(conn, settled)
+                self._replace_prepared(batch, settled)
+                batch = settled
             result = write_batch(conn, self.run_id, batch, total, self.step)
             self.step("before_commit")
         return batch, result
+
+    def _replace_prepared(self, old: PreparedBatch, new: PreparedBatch) -> None:
+        """The main thread redid a batch: its rows, not the old ones, are the run's."""
+        with self.prepared_lock:
+            self.prepared.swap(old.derive_rows, new.derive_rows, new.days)
+        if self.early is not None:
+            # The rows derived ahead are not these any more: derive again, in the worker,
+            # while this batch's rows go into PostgreSQL.
+            self._derive_ahead()
 
     # After the last batch: the derive, in one transaction.
 

@@ -38,6 +38,22 @@ SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
 FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
 WHERE n.id_rank = 1;
 
+-- name: new_ids
+-- The candidates to register once the warehouse said which ids it already holds (`known`).
+SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
+FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
+WHERE n.id_rank = 1 AND r.event_id NOT IN (SELECT event_id FROM known);
+
+-- name: settle_final
+-- `final` once `known` is filled: a first line whose id the warehouse holds is a duplicate
+-- (same payload) or a conflict, as the `final` statement decides it.
+UPDATE final SET outcome = CASE WHEN k.same_payload THEN 'duplicate' ELSE 'conflict' END
+FROM known AS k
+WHERE final.event_id = k.event_id AND final.outcome = 'loaded';
+
+-- name: settle_loaded
+DELETE FROM loaded WHERE event_id IN (SELECT event_id FROM known);
+
 -- name: loaded
 -- The rows to insert, once: both the COPY into PostgreSQL and the derive's Parquet file come
 -- from here.
