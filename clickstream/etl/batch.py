@@ -3,8 +3,8 @@
 Everything about the batch is decided before PostgreSQL sees a byte of it: each line's
 outcome, the rows to insert day by day, the ids to register, the quarantine rows (conflicts
 with their lake lines), every file's counts and the derive's copy of the rows. The loader
-only writes it; when the registry shows some ids were stored already, the transform settles
-the batch into a new one (`transform.settle`) before it is written.
+only writes it; when the registry shows some ids were stored already, the batch is settled
+into a new one (`outcomes.settle`) before it is written.
 """
 
 from __future__ import annotations
