@@ -19,8 +19,8 @@ import psycopg
 from psycopg import sql
 
 from clickstream.etl.derive.days import derive_days
-from clickstream.etl.partitions import ensure_partitions
 from clickstream.warehouse.migrate import migrate
+from clickstream.warehouse.partitions import ensure_partitions
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_DATABASE = "clickstream_bench"

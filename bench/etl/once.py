@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from clickstream.etl.copying import copy_in
+from clickstream.etl.copy import copy_in
 from clickstream.etl.run import run_etl
 from clickstream.etl.transform import EVENT_COLUMNS
 from clickstream.lake import open_lake

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from bench.etl.generate import generate
-from clickstream.etl.copying import copy_out
+from clickstream.etl.copy import copy_out
 from clickstream.etl.transform import EVENT_COLUMNS
 from clickstream.warehouse.migrate import migrate
 

@@ -12,7 +12,7 @@ import click
 from clickstream.cli.common import EXIT_USAGE, fail, resolve_settings, with_warehouse
 from clickstream.ops.configuration import OpsSettings
 from clickstream.scheduler.configuration import SchedulerSettings
-from clickstream.settings import EtlSettings
+from clickstream.etl.configuration import EtlSettings
 
 
 @click.group()
@@ -164,7 +164,7 @@ def etl_history(limit: int) -> None:
     """
     import psycopg
 
-    from clickstream.etl.ledger import history
+    from clickstream.warehouse.ledger import history
     from clickstream.scheduler.state import read_state
 
     settings = resolve_settings(EtlSettings, "etl")

@@ -7,9 +7,11 @@ from datetime import date
 import psycopg
 import structlog
 
-from clickstream.etl.derive.days import derive_dirty_days, mark_days
-from clickstream.etl.ledger import RunResult, finish_run, start_run
-from clickstream.etl.run import EtlRunFailed, etl_lock
+from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.result import RunResult
+from clickstream.etl.run import EtlRunFailed, locked
+from clickstream.warehouse.dirty_days import mark_range
+from clickstream.warehouse.ledger import finish_run, start_run
 
 log = structlog.get_logger("clickstream.etl")
 
@@ -27,7 +29,7 @@ def backfill(warehouse_url: str, first: date, last: date) -> RunResult:
         raise DateRangeInvalid(f"--to {last} is before --from {first}")
     if (last - first).days >= MAX_DAYS:
         raise DateRangeInvalid(f"a backfill covers at most {MAX_DAYS} days")
-    with etl_lock(warehouse_url) as lock_conn:
+    with locked(warehouse_url) as lock_conn:
         if lock_conn is None:
             log.info("etl_skipped", reason="another run holds the lock", trigger="backfill")
             return RunResult(run_id=None, status="skipped")
@@ -37,7 +39,7 @@ def backfill(warehouse_url: str, first: date, last: date) -> RunResult:
                 psycopg.connect(warehouse_url, autocommit=True) as conn,
                 conn.transaction(),
             ):
-                mark_days(conn, first, last)
+                mark_range(conn, first, last)
                 days = derive_dirty_days(conn)
         except psycopg.Error as exc:
             error = f"{type(exc).__name__}: {exc}"

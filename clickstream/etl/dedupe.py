@@ -1,18 +1,18 @@
 """The event_id registry: which events the warehouse already holds, and with which payload.
 
 An `event_id` is stored at most once across partitions and runs. A repeat whose payload hash
-matches the stored one is a duplicate; a different hash is a conflict (quarantined by `load`).
+matches the stored one is a duplicate; a different hash is a conflict (`outcomes.settle`
+decides which, and the loader quarantines conflicts).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import psycopg
 
-from clickstream.etl.copying import copy_out
-from clickstream.etl.pgcopy import copy_query
+from clickstream.etl.batch import PreparedBatch
+from clickstream.etl.copy import copy_out, copy_query
 from clickstream.etl.transform import ID_COLUMNS
 
 STAGE_IDS = """
@@ -25,32 +25,32 @@ KNOWN_IDS = """
 SELECT s.event_id, (e.payload_hash IS NULL OR e.payload_hash = s.payload_hash)
 FROM staged_ids s JOIN event_ids e USING (event_id)
 """
-REGISTER_IDS = """
-INSERT INTO event_ids (event_id, event_timestamp, source_file, payload_hash)
-SELECT event_id, event_timestamp, source_file, payload_hash FROM staged_ids
-ON CONFLICT (event_id) DO NOTHING
-"""
 
 
-def register_ids(
-    conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, candidates: str, known: Path
-) -> None:
-    """Write to `known` the candidates (rows of the DuckDB query `candidates`, in
-    `ID_COLUMNS` order) already registered, then register the rest.
+def claim_ids(conn: psycopg.Connection, batch: PreparedBatch) -> bool:
+    """Register every candidate id of the batch at once (inside the batch's transaction), or,
+    when the warehouse already holds some, none of them and return False.
 
-    Usually none is registered yet, so the ids are first copied straight into the registry
-    under a savepoint; only when that hits a repeat does the staged comparison run.
+    Usually none is registered yet, so the ids are copied straight into the registry under a
+    savepoint; only when that hits a repeat do `known_ids`, `outcomes.settle` and
+    `register_ids` run.
     """
     try:
         with conn.transaction():
-            copy_query(conn, "event_ids", ID_COLUMNS, duck, candidates)
+            copy_query(conn, "event_ids", ID_COLUMNS, batch.con, batch.ids)
     except psycopg.errors.UniqueViolation:
-        pass
-    else:
-        known.write_bytes(b"")
-        return
+        return False
+    return True
+
+
+def known_ids(conn: psycopg.Connection, batch: PreparedBatch, known: Path) -> None:
+    """Write to `known` (CSV: event_id, same payload) the batch's candidates already held."""
     conn.execute(STAGE_IDS)
-    copy_query(conn, "staged_ids", ID_COLUMNS, duck, candidates)
+    copy_query(conn, "staged_ids", ID_COLUMNS, batch.con, batch.ids)
     conn.execute("ANALYZE staged_ids")
     copy_out(conn, KNOWN_IDS, known)
-    conn.execute(REGISTER_IDS)
+
+
+def register_ids(conn: psycopg.Connection, batch: PreparedBatch) -> None:
+    """Register the ids of a settled batch (none of them is held yet)."""
+    copy_query(conn, "event_ids", ID_COLUMNS, batch.con, batch.ids)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import psycopg
 import structlog
 
-from clickstream.etl.ledger import RunResult
-from clickstream.etl.partitions import drop_daily_partitions
-from clickstream.etl.run import EtlOptions, Step, etl_lock, locked_run
+from clickstream.etl.result import RunResult
+from clickstream.etl.run import EtlOptions, Step, locked, locked_run
 from clickstream.lake.store import LakeStore
+from clickstream.warehouse.partitions import drop_daily_partitions
 
 log = structlog.get_logger("clickstream.etl")
 
@@ -47,7 +47,7 @@ def rebuild(
     on_step: Step | None = None,
 ) -> RunResult:
     """Empty the warehouse and reload the lake; a no-op when another run holds the lock."""
-    with etl_lock(warehouse_url) as lock_conn:
+    with locked(warehouse_url) as lock_conn:
         if lock_conn is None:
             log.info("etl_skipped", reason="another run holds the lock", trigger="rebuild")
             return RunResult(run_id=None, status="skipped")

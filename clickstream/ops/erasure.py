@@ -19,10 +19,10 @@ import psycopg
 import structlog
 
 from clickstream import jsonio
-from clickstream.etl.derive.days import derive_days
-from clickstream.etl.run import etl_lock
+from clickstream.etl import rederive_days
 from clickstream.lake.paths import EVENTS_PREFIX, QUARANTINE_PREFIX
 from clickstream.lake.store import LakeStore
+from clickstream.warehouse.locks import etl_lock
 
 log = structlog.get_logger("clickstream.ops")
 SUBJECT_COLUMNS = {"user_id": "user_id", "client_id": "client_id"}
@@ -141,7 +141,7 @@ def erase_subject(warehouse_url: str, lake: LakeStore, kind: str, value: str) ->
             report.quarantine_deleted = conn.execute(
                 DELETE_QUARANTINE_SQL, {"plain": plain, "nested": nested}
             ).rowcount
-            derive_days(conn, days)
+            rederive_days(conn, days)
             report.days_rederived = len(days)
             conn.execute(
                 CLOSE_AUDIT_SQL,

@@ -8,11 +8,11 @@ from typing import Any, Protocol
 
 import psycopg
 
-from clickstream.etl.run import pending_files
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestSample, scrape
 from clickstream.ops.status_urls import cors_problem, database_lines
+from clickstream.warehouse.manifest import pending_files
 
 LAST_RUN_SQL = """
 SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,

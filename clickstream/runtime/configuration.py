@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.ops.configuration import OpsSettings
-from clickstream.settings import EtlSettings, IngestSettings, variables
+from clickstream.etl.configuration import EtlSettings
+from clickstream.settings import IngestSettings, variables
 from clickstream.shop.configuration import ShopSettings
 
 

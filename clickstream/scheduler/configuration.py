@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clickstream.ops.configuration import OpsSettings
-from clickstream.settings import EtlSettings
+from clickstream.etl.configuration import EtlSettings
 
 
 class SchedulerSettings(EtlSettings, OpsSettings):

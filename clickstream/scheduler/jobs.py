@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import structlog
 
-from clickstream.etl.ledger import RunResult
+from clickstream.etl.result import RunResult
 from clickstream.scheduler.state import read_state
 
 log = structlog.get_logger("clickstream.scheduler")

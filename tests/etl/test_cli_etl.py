@@ -83,3 +83,14 @@ def test_schedule_with_an_invalid_expression_exits_2_with_the_reason(tmp_path: P
     )
     assert result.returncode == 2
     assert "CLICKSTREAM_ETL_SCHEDULE" in result.stderr and "6 fields" in result.stderr
+
+
+def test_run_with_a_lake_url_that_does_not_exist_exits_1_naming_the_lake(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    missing = tmp_path / "no-such-lake"
+
+    result = _cli(warehouse_url, missing, "etl", "run")
+
+    assert result.returncode == 1
+    assert str(missing) in result.stderr and "succeeded" not in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from clickstream.etl.run import EtlRunFailed, run_etl
 from clickstream.lake import open_lake
 from clickstream.lake.remote import RemoteLake
+from clickstream.ops.watch import check
+from clickstream.settings import OpsSettings
 from tests.conftest import free_port
 from tests.etl.lakefiles import HOUR, put, record
 
@@ -80,3 +83,33 @@ def test_second_concurrent_run_is_a_no_op_and_every_event_loads_once(
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute("SELECT count(*) FROM etl_runs").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM clickstream_events").fetchone() == (5,)
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_lake_that_is_missing_or_a_file_fails_the_run_naming_it_and_opens_the_alarm(
+    kind: str, tmp_path: Path, warehouse_url: str
+) -> None:
+    lake_path = tmp_path / "lake"
+    if kind == "a file":
+        lake_path.write_text("not a folder")
+
+    with pytest.raises(EtlRunFailed, match=re.escape(str(lake_path))):
+        run_etl(warehouse_url, open_lake(str(lake_path)))
+    alarms = check(warehouse_url, OpsSettings(data_dir=tmp_path, alarm_disk_free_percent=0))
+
+    with psycopg.connect(warehouse_url) as conn:
+        runs = conn.execute("SELECT status, error FROM etl_runs").fetchall()
+    assert [status for status, _ in runs] == ["failed"]
+    assert str(lake_path) in runs[0][1]
+    assert ("etl_run_failed", "opened") in [(t.alarm, t.kind) for t in alarms.transitions]
+
+
+def test_lake_folder_that_exists_and_is_empty_is_a_successful_run(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    lake_path = tmp_path / "lake"
+    lake_path.mkdir()
+
+    result = run_etl(warehouse_url, open_lake(str(lake_path)))
+
+    assert (result.status, result.files, result.received) == ("succeeded", 0, 0)

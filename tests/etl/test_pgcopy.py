@@ -22,24 +22,25 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from clickstream.etl.copying import copy_in
-from clickstream.etl.extract import FetchedFile
-from clickstream.etl.partitions import ensure_partitions, partition_for
-from clickstream.etl.pgcopy import (
+from clickstream.etl.copy import (
     SUFFIX,
     UnsupportedColumnType,
+    copy_in,
     copy_query,
     duckdb_types,
     write_copy_file,
 )
+from clickstream.etl.extract import FetchedFile
+from clickstream.etl.outcomes import prepare
 from clickstream.etl.sqlfiles import named
 from clickstream.etl.transform import (
     EVENT_COLUMNS,
     ID_COLUMNS,
     SQL_PACKAGE,
-    BatchTransform,
     connect,
+    read_batch,
 )
+from clickstream.warehouse.partitions import ensure_partitions, partition_for
 from tests.etl.lakefiles import HOUR, record
 
 # The DuckDB type of each column as the transform leaves it in `loaded` / `candidate_ids`.
@@ -268,8 +269,9 @@ def test_edge_rows_have_the_duckdb_types_the_transform_gives_events_and_ids(
     line = record("product_view", product={"id": "p", "price": "1.50", "quantity": "2"})
     text = json.dumps({**line, "properties": {"a": 1}}) + "\n"
     key = f"events/{HOUR:%Y/%m/%d/%H}/n1-x-000001.ndjson.gz"
-    batch = BatchTransform(con, [FetchedFile(key, len(text), HOUR, text)])
-    batch.prepare_outputs(tmp_path, run_id=1)
+    files = [FetchedFile(key, len(text), HOUR, text)]
+    read_batch(con, files)
+    prepare(con, 0, files, tmp_path, run_id=1, direct=False)
 
     loaded = con.sql("SELECT * FROM loaded")
     candidates = con.sql(named(SQL_PACKAGE, "outputs.sql")["candidate_ids"])

@@ -16,8 +16,14 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from clickstream.etl import pgcopy
-from clickstream.etl.copying import copy_in, copy_out
+from clickstream.etl.copy import (
+    SUFFIX,
+    cast_columns,
+    copy_in,
+    copy_out,
+    duckdb_types,
+    write_copy_file,
+)
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
 from clickstream.etl.sqlfiles import named
 from clickstream.warehouse import schema
@@ -127,14 +133,14 @@ def compute_day(
         duck.execute(statements[step])
     files = {}
     for table, columns in DERIVED_TABLES.items():
-        files[table] = workdir / f"{table}-{day:%Y%m%d}{pgcopy.SUFFIX}"
+        files[table] = workdir / f"{table}-{day:%Y%m%d}{SUFFIX}"
         # DuckDB sorts text by bytes, as the warehouse's C.UTF-8 collation does; under another
         # collation the order is merely close to the index's, which is still correct.
         query = (
-            f"SELECT {pgcopy.cast_columns(columns, types[table])} FROM out_{table} "
+            f"SELECT {cast_columns(columns, types[table])} FROM out_{table} "
             f"ORDER BY {', '.join(PRIMARY_KEYS[table])}"
         )
-        pgcopy.write_copy_file(duck, query, files[table])
+        write_copy_file(duck, query, files[table])
     duck.execute("DROP VIEW derive_input")
     return DayOutputs(day, files)
 
@@ -150,7 +156,7 @@ def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
 
 def derived_types(conn: psycopg.Connection) -> DerivedTypes:
     """The derived tables' column types, which their binary COPY files must match."""
-    return {table: pgcopy.duckdb_types(conn, table) for table in DERIVED_TABLES}
+    return {table: duckdb_types(conn, table) for table in DERIVED_TABLES}
 
 
 # A day's end is computed in SQL: in Python the day after 9999-12-31 does not exist.

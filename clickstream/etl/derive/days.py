@@ -1,8 +1,9 @@
 """Rebuild the derived tables (sessions and roll-ups) for the days a load touched.
 
-Loads mark days in `etl_dirty_days` inside their own transaction; this rebuilds those days and
-clears the marks in one transaction, so a crash anywhere leaves them marked for the next run.
-Incremental runs, `etl backfill`, `etl rebuild` and erasure all derive through `derive_day`.
+Loads mark days in `etl_dirty_days` (`warehouse/dirty_days.py`) inside their own transaction;
+this rebuilds those days and clears the marks in one transaction, so a crash anywhere leaves
+them marked for the next run. Incremental runs, `etl backfill`, `etl rebuild` and erasure (as
+`clickstream.etl.rederive_days`) all derive through `derive_day`.
 """
 
 from __future__ import annotations
@@ -24,19 +25,7 @@ from clickstream.etl.derive.compute import (
 )
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
-
-DIRTY_DAYS = "SELECT day FROM etl_dirty_days ORDER BY day FOR UPDATE"
-CLEAR_DIRTY = "DELETE FROM etl_dirty_days WHERE day = ANY(%s::date[])"
-MARK_RANGE = """
-INSERT INTO etl_dirty_days (day)
-SELECT generate_series(%s::date, %s::date, interval '1 day')::date
-ON CONFLICT DO NOTHING
-"""
-
-
-def mark_days(conn: psycopg.Connection, first: date, last: date) -> None:
-    """Mark every day from `first` to `last` (inclusive) for rebuilding."""
-    conn.execute(MARK_RANGE, (first, last))
+from clickstream.warehouse.dirty_days import clear_days, dirty_days
 
 
 def derive_dirty_days(
@@ -51,10 +40,9 @@ def derive_dirty_days(
     `rows` are the current run's committed rows, which spare reading them back; `early` are
     days already computed from them.
     """
-    days: list[date] = [row[0] for row in conn.execute(DIRTY_DAYS).fetchall()]
+    days = dirty_days(conn)
     derive_days(conn, days, duck, rows, work_dir, early)
-    if days:
-        conn.execute(CLEAR_DIRTY, (days,))
+    clear_days(conn, days)
     return days
 
 

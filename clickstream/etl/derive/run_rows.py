@@ -56,6 +56,23 @@ class RunRows:
             self.files.append(path)
             self.days_of[path] = set(days)
 
+    def swap(self, old: Path, new: Path, days: list[date]) -> None:
+        """Keep `new` (a batch's settled rows, on `days`) in the place of `old`."""
+        if old in self.days_of:
+            self.files[self.files.index(old)] = new
+            del self.days_of[old]
+            self.days_of[new] = set(days)
+
+    def snapshot(self) -> RunRows:
+        """A copy that later `keep`s and `swap`s leave as it is (for another thread)."""
+        return RunRows(
+            self.run_id,
+            list(self.files),
+            set(self.fresh),
+            set(self.checked),
+            {path: set(days) for path, days in self.days_of.items()},
+        )
+
     def files_for(self, day: date) -> list[Path]:
         """The kept files holding rows of `day` (a day reads only those, not the whole run)."""
         return [path for path in self.files if day in self.days_of.get(path, ())]

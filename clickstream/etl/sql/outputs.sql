@@ -38,6 +38,22 @@ SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
 FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
 WHERE n.id_rank = 1;
 
+-- name: new_ids
+-- The candidates to register once the warehouse said which ids it already holds (`known`).
+SELECT r.event_id, r.event_timestamp, r.source_file, r.payload_hash
+FROM records AS r JOIN ranks AS n ON n.row_key = r.rowid
+WHERE n.id_rank = 1 AND r.event_id NOT IN (SELECT event_id FROM known);
+
+-- name: settle_final
+-- `final` once `known` is filled: a first line whose id the warehouse holds is a duplicate
+-- (same payload) or a conflict, as the `final` statement decides it.
+UPDATE final SET outcome = CASE WHEN k.same_payload THEN 'duplicate' ELSE 'conflict' END
+FROM known AS k
+WHERE final.event_id = k.event_id AND final.outcome = 'loaded';
+
+-- name: settle_loaded
+DELETE FROM loaded WHERE event_id IN (SELECT event_id FROM known);
+
 -- name: loaded
 -- The rows to insert, once: both the COPY into PostgreSQL and the derive's Parquet file come
 -- from here.
@@ -69,11 +85,67 @@ SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number,
 FROM records AS r
 WHERE r.reason IS NOT NULL;
 
--- name: quarantined_conflicts
-SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number,
-    'conflict: event_id already stored with a different payload' AS reason,
-    left(replace(l.line, chr(0), ''), 65536) AS raw, 'conflict' AS kind, r.event_id
+-- name: conflict_lines
+-- The lake line of each conflicting line, for a batch split line by line (a batch read
+-- directly finds them with `conflicts.py`).
+CREATE OR REPLACE TEMP TABLE conflict_lines AS
+SELECT f.row_key, r.line_number, l.line
 FROM final AS f
 JOIN records AS r ON r.rowid = f.row_key
 JOIN raw_lines AS l ON l.file_no = r.file_no AND l.line_number = r.line_number
 WHERE f.outcome = 'conflict';
+
+-- name: quarantined_conflicts
+SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, l.line_number,
+    'conflict: event_id already stored with a different payload' AS reason,
+    left(replace(l.line, chr(0), ''), 65536) AS raw, 'conflict' AS kind, r.event_id
+FROM final AS f
+JOIN records AS r ON r.rowid = f.row_key
+JOIN conflict_lines AS l ON l.row_key = f.row_key
+WHERE f.outcome = 'conflict';
+
+-- name: conflict_keys
+-- What identifies each conflicting line of a batch read directly within its file: its id,
+-- payload hash, receipt time and request (with the file's path, which Python reads).
+SELECT f.row_key, r.source_file, x.path, r.event_id, r.payload_hash, r.received_at,
+    r.request_id
+FROM final AS f
+JOIN records AS r ON r.rowid = f.row_key
+JOIN raw_files AS x ON x.file_no = r.file_no
+WHERE f.outcome = 'conflict';
+
+-- name: ambiguous_repeats
+-- Lines of one event_id tied on every ranking key a direct read has (no line numbers) but
+-- with different payloads: which one is kept is decided by line number, so line by line.
+SELECT count(*) FROM (
+    SELECT 1 FROM records WHERE reason IS NULL
+    GROUP BY event_id, received_at, source_file, request_id
+    HAVING count(DISTINCT payload_hash) > 1
+);
+
+-- name: parsed_lines
+-- Every valid line of a (small) batch split line by line, with its text and identity.
+SELECT r.source_file, r.line_number, l.line, r.event_id, r.payload_hash, r.received_at,
+    r.request_id
+FROM records AS r
+JOIN raw_lines AS l ON l.file_no = r.file_no AND l.line_number = r.line_number
+WHERE r.reason IS NULL;
+
+-- name: matched_conflict_lines
+-- Each conflicting line paired with one lake line of the same identity (repeats of an
+-- identical line paired one to one).
+CREATE OR REPLACE TEMP TABLE conflict_lines AS
+SELECT k.row_key, p.line_number, p.line
+FROM (
+    SELECT *, row_number() OVER (PARTITION BY source_file, event_id, payload_hash,
+        received_at, request_id ORDER BY row_key) AS n
+    FROM conflict_keys
+) AS k
+JOIN (
+    SELECT *, row_number() OVER (PARTITION BY source_file, event_id, payload_hash,
+        received_at, request_id ORDER BY line_number) AS n
+    FROM conflict_candidates
+) AS p
+ON p.source_file = k.source_file AND p.event_id = k.event_id
+    AND p.payload_hash = k.payload_hash AND p.received_at = k.received_at
+    AND p.request_id IS NOT DISTINCT FROM k.request_id AND p.n = k.n;

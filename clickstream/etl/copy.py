@@ -1,33 +1,44 @@
-"""A DuckDB query's rows in PostgreSQL's binary COPY format: streamed into COPY, or a file.
+"""Every COPY of the ETL: files and streams in and out of PostgreSQL, binary or CSV.
 
-PostgreSQL parses binary COPY with far less work than CSV: uuids, timestamps and numbers
-arrive as their stored bytes, not as text to parse. A batch of events loads in about 60% of
-the backend time its CSV takes, at no extra cost on our side (DuckDB hands Arrow batches to
-pgpq's encoder, instead of writing CSV). `copying` loads a `.pgcopy` file as binary.
+A DuckDB query's rows go into PostgreSQL in its binary COPY format, streamed (`copy_query`)
+or as a file (`write_copy_file`, named `*.pgcopy`); any other file is CSV. PostgreSQL parses
+binary COPY with far less work than CSV: uuids, timestamps and numbers arrive as their stored
+bytes, not as text to parse. A batch of events loads in about 60% of the backend time its CSV
+takes, at no extra cost on our side (DuckDB hands Arrow batches to pgpq's encoder, instead of
+writing CSV). Python never touches a row: bytes move in chunks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import duckdb
 import pgpq
 import psycopg
 import pyarrow
 from pgpq import encoders, schema
-
-from clickstream.etl.copying import BINARY_SUFFIX, copy_chunks
+from psycopg import sql
 
 if TYPE_CHECKING:
     from pgpq._pgpq import EncoderBuilder
 
-__all__ = ["SUFFIX", "cast_columns", "copy_query", "duckdb_types", "write_copy_file"]
+__all__ = [
+    "SUFFIX",
+    "cast_columns",
+    "copy_chunks",
+    "copy_in",
+    "copy_out",
+    "copy_query",
+    "duckdb_types",
+    "write_copy_file",
+]
 
-SUFFIX = BINARY_SUFFIX  # the name of a file `write_copy_file` writes must end with this
+SUFFIX = ".pgcopy"  # a file in PostgreSQL's binary COPY format; any other name is CSV
+CHUNK = 1 << 20  # bytes read from a file per write into COPY
 # Rows per Arrow batch: a batch's encoded bytes (about 500 per event) stay a few MB.
 BATCH_ROWS = 16_384
 # A binary COPY file must hold each column in exactly its table's type; these are the
@@ -54,6 +65,45 @@ WHERE attrelid = quote_ident(%s)::regclass AND attnum > 0 AND NOT attisdropped
 
 class UnsupportedColumnType(ValueError):
     """A table has a column type that binary COPY files are not written for here."""
+
+
+def copy_chunks(
+    conn: psycopg.Connection,
+    table: str,
+    columns: Sequence[str],
+    chunks: Iterable[bytes],
+    binary: bool,
+) -> int:
+    """`COPY table (columns) FROM` the bytes of `chunks` (binary COPY format, or CSV); names
+    come from our own constants. Returns how many rows PostgreSQL stored."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        _format(binary),
+    )
+    with conn.cursor() as cur:
+        with cur.copy(statement) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
+        return cur.rowcount
+
+
+def copy_in(conn: psycopg.Connection, table: str, columns: Sequence[str], path: Path) -> None:
+    """`COPY table (columns) FROM` the file at `path` (binary if named `*.pgcopy`, else CSV)."""
+    with path.open("rb") as source:
+        copy_chunks(conn, table, columns, _read(source), path.suffix == SUFFIX)
+
+
+def copy_out(conn: psycopg.Connection, query: str | sql.Composable, path: Path) -> None:
+    """Write the result of `query` (one of our constants, or composed from them) to `path`
+    (binary if named `*.pgcopy`, else CSV)."""
+    inner = query if isinstance(query, sql.Composable) else sql.SQL(query)  # type: ignore[arg-type]
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(
+        inner, _format(path.suffix == SUFFIX)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy, path.open("wb") as target:
+        for chunk in copy:
+            target.write(chunk)
 
 
 def duckdb_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
@@ -104,6 +154,15 @@ def copy_query(
     # DuckDB connection for its next statement.
     with closing(_encoded(con, query)) as chunks:
         return copy_chunks(conn, table, columns, (chunk for chunk, _ in chunks), binary=True)
+
+
+def _format(binary: bool) -> sql.SQL:
+    return sql.SQL("binary" if binary else "csv")
+
+
+def _read(source: BinaryIO) -> Iterator[bytes]:
+    while chunk := source.read(CHUNK):
+        yield chunk
 
 
 def _encoded(con: duckdb.DuckDBPyConnection, query: str) -> Generator[tuple[bytes, int]]:

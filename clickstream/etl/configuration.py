@@ -1,0 +1,79 @@
+"""The ETL's settings (`CLICKSTREAM_ETL_*`) and the options a run takes from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from clickstream.settings import CommonSettings
+
+
+class EtlSettings(CommonSettings):
+    """The batch ETL and its scheduler."""
+
+    etl_schedule: str = Field(
+        "rate(1 hour)",
+        description="When the scheduler runs the ETL: an EventBridge expression such as "
+        "`rate(1 hour)` or `cron(5 * * * ? *)`.",
+    )
+    etl_run_at_start: bool = Field(
+        True, description="Whether `etl schedule` runs once as soon as it starts."
+    )
+    etl_batch_files: int = Field(
+        500, ge=1, description="Most lake files loaded together in one warehouse transaction."
+    )
+    etl_batch_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="About how many compressed bytes of lake files one batch holds.",
+    )
+    etl_duckdb_threads: int = Field(
+        2, ge=1, le=256, description="Threads DuckDB uses for the transform."
+    )
+    etl_duckdb_memory_limit: str = Field(
+        "1GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description=(
+            "Memory each of the ETL's DuckDB connections (two for batches, one for the "
+            "derive) may use, e.g. `1GB`."
+        ),
+    )
+    etl_fetch_workers: int = Field(
+        4, ge=1, le=64, description="Lake files downloaded and decompressed in parallel."
+    )
+    etl_work_dir: Path | None = Field(
+        None,
+        description="Folder for the ETL's temporary files; unset means the system's "
+        "temporary folder.",
+    )
+
+
+# Each setting's default, written once above; `EtlOptions` takes its defaults from here.
+_DEFAULT: dict[str, Any] = {name: info.default for name, info in EtlSettings.model_fields.items()}
+
+
+@dataclass(frozen=True)
+class EtlOptions:
+    """How a run batches and transforms; defaults are the settings' defaults."""
+
+    batch_files: int = _DEFAULT["etl_batch_files"]
+    batch_bytes: int = _DEFAULT["etl_batch_bytes"]
+    duckdb_threads: int = _DEFAULT["etl_duckdb_threads"]
+    duckdb_memory_limit: str = _DEFAULT["etl_duckdb_memory_limit"]
+    fetch_workers: int = _DEFAULT["etl_fetch_workers"]
+    work_dir: Path | None = _DEFAULT["etl_work_dir"]
+
+    @classmethod
+    def from_settings(cls, settings: EtlSettings) -> EtlOptions:
+        """The options `settings` describe."""
+        return cls(
+            batch_files=settings.etl_batch_files,
+            batch_bytes=settings.etl_batch_bytes,
+            duckdb_threads=settings.etl_duckdb_threads,
+            duckdb_memory_limit=settings.etl_duckdb_memory_limit,
+            fetch_workers=settings.etl_fetch_workers,
+            work_dir=settings.etl_work_dir,
+        )

@@ -1,0 +1,143 @@
+"""Each line's outcome, decided in DuckDB, and the `PreparedBatch` the loader writes.
+
+`prepare` decides as if the warehouse held none of the batch's ids (the usual case, so the
+worker thread does it while PostgreSQL loads the batch before); `settle` decides again once
+the registry said which ids it already holds. Both write the batch's outputs: the rows to
+insert (`loaded`, streamed into PostgreSQL by the loader), the derive's copy of them
+(Parquet), and the quarantine rows (CSV), conflicts with their lake lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from clickstream.etl.batch import PreparedBatch
+from clickstream.etl.conflicts import locate_conflict_lines
+from clickstream.etl.derive.run_rows import DERIVE_COLUMNS
+from clickstream.etl.extract import FetchedFile
+from clickstream.etl.transform import statement
+from clickstream.lake.store import LakeObject
+from clickstream.warehouse.manifest import FileLedger
+
+READ_KNOWN = (
+    "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+    "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})"
+)
+QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    number: int,
+    files: Sequence[FetchedFile],
+    directory: Path,
+    run_id: int,
+    direct: bool,
+) -> PreparedBatch:
+    """The batch `transform.read_batch` loaded into `con`, decided as if the warehouse held
+    none of its ids: the usual case, so the worker thread does this while PostgreSQL loads
+    the batch before.
+
+    Raises `LinesNeeded` when a conflict of a batch read directly cannot be told apart from
+    its lake line without the line-by-line path.
+    """
+    con.execute("DELETE FROM known")
+    con.execute("DELETE FROM run_context")
+    con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
+    con.execute(statement("final"))
+    con.execute(statement("loaded"))
+    keys = tuple(file.key for file in files)
+    sizes = tuple(file.size for file in files)
+    return _outputs(con, number, keys, sizes, directory, direct, "candidate_ids", suffix="")
+
+
+def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
+    """`batch` decided again now that `known` (CSV of event_id, same_payload) lists the ids the
+    warehouse already held: those lines are duplicates or conflicts, not rows to insert, and
+    the batch's ids to register are only the others."""
+    con = batch.con
+    con.execute(READ_KNOWN, (str(known),))
+    # Only the first line of an id can be `loaded`, and only while its id is not known.
+    con.execute(statement("settle_final"))
+    con.execute(statement("settle_loaded"))
+    keys = tuple(obj.key for obj in batch.objects)
+    sizes = tuple(obj.size for obj in batch.objects)
+    # New file names: a derive computed ahead from the old file must not pass for current.
+    return _outputs(
+        con, batch.number, keys, sizes, batch.directory, batch.direct, "new_ids", "-known"
+    )
+
+
+def _outputs(
+    con: duckdb.DuckDBPyConnection,
+    number: int,
+    keys: tuple[str, ...],
+    sizes: tuple[int, ...],
+    directory: Path,
+    direct: bool,
+    ids: str,
+    suffix: str,
+) -> PreparedBatch:
+    derive_rows = directory / f"derive{suffix}.parquet"
+    columns = ", ".join(DERIVE_COLUMNS)
+    _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
+    files = _file_ledgers(con, keys, sizes)
+    quarantine = None
+    if any(f.rejected or f.conflicts for f in files):
+        quarantine = directory / f"quarantine{suffix}.csv"
+        _write_quarantine(con, quarantine, direct, any(f.conflicts for f in files))
+    days = [row[0] for row in con.execute(statement("loaded_days")).fetchall()]
+
+    return PreparedBatch(
+        number=number,
+        objects=tuple(LakeObject(key, size) for key, size in zip(keys, sizes, strict=True)),
+        direct=direct,
+        con=con,
+        directory=directory,
+        ids=statement(ids),
+        rows_by_day=tuple(
+            (day, statement("loaded_events").format(day=f"DATE '{day}'")) for day in days
+        ),
+        quarantine=quarantine,
+        files=files,
+        rejected_by_reason={
+            str(reason): int(count)
+            for reason, count in con.execute(statement("rejected_by_reason")).fetchall()
+        },
+        derive_rows=derive_rows,
+    )
+
+
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection, path: Path, direct: bool, conflicts: bool
+) -> None:
+    """CSV of rejected lines and conflicting ones (each with its lake line) for the quarantine."""
+    query = statement("quarantined_rejected")
+    if conflicts:
+        if direct:
+            locate_conflict_lines(con)
+        else:
+            con.execute(statement("conflict_lines"))
+        query += " UNION ALL " + statement("quarantined_conflicts")
+    _copy_out(con, query, path, "csv, HEADER false")
+
+
+def _file_ledgers(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[str], sizes: Sequence[int]
+) -> tuple[FileLedger, ...]:
+    """Counts per file, in batch order."""
+    rows = {row[0]: row[1:] for row in con.execute(statement("file_ledger")).fetchall()}
+    ledgers = []
+    for number, (key, size) in enumerate(zip(keys, sizes, strict=True)):
+        received, loaded, dups, conflicts, rejected, late = rows.get(number, (0,) * 6)
+        ledgers.append(FileLedger(key, size, received, loaded, dups, conflicts, rejected, late))
+    return tuple(ledgers)
+
+
+def _copy_out(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> None:
+    # COPY TO takes no parameters; the path is ours (a temporary folder), quotes doubled anyway.
+    quoted = str(path).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT {options})")

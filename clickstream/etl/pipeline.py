@@ -1,0 +1,223 @@
+"""One run's batches, top to bottom: plan -> prepare -> claim ids -> write -> commit -> derive.
+
+A worker thread reads and prepares the next batch in DuckDB (the direct read of a local lake,
+or line by line) while the main thread writes the current one into PostgreSQL; two DuckDB
+connections take turns. `Pipeline` owns both connections, the worker, the temporary folder
+and the one decision between the direct read and the line-by-line path: a batch goes line by
+line when DuckDB cannot read it directly (a line breaks the contract), when a conflict cannot
+be set aside without line numbers, or when PostgreSQL refuses a value read directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import psycopg
+import structlog
+
+from clickstream.etl.batch import PreparedBatch
+from clickstream.etl.configuration import EtlOptions
+from clickstream.etl.conflicts import LinesNeeded
+from clickstream.etl.dedupe import claim_ids, known_ids, register_ids
+from clickstream.etl.derive.compute import Precomputed, derived_types, precompute_days
+from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.derive.run_rows import RunRows
+from clickstream.etl.extract import FetchedFile, direct_paths, fetch_all, unfetched
+from clickstream.etl.load import write_batch
+from clickstream.etl.outcomes import prepare, settle
+from clickstream.etl.plan import plan_batches
+from clickstream.etl.result import RunResult
+from clickstream.etl.transform import DirectReadFailed, connect, read_batch
+from clickstream.lake.store import LakeObject, LakeStore
+
+log = structlog.get_logger("clickstream.etl")
+Step = Callable[[str], None]
+
+
+class Pipeline:
+    """The batches of run `run_id`; `step` is told each named step as it passes."""
+
+    def __init__(
+        self, warehouse_url: str, lake: LakeStore, run_id: int, options: EtlOptions, step: Step
+    ) -> None:
+        self.warehouse_url = warehouse_url
+        self.lake = lake
+        self.run_id = run_id
+        self.options = options
+        self.step = step
+        self.rows = RunRows(run_id)  # the committed batches' rows, for the derive
+        self.prepared = RunRows(run_id)  # the rows as they will be if every batch commits
+        self.ducks: list[duckdb.DuckDBPyConnection] = []
+        self.early: Future[Precomputed] | None = None  # the run's days derived ahead
+        self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
+        self.attempts = 0
+
+    def run(self) -> RunResult:
+        """Load every pending file batch by batch, then derive the days they touched."""
+        result = RunResult(run_id=self.run_id, status="running")
+        with ExitStack() as stack:
+            conn = stack.enter_context(
+                psycopg.connect(self.warehouse_url, autocommit=True, connect_timeout=10)
+            )
+            self.workdir = Path(
+                tempfile.mkdtemp(prefix="clickstream-etl-", dir=self.options.work_dir)
+            )
+            stack.callback(self._clean_up)
+            self.worker = stack.enter_context(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform")
+            )
+            stack.callback(self.worker.shutdown, wait=True, cancel_futures=True)
+            for _ in range(2):
+                self._duck()
+
+            groups = plan_batches(
+                conn, self.lake, self.options.batch_files, self.options.batch_bytes
+            )
+            self.types = derived_types(conn)
+            upcoming = self._submit(groups, 0) if groups else None
+            for number, group in enumerate(groups):
+                assert upcoming is not None
+                batch = upcoming.result()
+                if number + 1 < len(groups):
+                    upcoming = self._submit(groups, number + 1)
+                result = self._commit(conn, batch, group, result)
+            days = self._derive(conn)
+        return replace(result, days_derived=len(days))
+
+    # The worker's side: read and prepare a batch.
+
+    def _submit(self, groups: list[list[LakeObject]], number: int) -> Future[PreparedBatch]:
+        future = self.worker.submit(self._prepare, number, groups[number])
+        if number + 1 == len(groups):
+            # Right after the last batch, the worker (otherwise idle from then on) derives
+            # the run's days from its rows while PostgreSQL still loads the last batches.
+            self._derive_ahead()
+        return future
+
+    def _derive_ahead(self) -> None:
+        """Derive the run's days in the worker from the rows as prepared (used only if exactly
+        these rows commit); called again when a batch is settled after it was first asked."""
+        if self.early is not None:
+            self.early.cancel()
+        with self.prepared_lock:
+            rows = self.prepared.snapshot()
+        self.attempts += 1
+        workdir = self.workdir / f"early-{self.attempts}"
+        # A connection of its own: the other two may still serve the batches being loaded.
+        self.early = self.worker.submit(
+            lambda: precompute_days(self._duck(), rows, workdir, self.types)
+        )
+
+    def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
+        batch = self._read_directly(number, group) or self._read_by_lines(number, group)
+        with self.prepared_lock:
+            self.prepared.keep(batch.derive_rows, batch.days)
+        return batch
+
+    def _read_directly(self, number: int, group: list[LakeObject]) -> PreparedBatch | None:
+        """The batch as DuckDB reads its files itself, or None where it cannot."""
+        paths = direct_paths(self.lake, group)
+        if paths is None:
+            return None
+        self.step("extracted")
+        try:
+            batch = self._transform(number, unfetched(group), paths)
+        except (DirectReadFailed, LinesNeeded) as exc:
+            log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
+            return None
+        self.step("transformed")
+        return batch
+
+    def _read_by_lines(self, number: int, group: list[LakeObject]) -> PreparedBatch:
+        """The batch fetched and split line by line: every line keeps its number and text."""
+        fetched = fetch_all(self.lake, group, self.options.fetch_workers)
+        self.step("extracted")
+        batch = self._transform(number, fetched, None)
+        self.step("transformed")
+        return batch
+
+    def _transform(
+        self, number: int, files: list[FetchedFile], paths: list[str] | None
+    ) -> PreparedBatch:
+        con = self.ducks[number % 2]
+        read_batch(con, files, paths)
+        directory = Path(tempfile.mkdtemp(dir=self.workdir))
+        return prepare(con, number, files, directory, self.run_id, direct=paths is not None)
+
+    # The main thread's side: write a prepared batch in one transaction.
+
+    def _commit(
+        self,
+        conn: psycopg.Connection,
+        batch: PreparedBatch,
+        group: list[LakeObject],
+        total: RunResult,
+    ) -> RunResult:
+        # Which days held no events yet; only asked before the day's first batch.
+        self.rows.check_days(conn, batch.days)
+        try:
+            batch, result = self._write(conn, batch, total)
+        except (LinesNeeded, psycopg.DataError) as exc:
+            if not batch.direct:
+                raise
+            log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
+            redone = self._read_by_lines(batch.number, group)
+            self._replace_prepared(batch, redone)
+            self.rows.check_days(conn, redone.days)
+            batch, result = self._write(conn, redone, total)
+        self.rows.keep(batch.derive_rows, batch.days)
+        self.step("committed")
+        log.info("etl_batch_loaded", run_id=self.run_id, files=len(group), total=result.loaded)
+        return result
+
+    def _write(
+        self, conn: psycopg.Connection, batch: PreparedBatch, total: RunResult
+    ) -> tuple[PreparedBatch, RunResult]:
+        with conn.transaction():
+            if not claim_ids(conn, batch):
+                known = batch.directory / "known.csv"
+                known_ids(conn, batch, known)
+                settled = settle(batch, known)
+                register_ids(conn, settled)
+                self._replace_prepared(batch, settled)
+                batch = settled
+            result = write_batch(conn, self.run_id, batch, total, self.step)
+            self.step("before_commit")
+        return batch, result
+
+    def _replace_prepared(self, old: PreparedBatch, new: PreparedBatch) -> None:
+        """The main thread redid a batch: its rows, not the old ones, are the run's."""
+        with self.prepared_lock:
+            self.prepared.swap(old.derive_rows, new.derive_rows, new.days)
+        if self.early is not None:
+            # The rows derived ahead are not these any more: derive again, in the worker,
+            # while this batch's rows go into PostgreSQL.
+            self._derive_ahead()
+
+    # After the last batch: the derive, in one transaction.
+
+    def _derive(self, conn: psycopg.Connection) -> list[date]:
+        with conn.transaction():
+            ahead = self.early.result() if self.early is not None else None
+            days = derive_dirty_days(conn, self.ducks[0], self.rows, self.workdir, ahead)
+            self.step("derived")
+        return days
+
+    def _duck(self) -> duckdb.DuckDBPyConnection:
+        duck = connect(self.options.duckdb_threads, self.options.duckdb_memory_limit)
+        self.ducks.append(duck)
+        return duck
+
+    def _clean_up(self) -> None:
+        for duck in self.ducks:
+            duck.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
