@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from clickstream.cli.common import EXIT_USAGE, fail, resolve_settings, with_warehouse
+from clickstream.etl.configuration import EtlSettings
 from clickstream.ops.configuration import OpsSettings
 from clickstream.scheduler.configuration import SchedulerSettings
-from clickstream.etl.configuration import EtlSettings
 
 
 @click.group()
@@ -164,8 +164,8 @@ def etl_history(limit: int) -> None:
     """
     import psycopg
 
-    from clickstream.warehouse.ledger import history
     from clickstream.scheduler.state import read_state
+    from clickstream.warehouse.ledger import history
 
     settings = resolve_settings(EtlSettings, "etl")
 

@@ -11,7 +11,7 @@ import psycopg
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestSample, scrape
-from clickstream.ops.status_urls import cors_problem, database_lines
+from clickstream.ops.status_urls import DatabaseSettings, cors_problem, database_lines
 from clickstream.warehouse.manifest import pending_files
 
 LAST_RUN_SQL = """
@@ -50,7 +50,7 @@ def _probe(url: str) -> str:
         return f"down ({type(exc).__name__})"
 
 
-class StatusSettings(Protocol):
+class StatusSettings(DatabaseSettings, Protocol):
     """What `status` reads from the composed settings: where each part answers."""
 
     @property

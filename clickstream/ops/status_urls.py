@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
-from clickstream.settings import CommonSettings
 from clickstream.warehouse.roles import SHOP_ROLE
 
 CORS_REFUSED_METRIC = "clickstream_ingest_cors_refused_total"
@@ -42,7 +44,18 @@ def _embedded_shop_url(warehouse_url: str) -> str:
     return urlunsplit((parts.scheme, f"{SHOP_ROLE}@{host}", "/shop", "", ""))
 
 
-def database_lines(settings: CommonSettings, warehouse_url: str) -> list[str]:
+class DatabaseSettings(Protocol):
+    """The settings that say where the databases are."""
+
+    @property
+    def warehouse_url(self) -> SecretStr | None: ...
+    @property
+    def shop_db_url(self) -> SecretStr | None: ...
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def database_lines(settings: DatabaseSettings, warehouse_url: str) -> list[str]:
     """A line per database: its URL with the password masked, and whether it is embedded."""
     embedded = settings.warehouse_url is None
     lines = [f"warehouse db  {masked_url(warehouse_url)}" + ("  (embedded)" if embedded else "")]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from clickstream.dashboard.configuration import DashboardSettings
-from clickstream.ops.configuration import OpsSettings
 from clickstream.etl.configuration import EtlSettings
+from clickstream.ops.configuration import OpsSettings
 from clickstream.settings import IngestSettings, variables
 from clickstream.shop.configuration import ShopSettings
 

@@ -26,7 +26,6 @@ from types import FrameType
 import psutil
 import structlog
 
-from clickstream.ops.ingest_probe import scrape
 from clickstream.ops.status_urls import masked_url
 from clickstream.runtime.configuration import PlatformSettings
 from clickstream.runtime.databases import (

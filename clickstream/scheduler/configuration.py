@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from clickstream.ops.configuration import OpsSettings
 from clickstream.etl.configuration import EtlSettings
+from clickstream.ops.configuration import OpsSettings
 
 
 class SchedulerSettings(EtlSettings, OpsSettings):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.runtime.urls import part_addresses, platform_urls
 from clickstream.runtime.configuration import PlatformSettings
+from clickstream.runtime.urls import part_addresses, platform_urls
 from clickstream.settings import load
 
 
