@@ -92,7 +92,7 @@ def ingest_serve(host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from clickstream.ingest.app import build_app
+    from clickstream.ingest.http.app import build_app
 
     settings = _settings(config.IngestSettings, "ingest", ingest_host=host, ingest_port=port)
     uvicorn.run(

@@ -1,1 +1,9 @@
-"""The ingest API: `POST /clickstream` validates, enriches and durably writes events."""
+"""The ingest API: `POST /clickstream` validates, enriches and durably writes events.
+
+`core/` turns a body into lake lines (no HTTP, no spool), `http/` serves it, `durability/`
+keeps what was acknowledged until the lake has it, `auth/` verifies bearer tokens.
+"""
+
+# `clickstream.settings` composes `IngestSettings` from `configuration.py`, which subclasses its
+# `CommonSettings`: loading the hub first lets either module be imported first.
+import clickstream.settings  # noqa: F401

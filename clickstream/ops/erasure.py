@@ -21,7 +21,7 @@ import structlog
 from clickstream import jsonio
 from clickstream.etl.derive.days import derive_days
 from clickstream.etl.run import etl_lock
-from clickstream.lake.paths import EVENTS_PREFIX, QUARANTINE_PREFIX
+from clickstream.lake.keys import EVENTS_PREFIX, QUARANTINE_PREFIX
 from clickstream.lake.store import LakeStore
 
 log = structlog.get_logger("clickstream.ops")

@@ -10,9 +10,9 @@ import pytest
 
 from clickstream import utc
 from clickstream.events.record import Receipt
-from clickstream.ingest.collector import Collector
-from clickstream.ingest.errors import BatchTooLarge, InvalidPayload
-from clickstream.ingest.limits import Limits
+from clickstream.ingest.core.collector import Collector
+from clickstream.ingest.core.errors import BatchTooLarge, InvalidPayload
+from clickstream.ingest.core.limits import Limits
 from clickstream.lake import open_lake
 
 

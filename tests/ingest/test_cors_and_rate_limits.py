@@ -117,6 +117,6 @@ def test_replicas_share_one_budget_through_redis(make_ingest: Callable[..., Inge
 
 
 def _loopback() -> tuple:  # type: ignore[type-arg]
-    from clickstream.ingest.client_ip import parse_networks
+    from clickstream.ingest.http.client_ip import parse_networks
 
     return parse_networks("127.0.0.1")

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickstream.ingest.shipper import Shipper
-from clickstream.ingest.spool import Spool
+from clickstream.ingest.durability.shipper import Shipper
+from clickstream.ingest.durability.spool import Spool
 from clickstream.lake import open_lake
 from tests.conftest import lake_records
 from tests.ingest.conftest import Ingest, spooled_records

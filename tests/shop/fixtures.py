@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from clickstream.auth.tokens import TokenPolicy
-from clickstream.ingest.app import build_app as build_ingest
+from clickstream.ingest.http.app import build_app as build_ingest
 from clickstream.settings import IngestSettings, ShopSettings
 from clickstream.shop.app import build_app, prepare_shop
 from clickstream.shop.db import create_shop_engine, session_factory

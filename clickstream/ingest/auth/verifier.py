@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import jwt
 
 from clickstream.events.pseudonym import pseudonymise
-from clickstream.ingest.jwks import KeySet
-from clickstream.settings import IngestSettings
+from clickstream.ingest.auth.jwks import KeySet
+from clickstream.ingest.configuration import IngestSettings
 
 _KEY_FAMILY = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _CACHE_SIZE = 4096

@@ -15,7 +15,7 @@ from typing import Any
 
 from clickstream import jsonio, utc
 from clickstream.events.record import truncate_ip
-from clickstream.lake.paths import QUARANTINE_PREFIX, hour_prefix
+from clickstream.lake.keys import quarantine_object_key
 from clickstream.lake.store import LakeStore
 
 
@@ -66,10 +66,10 @@ class Quarantine:
         if not samples:
             return 0
         now = utc.now()
-        name = f"{self.node}-{utc.compact_stamp(now)}-{next(self._sequence):06d}.ndjson.gz"
         data = b"".join(jsonio.dumps(sample) + b"\n" for sample in samples)
         try:
-            lake.put(hour_prefix(QUARANTINE_PREFIX, now) + name, gzip.compress(data, mtime=0))
+            key = quarantine_object_key(now, self.node, next(self._sequence))
+            lake.put(key, gzip.compress(data, mtime=0))
         except OSError:
             with self._lock:
                 self._samples.extendleft(reversed(samples))

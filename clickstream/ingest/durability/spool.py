@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import itertools
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,11 +27,15 @@ from pathlib import Path
 import structlog
 
 from clickstream import utc
-from clickstream.ingest.workers import DiskWorkers
+from clickstream.ingest.configuration import default_of
+from clickstream.ingest.durability.workers import DiskWorkers
+from clickstream.lake.keys import object_stem, received_at_of
 
 OPEN_SUFFIX = ".ndjson.open"
 MAX_FSYNCS = 4  # fsyncs in flight at once: a slow disk still lets later groups commit
 CLOSED_SUFFIX = ".ndjson"
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+PROBE_BYTES = 64 * 1024  # readiness: room for a typical batch, not just for a file name
 log = structlog.get_logger("clickstream.ingest.spool")
 
 
@@ -90,18 +96,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def received_stamp(path: Path) -> datetime | None:
-    """The first-received time encoded in a spool file name, if it parses."""
-    parts = path.name.split("-")
-    for part in reversed(parts):
-        if len(part) == 22 and part.endswith("Z") and "T" in part:
-            try:
-                return datetime.strptime(part, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-            except ValueError:
-                return None
-    return None
-
-
 class Spool:
     """Append-only NDJSON files under `directory`, fsynced before `append` returns.
 
@@ -113,9 +107,9 @@ class Spool:
         self,
         directory: Path,
         node: str,
-        file_bytes: int = 8 * 1024 * 1024,
-        file_seconds: float = 60.0,
-        max_bytes: int = 1024 * 1024 * 1024,
+        file_bytes: int = default_of("ingest_spool_file_bytes"),
+        file_seconds: float = default_of("ingest_spool_file_seconds"),
+        max_bytes: int = default_of("ingest_spool_max_bytes"),
     ) -> None:
         self.directory = Path(directory)
         self.node = node
@@ -123,6 +117,7 @@ class Spool:
         self.file_seconds = file_seconds
         self.max_bytes = max_bytes
         self.stats = SpoolStats()
+        self.disk_full = False  # the last write found no room; cleared by the next that does
         self._sequence = itertools.count(1)
         self._pending: list[_Pending] = []
         self._file: _OpenFile | None = None
@@ -175,6 +170,25 @@ class Spool:
         current = self._file
         return self._closed_bytes + (current.size if current else 0)
 
+    def can_write(self, size: int = PROBE_BYTES) -> bool:
+        """Whether `size` bytes can be written to the spool's disk now (a probe file, deleted)."""
+        probe = self.directory / f".ready-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError:
+            return False
+        try:
+            view = memoryview(bytes(size))
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                probe.unlink()
+        return True
+
     def check_capacity(self, extra: int = 0) -> None:
         """Raise `SpoolFull` when `extra` more bytes would pass the cap."""
         if self.usage + extra > self.max_bytes:
@@ -197,13 +211,6 @@ class Spool:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         await future
-
-    def rotate(self) -> None:
-        """Close the open file soon (safe from any thread); the shipper then takes it."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._retire)
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -359,7 +366,11 @@ class Spool:
         return waiting
 
     def _write_run(self, run: list[_Pending], hour: int, waiting: list[_Pending]) -> list[_Pending]:
-        """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`."""
+        """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`.
+
+        A failed write (a full disk, a short write) is cut off again: the file is left exactly
+        as it was before `run`, so nothing of a refused batch is ever shipped.
+        """
         try:
             current = self._file
             # a full file is retired off the loop when its fsync completes (`_after_sync`);
@@ -370,25 +381,48 @@ class Spool:
                 waiting = []
                 self._close_file(sync=False)
             current = self._file_for(hour, run[0].received_at)
-            data = run[0].lines if len(run) == 1 else b"".join(item.lines for item in run)
+        except OSError as exc:
+            self._write_failed(exc)
+            self._close_file(sync=False)
+            _resolve([*run, *waiting], exc)
+            return []
+        data = run[0].lines if len(run) == 1 else b"".join(item.lines for item in run)
+        try:
             view = memoryview(data)
             while view:
                 written = os.write(current.fd, view)
                 view = view[written:]
-            current.size += len(data)
-            return [*waiting, *run]
         except OSError as exc:
-            self.stats.errors += 1
-            log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            self._close_file(sync=False)  # it may end in a torn batch; never append after
-            _resolve([*run, *waiting], exc)
-            return []
+            self._write_failed(exc)
+            _resolve(run, exc)
+            if not self._cut_back(current):
+                self._close_file(sync=False)  # it may end in a torn batch; never append after
+                _resolve(waiting, exc)
+                return []
+            return waiting
+        current.size += len(data)
+        self.disk_full = False
+        return [*waiting, *run]
+
+    def _write_failed(self, exc: OSError) -> None:
+        self.stats.errors += 1
+        self.disk_full = exc.errno in _NO_SPACE
+        log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
+
+    def _cut_back(self, current: _OpenFile) -> bool:
+        """Truncate `current` to what it held before the failed write; False if that failed."""
+        try:
+            os.ftruncate(current.fd, current.size)
+        except OSError as exc:
+            log.error("spool_truncate_failed", error=type(exc).__name__)
+            return False
+        return True
 
     def _file_for(self, hour: int, received_at: datetime) -> _OpenFile:
         if self._file is not None and self._file.hour != hour:
             self._close_file()
         if self._file is None:
-            name = f"{self.node}-{utc.compact_stamp(received_at)}-{next(self._sequence):06d}"
+            name = object_stem(self.node, received_at, next(self._sequence))
             path = self.directory / f"{name}{OPEN_SUFFIX}"
             # Lock before the file gets a name a shipper looks for, or it could take it as
             # abandoned.
@@ -451,7 +485,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             count += 1
-            stamp = received_stamp(path)
+            stamp = received_at_of(path.name)
             if stamp is not None and (oldest is None or stamp < oldest):
                 oldest = stamp
         self._closed_bytes = total
