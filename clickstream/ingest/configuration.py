@@ -95,6 +95,13 @@ class IngestSettings(CommonSettings):
         pattern=r"^(RS|PS|ES)(256|384|512)(,(RS|PS|ES)(256|384|512))*$",
         description="Comma-separated asymmetric signature algorithms accepted (e.g. `RS256`).",
     )
+    ingest_token_leeway_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="Clock skew allowed when checking a bearer token's `exp` (and `nbf`, `iat`): "
+        "a token expired up to this many seconds ago is still accepted.",
+    )
     ingest_jwks_refresh_seconds: float = Field(
         30.0,
         ge=0,
