@@ -30,14 +30,14 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a tmpfs needs root")
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
-    subprocess.run(  # noqa: S603
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],  # noqa: S607
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
         check=True,
     )
     try:
         yield mount_point
     finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)  # noqa: S603, S607
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def _batch() -> list[dict[str, object]]:
