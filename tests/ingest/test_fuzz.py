@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clickstream.etl.run import run_etl
@@ -110,6 +110,14 @@ def test_fuzzed_bodies_never_cause_5xx_and_every_2xx_is_loaded_by_the_etl(
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
         @given(body=bodies)
+        @example(body=json.dumps({"event_name": "page_view", "page_url": "/a\u0000b"}).encode())
+        @example(body=json.dumps([{"event_name": "x", "properties": {"k\u0000": 1}}]).encode())
+        @example(body=json.dumps({"eventName": "x", "pageUrl": "/b\\u0000"}).encode())
+        @example(
+            body=json.dumps(
+                {"event_name": "page_view", "event_timestamp": "9999-12-31T23:59:59-05:00"}
+            ).encode()
+        )
         def check(body: bytes) -> None:
             response = httpx.post(
                 ingest.url, content=body, headers={"content-type": "application/json"}
