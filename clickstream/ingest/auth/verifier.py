@@ -47,7 +47,7 @@ class Authenticator:
         keys: KeySet | None,
         audience: str,
         issuer: str | None = None,
-        algorithms: tuple[str, ...] = ("RS256",),
+        algorithms: tuple[str, ...] = tuple(default_of("ingest_jwt_algorithms").split(",")),
         pseudonym_key: bytes | None = None,
         leeway: float = default_of("ingest_token_leeway_seconds"),
     ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from clickstream import jsonio, utc
 from clickstream.events.record import truncate_ip
+from clickstream.ingest.configuration import default_of
 from clickstream.lake.keys import quarantine_object_key
 from clickstream.lake.store import LakeStore
 
@@ -22,7 +23,12 @@ from clickstream.lake.store import LakeStore
 class Quarantine:
     """Collects samples in memory; `flush` writes them as one lake object."""
 
-    def __init__(self, node: str, per_minute: int = 60, sample_bytes: int = 4096) -> None:
+    def __init__(
+        self,
+        node: str,
+        per_minute: int = default_of("ingest_quarantine_per_minute"),
+        sample_bytes: int = 4096,
+    ) -> None:
         self.node = node
         self.per_minute = per_minute
         self.sample_bytes = sample_bytes
