@@ -30,7 +30,6 @@ class IngestMetrics:
         self.accepted_requests = 0
         self.rejected: Counter[str] = Counter()
         self.cors_refused: Counter[str] = Counter()
-        self.rate_limit_store_down = 0
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.spool_bytes = 0.0
