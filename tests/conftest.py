@@ -117,8 +117,8 @@ def lake_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def ingest_server(lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
     """The ingest API over real HTTP, writing into `lake_dir`."""
-    from clickstream.ingest.app import build_app
-    from clickstream.settings import IngestSettings
+    from clickstream.ingest.configuration import IngestSettings
+    from clickstream.ingest.http.app import build_app
 
     monkeypatch.setenv("CLICKSTREAM_LAKE_URL", str(lake_dir))
     monkeypatch.setenv("CLICKSTREAM_NODE_ID", "testnode")

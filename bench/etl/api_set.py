@@ -60,8 +60,8 @@ def _event(number: int, now: datetime) -> dict[str, object]:
 
 def build_lake(lake: Path, events: int, resent: int, conflicting: int) -> None:
     """Post the set through the ingest API into `lake`."""
-    from clickstream.ingest.app import build_app
-    from clickstream.settings import IngestSettings
+    from clickstream.ingest.configuration import IngestSettings
+    from clickstream.ingest.http.app import build_app
 
     work = Path(tempfile.mkdtemp(prefix="cs-api-set-"))
     settings = IngestSettings(

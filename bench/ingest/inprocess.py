@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest.run import BATCH, SINGLE
-from clickstream.ingest.spool import Spool
+from clickstream.ingest.durability.spool import Spool
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -119,8 +119,8 @@ def main() -> None:
             CLICKSTREAM_LOG_LEVEL="warning",
         )
         from bench.ingest import baseline
-        from clickstream.ingest.app import build_app, build_service
-        from clickstream.settings import IngestSettings
+        from clickstream.ingest.configuration import IngestSettings
+        from clickstream.ingest.http.app import build_app, build_service
 
         settings = IngestSettings()
         service = build_service(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from clickstream.cli.common import resolve_settings
-from clickstream.settings import IngestSettings
+from clickstream.ingest.configuration import IngestSettings
 
 
 @click.group()
@@ -23,7 +23,7 @@ def ingest_serve(host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from clickstream.ingest.app import build_app
+    from clickstream.ingest.http.app import build_app
 
     settings = resolve_settings(IngestSettings, "ingest", ingest_host=host, ingest_port=port)
     uvicorn.run(

@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from clickstream.etl.extract import FetchedFile, decompress, file_hour
+from clickstream.etl.extract import FetchedFile, decompress
 from clickstream.etl.transform import connect, count, read_batch, statement
+from clickstream.lake.keys import hour_of_key
 
 
 class LinesNeeded(RuntimeError):
@@ -60,7 +61,7 @@ def _parse_mentions(wanted: dict[tuple[str, str], set[str]]) -> pyarrow.Table:
         data, _ = decompress(Path(path).read_bytes())
         text = data.decode("utf-8", errors="replace")
         kept = [line if any(i in line.lower() for i in ids) else "" for line in text.split("\n")]
-        files.append(FetchedFile(source_file, len(data), file_hour(source_file), "\n".join(kept)))
+        files.append(FetchedFile(source_file, len(data), hour_of_key(source_file), "\n".join(kept)))
     scratch = connect(1, "256MB")
     try:
         read_batch(scratch, files)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from clickstream.lake.keys import hour_of_key
 from clickstream.lake.store import LakeObject, LakeStore
-
-_HOUR = re.compile(r"^events/(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
 
 
 @dataclass(frozen=True)
@@ -24,15 +22,6 @@ class FetchedFile:
     hour_start: datetime
     text: str
     fault: str | None = None
-
-
-def file_hour(key: str) -> datetime:
-    """The UTC hour a lake key is filed under (`events/YYYY/MM/DD/HH/...`)."""
-    match = _HOUR.match(key)
-    if not match:
-        raise ValueError(f"{key!r} is not an event object key")
-    year, month, day, hour = (int(part) for part in match.groups())
-    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 # The first batch holds about `max_bytes` divided by this, and each next one twice the one
@@ -79,7 +68,7 @@ def fetch(lake: LakeStore, obj: LakeObject) -> FetchedFile:
     """Download and decompress one object (invalid UTF-8 becomes U+FFFD)."""
     raw, fault = decompress(lake.get(obj.key))
     text = raw.decode("utf-8", errors="replace")
-    return FetchedFile(obj.key, obj.size, file_hour(obj.key), text, fault)
+    return FetchedFile(obj.key, obj.size, hour_of_key(obj.key), text, fault)
 
 
 def fetch_all(lake: LakeStore, objects: list[LakeObject], workers: int) -> list[FetchedFile]:
@@ -101,4 +90,4 @@ def direct_paths(lake: LakeStore, objects: list[LakeObject]) -> list[str] | None
 
 def unfetched(objects: list[LakeObject]) -> list[FetchedFile]:
     """Descriptions of objects that DuckDB will read itself."""
-    return [FetchedFile(obj.key, obj.size, file_hour(obj.key), "") for obj in objects]
+    return [FetchedFile(obj.key, obj.size, hour_of_key(obj.key), "") for obj in objects]

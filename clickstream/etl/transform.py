@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import duckdb
 
 from clickstream.etl.extract import FetchedFile
-from clickstream.etl.sqlfiles import named, script
 from clickstream.events.columns import input_contract
+from clickstream.sqlfiles import named, script
 from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.sql"

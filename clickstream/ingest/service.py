@@ -1,7 +1,9 @@
-"""Everything one ingest process runs besides HTTP: collector, spool, shipper, auth, limits.
+"""One ingest process's parts, wired from settings: collector, spool, shipper, auth, limits.
 
-Built once from settings; `start` and `stop` bracket the process (the app's lifespan calls
-them), and `stop` closes the spool and ships it, so a graceful shutdown leaves nothing behind.
+Built once (`clickstream.ingest.http.app.build_service`); `start` and `stop` bracket the
+process (the app's lifespan calls them), and `stop` closes the spool and ships it, so a
+graceful shutdown leaves nothing behind. The status routes ask it (`ready`, `spool_bytes`),
+never its parts.
 """
 
 from __future__ import annotations
@@ -9,22 +11,45 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import timedelta
+from dataclasses import dataclass
 
-from clickstream.events.record import SkewWindow
-from clickstream.ingest.auth import Authenticator
-from clickstream.ingest.client_ip import Network, parse_networks
-from clickstream.ingest.collector import Collector
-from clickstream.ingest.limits import Limits
-from clickstream.ingest.metrics import IngestMetrics
-from clickstream.ingest.quarantine import Quarantine
-from clickstream.ingest.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
-from clickstream.ingest.shipper import Shipper
-from clickstream.ingest.spool import Spool
+from clickstream.ingest.auth.verifier import Authenticator
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.core.collector import Collector, skew_window
+from clickstream.ingest.core.limits import Limits
+from clickstream.ingest.durability.quarantine import Quarantine
+from clickstream.ingest.durability.shipper import Shipper
+from clickstream.ingest.durability.spool import Spool
+from clickstream.ingest.http.client_ip import Network, parse_networks
+from clickstream.ingest.http.metrics import IngestMetrics
+from clickstream.ingest.http.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
 from clickstream.lake import LakeStore, open_lake
-from clickstream.settings import IngestSettings
 
 SWITCH_INTERVAL = 0.0002
+LAKE_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the process can take events now, and each check behind the answer."""
+
+    spool_writable: bool
+    spool_has_room: bool
+    lake: bool
+    started: bool
+
+    @property
+    def ready(self) -> bool:
+        """All checks pass."""
+        return self.spool_writable and self.spool_has_room and self.lake and self.started
+
+    def checks(self) -> dict[str, bool]:
+        """The checks by name, as `/readyz` shows them."""
+        return {
+            "spool_writable": self.spool_writable,
+            "spool_has_room": self.spool_has_room,
+            "lake": self.lake,
+        }
 
 
 class IngestService:
@@ -35,10 +60,7 @@ class IngestService:
         self.node = f"{settings.node_id}-{os.getpid()}"
         self.lake = lake or open_lake(settings.lake_location)
         self.limits = Limits.from_settings(settings)
-        skew = SkewWindow(
-            past=timedelta(seconds=settings.ingest_max_past_skew_seconds),
-            future=timedelta(seconds=settings.ingest_max_future_skew_seconds),
-        )
+        skew = skew_window(settings)
         self.collector = Collector(self.node, skew=skew, limits=self.limits, lake=self.lake)
         self.spool = Spool(
             settings.ingest_spool_location,
@@ -95,3 +117,44 @@ class IngestService:
             self.started = False
         if isinstance(self.limiter, RedisBuckets):
             await self.limiter.close()
+
+    # --- what the status routes ask ------------------------------------------------------------
+    def spool_bytes(self) -> int:
+        """Bytes in the spool waiting for the lake."""
+        return self.spool.usage
+
+    def ship_lag_seconds(self) -> float:
+        """Age of the oldest event not yet in the lake."""
+        return self.shipper.lag_seconds()
+
+    def ship_failures(self) -> int:
+        """Failed attempts to ship to the lake since start."""
+        return self.shipper.failures
+
+    def metrics_text(self) -> bytes:
+        """The Prometheus text exposition of this process, gauges read now."""
+        return self.metrics.render(
+            float(self.spool_bytes()), self.ship_lag_seconds(), self.ship_failures()
+        )
+
+    async def ready(self) -> Readiness:
+        """Whether a write can succeed now: the spool's disk takes bytes, the lake answers."""
+        spool_ok = await asyncio.to_thread(self.spool.can_write)
+        try:
+            lake_ok = await asyncio.wait_for(
+                asyncio.to_thread(self._lake_reachable), LAKE_CHECK_SECONDS
+            )
+        except TimeoutError:
+            lake_ok = False
+        room = self.spool.usage < self.spool.max_bytes
+        return Readiness(spool_ok, room, lake_ok, self.started)
+
+    def _lake_reachable(self) -> bool:
+        if not self.shipper.lake_ok:  # the last attempt to ship failed
+            return False
+        try:
+            for _ in self.lake.list("events/0000/"):
+                break
+        except OSError:
+            return False
+        return True

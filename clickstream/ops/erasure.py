@@ -20,7 +20,7 @@ import structlog
 
 from clickstream import jsonio
 from clickstream.etl import rederive_days
-from clickstream.lake.paths import EVENTS_PREFIX, QUARANTINE_PREFIX
+from clickstream.lake.keys import EVENTS_PREFIX, QUARANTINE_PREFIX
 from clickstream.lake.store import LakeStore
 from clickstream.warehouse.locks import etl_lock
 

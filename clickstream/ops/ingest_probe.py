@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from clickstream.ingest.errors import Rejected
+from clickstream.ingest.core.errors import Rejected
 
 METRICS_TIMEOUT_SECONDS = 3.0
 

@@ -15,7 +15,7 @@ import psycopg
 import structlog
 
 from clickstream import utc
-from clickstream.lake.paths import EVENTS_PREFIX, is_event_key
+from clickstream.lake.keys import EVENTS_PREFIX, is_event_key
 from clickstream.lake.store import LakeStore
 
 log = structlog.get_logger("clickstream.ops")

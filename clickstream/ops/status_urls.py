@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from clickstream.warehouse.roles import SHOP_ROLE
 
-CORS_REFUSED_METRIC = "clickstream_ingest_cors_refused_total"
+CORS_REFUSED_METRIC = "clickstream_ingest_cors_refused_requests_total"
 MASK = "***"
 _CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
 _METRICS_TIMEOUT_SECONDS = 3.0
@@ -69,13 +69,13 @@ def database_lines(settings: DatabaseSettings, warehouse_url: str) -> list[str]:
 
 
 def refused_cross_origin(metrics_text: str) -> dict[str, float]:
-    """Cross-origin requests the ingest refused, per origin label (`?` when unlabelled)."""
+    """Cross-origin requests the ingest refused, per reason label (`?` when unlabelled)."""
     refused: dict[str, float] = {}
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
             if sample.name == CORS_REFUSED_METRIC and sample.value > 0:
-                origin = sample.labels.get("origin", "?")
-                refused[origin] = refused.get(origin, 0.0) + sample.value
+                reason = sample.labels.get("reason", "?")
+                refused[reason] = refused.get(reason, 0.0) + sample.value
     return refused
 
 
@@ -89,9 +89,9 @@ def cors_problem(metrics_url: str) -> str | None:
     refused = refused_cross_origin(text)
     if not refused:
         return None
-    origins = ", ".join(sorted(o for o in refused if o != "?"))
+    reasons = ", ".join(sorted(r for r in refused if r != "?"))
     return (
         f"ingest refused {sum(refused.values()):.0f} cross-origin requests"
-        + (f" from {origins}" if origins else "")
+        + (f" ({reasons})" if reasons else "")
         + ": browsers' events are lost; add the shop's origin to CLICKSTREAM_INGEST_CORS_ORIGINS"
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.etl.configuration import EtlSettings
+from clickstream.ingest.configuration import IngestSettings
 from clickstream.ops.configuration import OpsSettings
-from clickstream.settings import IngestSettings, variables
+from clickstream.settings import variables
 from clickstream.shop.configuration import ShopSettings
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from clickstream.lake.paths import EVENTS_PREFIX, is_event_key
+from clickstream.lake.keys import EVENTS_PREFIX, is_event_key
 from clickstream.lake.store import LakeObject, LakeStore
 
 INSERT_MANIFEST = """

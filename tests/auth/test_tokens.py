@@ -23,8 +23,8 @@ from clickstream import utc
 from clickstream.auth.models import SigningKey
 from clickstream.auth.tokens import TokenPolicy, issue_tokens, jwks, rotate_keys, signing_key
 from clickstream.auth.users import sign_up
-from clickstream.ingest.auth import Authentication, Authenticator
-from clickstream.ingest.jwks import KeySet
+from clickstream.ingest.auth.jwks import KeySet
+from clickstream.ingest.auth.verifier import Authentication, Authenticator
 from clickstream.shop.app import token_policy
 from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import session_factory

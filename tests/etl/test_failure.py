@@ -12,8 +12,8 @@ import pytest
 from clickstream.etl.run import EtlRunFailed, run_etl
 from clickstream.lake import open_lake
 from clickstream.lake.remote import RemoteLake
+from clickstream.ops.configuration import OpsSettings
 from clickstream.ops.watch import check
-from clickstream.settings import OpsSettings
 from tests.conftest import free_port
 from tests.etl.lakefiles import HOUR, put, record
 

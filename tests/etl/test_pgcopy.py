@@ -32,7 +32,6 @@ from clickstream.etl.copy import (
 )
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.outcomes import prepare
-from clickstream.etl.sqlfiles import named
 from clickstream.etl.transform import (
     EVENT_COLUMNS,
     ID_COLUMNS,
@@ -40,6 +39,7 @@ from clickstream.etl.transform import (
     connect,
     read_batch,
 )
+from clickstream.sqlfiles import named
 from clickstream.warehouse.partitions import ensure_partitions, partition_for
 from tests.etl.lakefiles import HOUR, record
 

@@ -15,10 +15,10 @@ import httpx
 import pytest
 import uvicorn
 
-from clickstream.ingest.app import build_app, build_service
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.app import build_app, build_service
 from clickstream.ingest.service import IngestService
 from clickstream.lake import LakeStore
-from clickstream.settings import IngestSettings
 from tests.conftest import ServerThread, lake_records
 
 

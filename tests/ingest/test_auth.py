@@ -241,3 +241,28 @@ def test_pseudonymise_key_stores_a_keyed_pseudonym_instead_of_the_user_id(
     assert record["user_id"] == pseudonymise(b"k" * 32, "user-7")
     assert record["user_login_state"] == "logged_in"
     assert "user-7" not in json.dumps(record)
+
+
+@pytest.mark.parametrize(("leeway", "accepted"), [(None, False), (30, True), (0, False)])
+def test_token_expired_seconds_ago_is_accepted_only_within_the_configured_leeway(
+    make_ingest: Callable[..., Ingest], jwks: Jwks, leeway: int | None, accepted: bool
+) -> None:
+    overrides = {} if leeway is None else {"ingest_token_leeway_seconds": leeway}
+    ingest = make_ingest(
+        ingest_auth="optional",
+        ingest_jwks_url=jwks.url,
+        ingest_jwt_issuer=ISSUER,
+        ingest_ship_before_ack=True,
+        **overrides,
+    )
+    token = jwks.token(exp=time.time() - 10)  # expired ten seconds ago
+
+    response = ingest.post({"event_name": "page_view"}, headers=bearer(token))
+
+    if accepted:
+        assert response.status_code == 202, response.text
+        assert [r["user_id"] for r in ingest.stored()] == ["user-7"]
+    else:
+        assert response.status_code == 401, response.text
+        assert "expired" in response.json()["detail"]
+        assert ingest.stored() == []

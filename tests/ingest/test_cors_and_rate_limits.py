@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
+import structlog
 
 from tests.ingest.conftest import Ingest
 
@@ -117,6 +121,42 @@ def test_replicas_share_one_budget_through_redis(make_ingest: Callable[..., Inge
 
 
 def _loopback() -> tuple:  # type: ignore[type-arg]
-    from clickstream.ingest.client_ip import parse_networks
+    from clickstream.ingest.http.client_ip import parse_networks
 
     return parse_networks("127.0.0.1")
+
+
+@pytest.fixture
+def dead_redis() -> Iterator[tuple[str, list[int]]]:
+    """A port that accepts connections and drops them at once: Redis, unreachable."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0", accepted
+    listener.close()
+
+
+def test_unreachable_redis_is_logged_once_and_not_asked_on_every_request(
+    make_ingest: Callable[..., Ingest], dead_redis: tuple[str, list[int]]
+) -> None:
+    url, connections = dead_redis
+    ingest = make_ingest(redis_url=url, ingest_rate_limit_per_second=50)
+
+    with structlog.testing.capture_logs() as logs:
+        statuses = [ingest.post({"event_name": "x"}).status_code for _ in range(30)]
+
+    assert statuses == [202] * 30  # fail open: events are worth more than a missed limit
+    failures = [e for e in logs if e["event"] == "rate_limit_store_failed"]
+    assert len(failures) == 1
+    assert len(connections) < 10, "a store that is down is retried only after a back-off"

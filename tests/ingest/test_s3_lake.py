@@ -12,7 +12,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from clickstream.lake.paths import is_event_key
+from clickstream.lake.keys import is_event_key
 from clickstream.lake.remote import RemoteLake
 from tests.ingest.conftest import Ingest
 from tests.ingest.test_spool import wait_for

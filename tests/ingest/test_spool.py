@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickstream.ingest.shipper import Shipper
-from clickstream.ingest.spool import Spool
+from clickstream.ingest.durability.shipper import Shipper
+from clickstream.ingest.durability.spool import Spool
 from clickstream.lake import open_lake
 from tests.conftest import lake_records
 from tests.ingest.conftest import Ingest, spooled_records
@@ -135,7 +135,9 @@ def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
 
         def shipped_all() -> bool:
             ingest.service.shipper.wake()
-            return len(lake_records(ingest.lake_dir)) == 4
+            # the shipper deletes a spool file just after the lake took it: wait for both
+            left = [p.name for p in spool_dir.glob("*.ndjson*")]
+            return len(lake_records(ingest.lake_dir)) == 4 and left == [held.name]
 
         wait_for(shipped_all, timeout=20)
 

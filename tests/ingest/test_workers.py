@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from clickstream.ingest.workers import DiskWorkers
+from clickstream.ingest.durability.workers import DiskWorkers
 
 
 def test_stop_runs_every_job_already_submitted_before_the_threads_end() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from clickstream.lake import open_lake
-from clickstream.lake.paths import UnsafeKeyPart, event_object_key, is_event_key
+from clickstream.lake.keys import UnsafeKeyPart, event_object_key, is_event_key
 
 
 def test_put_is_whole_and_listing_skips_temporary_files(tmp_path: Path) -> None:

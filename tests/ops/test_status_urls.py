@@ -8,7 +8,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from clickstream.ingest.app import build_app as build_ingest
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.app import build_app as build_ingest
 from clickstream.ops.status_urls import (
     CORS_REFUSED_METRIC,
     cors_problem,
@@ -16,7 +17,7 @@ from clickstream.ops.status_urls import (
     masked_url,
     refused_cross_origin,
 )
-from clickstream.settings import CommonSettings, IngestSettings
+from clickstream.settings import CommonSettings
 from tests.conftest import ServerThread
 
 
@@ -57,14 +58,17 @@ def test_status_lists_each_database_and_says_which_are_embedded(tmp_path: Path) 
     ]
 
 
-def test_refused_cross_origin_requests_are_summed_per_origin() -> None:
+def test_refused_cross_origin_requests_are_summed_per_reason() -> None:
     text = (
         f"# TYPE {CORS_REFUSED_METRIC} counter\n"
-        f'{CORS_REFUSED_METRIC}{{origin="http://127.0.0.1:28000",kind="preflight"}} 3.0\n'
-        f'{CORS_REFUSED_METRIC}{{origin="http://127.0.0.1:28000",kind="post"}} 2.0\n'
-        f'{CORS_REFUSED_METRIC}{{origin="https://other.example",kind="preflight"}} 0.0\n'
+        f'{CORS_REFUSED_METRIC}{{reason="preflight_origin_not_allowed"}} 3.0\n'
+        f'{CORS_REFUSED_METRIC}{{reason="origin_not_allowed"}} 2.0\n'
+        f'{CORS_REFUSED_METRIC}{{reason="other"}} 0.0\n'
     )
-    assert refused_cross_origin(text) == {"http://127.0.0.1:28000": 5.0}
+    assert refused_cross_origin(text) == {
+        "preflight_origin_not_allowed": 3.0,
+        "origin_not_allowed": 2.0,
+    }
     assert refused_cross_origin(f"# TYPE {CORS_REFUSED_METRIC} counter\n") == {}
 
 
@@ -83,8 +87,7 @@ def test_status_flags_a_preflight_the_ingest_refused(tmp_path: Path) -> None:
             headers={"Origin": "http://127.0.0.1:28000", "Access-Control-Request-Method": "POST"},
         )
         assert refused.status_code == 403
-        if CORS_REFUSED_METRIC not in httpx.get(metrics).text:
-            pytest.skip(f"this ingest does not export {CORS_REFUSED_METRIC} yet")
+        assert CORS_REFUSED_METRIC in httpx.get(metrics).text
         problem = cors_problem(metrics)
     assert problem is not None and problem.startswith("ingest refused 1 cross-origin request")
     assert "CLICKSTREAM_INGEST_CORS_ORIGINS" in problem

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from clickstream.auth.tokens import TokenPolicy
-from clickstream.ingest.app import build_app as build_ingest
-from clickstream.settings import IngestSettings
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.app import build_app as build_ingest
 from clickstream.shop.app import build_app, prepare_shop
 from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import create_shop_engine, session_factory

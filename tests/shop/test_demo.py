@@ -145,8 +145,8 @@ def test_demo_traffic_stays_under_the_rate_limit_and_lands_on_the_given_shop(
 ) -> None:
     import httpx
 
-    from clickstream.ingest.app import build_app as build_ingest
-    from clickstream.settings import IngestSettings
+    from clickstream.ingest.configuration import IngestSettings
+    from clickstream.ingest.http.app import build_app as build_ingest
     from clickstream.shop.demo import under_limit
 
     per_second, burst = 40.0, 20

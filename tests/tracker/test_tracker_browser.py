@@ -20,9 +20,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from clickstream.etl.run import run_etl
-from clickstream.ingest.app import build_app as build_ingest
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.app import build_app as build_ingest
 from clickstream.lake import open_lake
-from clickstream.settings import IngestSettings
 from clickstream.tracker.build import MINIFIED
 from tests.browser import chromium
 from tests.conftest import ServerThread, free_port

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from clickstream.ingest.asgi import ASGIApp, Receive, Scope, Send
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Browser
@@ -19,9 +20,8 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from clickstream.ingest.app import build_app as build_ingest
-from clickstream.ingest.asgi import ASGIApp, Receive, Scope, Send
-from clickstream.settings import IngestSettings
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.app import build_app as build_ingest
 from clickstream.tracker.build import MINIFIED
 from tests.browser import chromium
 from tests.conftest import ServerThread, free_port, lake_records

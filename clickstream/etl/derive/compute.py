@@ -25,7 +25,7 @@ from clickstream.etl.copy import (
     write_copy_file,
 )
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
-from clickstream.etl.sqlfiles import named
+from clickstream.sqlfiles import named
 from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.derive"

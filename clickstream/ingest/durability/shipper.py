@@ -17,9 +17,9 @@ from pathlib import Path
 import structlog
 
 from clickstream import jsonio, utc
-from clickstream.ingest.quarantine import Quarantine
-from clickstream.ingest.spool import CLOSED_SUFFIX, OPEN_SUFFIX, Spool, received_stamp
-from clickstream.lake.paths import EVENT_SUFFIX, EVENTS_PREFIX, hour_prefix
+from clickstream.ingest.durability.quarantine import Quarantine
+from clickstream.ingest.durability.spool import CLOSED_SUFFIX, OPEN_SUFFIX, Spool
+from clickstream.lake.keys import event_key_of_stem
 from clickstream.lake.store import LakeStore
 
 log = structlog.get_logger("clickstream.ingest.shipper")
@@ -31,11 +31,7 @@ SHIP_GZIP_LEVEL = 1
 
 def lake_key(path: Path) -> str | None:
     """The lake key for a spool file, or None when its name is not one we wrote."""
-    stamp = received_stamp(path)
-    if stamp is None:
-        return None
-    base = path.name.removesuffix(OPEN_SUFFIX).removesuffix(CLOSED_SUFFIX)
-    return hour_prefix(EVENTS_PREFIX, stamp) + base + EVENT_SUFFIX
+    return event_key_of_stem(path.name.removesuffix(OPEN_SUFFIX).removesuffix(CLOSED_SUFFIX))
 
 
 def complete_lines(data: bytes) -> bytes:

@@ -6,19 +6,19 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from clickstream.ingest.errors import MalformedBody, PayloadTooLarge
-from clickstream.settings import IngestSettings
+from clickstream.ingest.configuration import IngestSettings, default_of
+from clickstream.ingest.core.errors import MalformedBody, PayloadTooLarge
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Configured limits; the defaults are the documented ones."""
+    """Configured limits; the defaults are those of the `CLICKSTREAM_INGEST_MAX_*` settings."""
 
-    max_body_bytes: int = 1024 * 1024
-    max_batch_events: int = 500
-    max_event_bytes: int = 32 * 1024
-    max_json_depth: int = 20
-    max_property_keys: int = 50
+    max_body_bytes: int = default_of("ingest_max_body_bytes")
+    max_batch_events: int = default_of("ingest_max_batch_events")
+    max_event_bytes: int = default_of("ingest_max_event_bytes")
+    max_json_depth: int = default_of("ingest_max_json_depth")
+    max_property_keys: int = default_of("ingest_max_property_keys")
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> Limits:

@@ -68,9 +68,21 @@ class LocalBuckets:
 
 
 class RedisBuckets:
-    """Buckets in Redis, one hash a client, updated atomically by a Lua script."""
+    """Buckets in Redis, one hash a client, updated atomically by a Lua script.
 
-    def __init__(self, url: str, rate: float, burst: int, prefix: str = "clickstream:rl:") -> None:
+    When Redis fails, requests go through unlimited (losing events is worse than a missed
+    limit), the outage is logged once, and Redis is asked again only after a back-off that
+    doubles up to `max_backoff` seconds; the first success logs that it is back.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        rate: float,
+        burst: int,
+        prefix: str = "clickstream:rl:",
+        max_backoff: float = 30.0,
+    ) -> None:
         import redis.asyncio as aioredis
 
         self.rate = rate
@@ -79,17 +91,37 @@ class RedisBuckets:
         self.client: Any = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._script = self.client.register_script(_REDIS_SCRIPT)
         self._ttl = max(1, int(burst / rate) + 1)
+        self.max_backoff = max_backoff
+        self.down_since: float | None = None  # monotonic time of the first failure, if down
+        self._backoff = 0.0
+        self._retry_at = 0.0
 
     async def acquire(self, key: str) -> float:
-        """Take a token for `key`; when Redis is unreachable, let the request through."""
+        """Take a token for `key`; while Redis is down (backing off), let the request through."""
+        now = time.monotonic()
+        if self.down_since is not None and now < self._retry_at:
+            return 0.0
         try:
             wait_ms = await self._script(
                 keys=[self.prefix + key], args=[self.rate, self.burst, time.time(), self._ttl]
             )
         except Exception as exc:  # fail open: losing events is worse than a missed limit
-            log.warning("rate_limit_store_failed", error=type(exc).__name__)
+            self._failed(exc, now)
             return 0.0
+        if self.down_since is not None:
+            log.warning("rate_limit_store_up", down_seconds=round(now - self.down_since, 3))
+            self.down_since = None
+            self._backoff = 0.0
         return float(wait_ms) / 1000.0
+
+    def _failed(self, exc: Exception, now: float) -> None:
+        if now < self._retry_at:
+            return  # a call that started before the outage was noticed: already backing off
+        if self.down_since is None:
+            self.down_since = now
+            log.warning("rate_limit_store_failed", error=type(exc).__name__, state="down")
+        self._backoff = min(self.max_backoff, max(0.5, self._backoff * 2))
+        self._retry_at = now + self._backoff
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -29,6 +29,7 @@ class IngestMetrics:
         self.accepted_events = 0
         self.accepted_requests = 0
         self.rejected: Counter[str] = Counter()
+        self.cors_refused: Counter[str] = Counter()
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.spool_bytes = 0.0
@@ -45,6 +46,10 @@ class IngestMetrics:
     def reject(self, reason: str) -> None:
         """Count one refused request."""
         self.rejected[reason] += 1
+
+    def cors_refuse(self, reason: str) -> None:
+        """Count one request refused (or left without CORS headers) for its origin."""
+        self.cors_refused[reason] += 1
 
     def observe(self, seconds: float) -> None:
         """Record one request's latency."""
@@ -81,6 +86,14 @@ class _Exporter(Collector):
         for reason, count in sorted(m.rejected.items()):
             rejected.add_metric([reason], count)
         yield rejected
+        cors = CounterMetricFamily(
+            "clickstream_ingest_cors_refused_requests",
+            "Browser requests from origins not on CLICKSTREAM_INGEST_CORS_ORIGINS, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(m.cors_refused.items()):
+            cors.add_metric([reason], count)
+        yield cors
         yield GaugeMetricFamily(
             "clickstream_ingest_spool_bytes",
             "Bytes in the local spool waiting for the lake.",

@@ -6,19 +6,29 @@ way; the reason codes are the labels of the rejection metric and the quarantine 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Rejected(Exception):
-    """The request is refused; nothing from it is stored."""
+    """The request is refused; nothing from it is stored.
 
-    status = 400
-    reason = "rejected"
+    `errors` names each bad event by index and field; `retry_after` (seconds) is set when
+    trying again later can succeed.
+    """
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    status: ClassVar[int] = 400
+    reason: ClassVar[str] = "rejected"
+
+    def __init__(
+        self,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
+        self.retry_after = retry_after
 
     def payload(self) -> dict[str, Any]:
         """The JSON body of the refusal."""
@@ -31,80 +41,85 @@ class Rejected(Exception):
 class PayloadTooLarge(Rejected):
     """The body, compressed or not, passed the byte limit."""
 
-    status = 413
-    reason = "payload_too_large"
+    status: ClassVar[int] = 413
+    reason: ClassVar[str] = "payload_too_large"
 
 
 class BatchTooLarge(Rejected):
     """The batch holds more events than allowed."""
 
-    status = 413
-    reason = "batch_too_large"
+    status: ClassVar[int] = 413
+    reason: ClassVar[str] = "batch_too_large"
 
 
 class EventTooLarge(Rejected):
     """One event's JSON passed the per-event byte limit."""
 
-    status = 413
-    reason = "event_too_large"
+    status: ClassVar[int] = 413
+    reason: ClassVar[str] = "event_too_large"
 
 
 class UnsupportedMediaType(Rejected):
     """The content type or content encoding is not one we read."""
 
-    status = 415
-    reason = "unsupported_media_type"
+    status: ClassVar[int] = 415
+    reason: ClassVar[str] = "unsupported_media_type"
 
 
 class MalformedBody(Rejected):
     """The body is not UTF-8 JSON (or not valid gzip)."""
 
-    status = 400
-    reason = "malformed_json"
+    status: ClassVar[int] = 400
+    reason: ClassVar[str] = "malformed_json"
 
 
 class InvalidPayload(Rejected):
     """The JSON is well formed but is not a valid event batch; `errors` names index and field."""
 
-    status = 400
-    reason = "invalid_payload"
+    status: ClassVar[int] = 400
+    reason: ClassVar[str] = "invalid_payload"
 
 
 class StorageUnavailable(Rejected):
     """The spool cannot take the events now (full or failing); retry later."""
 
-    status = 503
-    reason = "storage_unavailable"
+    status: ClassVar[int] = 503
+    reason: ClassVar[str] = "storage_unavailable"
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 class MethodNotAllowed(Rejected):
     """Only POST collects events."""
 
-    status = 405
-    reason = "method_not_allowed"
+    status: ClassVar[int] = 405
+    reason: ClassVar[str] = "method_not_allowed"
 
 
 class Unauthorized(Rejected):
     """A bearer token was refused, or one is required and missing."""
 
-    status = 401
-    reason = "unauthorized"
+    status: ClassVar[int] = 401
+    reason: ClassVar[str] = "unauthorized"
 
 
 class RateLimited(Rejected):
     """The client used up its token bucket; `retry_after` says when one is free."""
 
-    status = 429
-    reason = "rate_limited"
+    status: ClassVar[int] = 429
+    reason: ClassVar[str] = "rate_limited"
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 class ClientGone(Exception):
     """The client disconnected before its body arrived; there is nobody to answer."""
+
+
+class InternalError(Rejected):
+    """Something unexpected failed while serving the request (a bug); it is logged and counted."""
+
+    status: ClassVar[int] = 500
+    reason: ClassVar[str] = "internal_error"

@@ -15,14 +15,20 @@ from typing import Any
 
 from clickstream import jsonio, utc
 from clickstream.events.record import truncate_ip
-from clickstream.lake.paths import QUARANTINE_PREFIX, hour_prefix
+from clickstream.ingest.configuration import default_of
+from clickstream.lake.keys import quarantine_object_key
 from clickstream.lake.store import LakeStore
 
 
 class Quarantine:
     """Collects samples in memory; `flush` writes them as one lake object."""
 
-    def __init__(self, node: str, per_minute: int = 60, sample_bytes: int = 4096) -> None:
+    def __init__(
+        self,
+        node: str,
+        per_minute: int = default_of("ingest_quarantine_per_minute"),
+        sample_bytes: int = 4096,
+    ) -> None:
         self.node = node
         self.per_minute = per_minute
         self.sample_bytes = sample_bytes
@@ -66,10 +72,10 @@ class Quarantine:
         if not samples:
             return 0
         now = utc.now()
-        name = f"{self.node}-{utc.compact_stamp(now)}-{next(self._sequence):06d}.ndjson.gz"
         data = b"".join(jsonio.dumps(sample) + b"\n" for sample in samples)
         try:
-            lake.put(hour_prefix(QUARANTINE_PREFIX, now) + name, gzip.compress(data, mtime=0))
+            key = quarantine_object_key(now, self.node, next(self._sequence))
+            lake.put(key, gzip.compress(data, mtime=0))
         except OSError:
             with self._lock:
                 self._samples.extendleft(reversed(samples))

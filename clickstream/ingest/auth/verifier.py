@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import jwt
 
 from clickstream.events.pseudonym import pseudonymise
-from clickstream.ingest.jwks import KeySet
-from clickstream.settings import IngestSettings
+from clickstream.ingest.auth.jwks import KeySet
+from clickstream.ingest.configuration import IngestSettings, default_of
 
 _KEY_FAMILY = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _CACHE_SIZE = 4096
@@ -47,8 +47,9 @@ class Authenticator:
         keys: KeySet | None,
         audience: str,
         issuer: str | None = None,
-        algorithms: tuple[str, ...] = ("RS256",),
+        algorithms: tuple[str, ...] = tuple(default_of("ingest_jwt_algorithms").split(",")),
         pseudonym_key: bytes | None = None,
+        leeway: float = default_of("ingest_token_leeway_seconds"),
     ) -> None:
         if mode == "required" and keys is None:
             raise ValueError("auth `required` needs CLICKSTREAM_INGEST_JWKS_URL or _JWKS_FILE")
@@ -58,6 +59,7 @@ class Authenticator:
         self.issuer = issuer
         self.algorithms = algorithms
         self.pseudonym_key = pseudonym_key
+        self.leeway = leeway
         self._verified: OrderedDict[str, Actor] = OrderedDict()
 
     @classmethod
@@ -78,6 +80,7 @@ class Authenticator:
             issuer=settings.ingest_jwt_issuer,
             algorithms=algorithms,
             pseudonym_key=settings.pseudonym_key,
+            leeway=settings.ingest_token_leeway_seconds,
         )
 
     async def authenticate(self, authorization: str | None) -> Authentication:
@@ -122,7 +125,7 @@ class Authenticator:
                 audience=self.audience,
                 issuer=self.issuer,
                 options=options,  # type: ignore[arg-type]
-                leeway=30,
+                leeway=self.leeway,
             )
         except jwt.ExpiredSignatureError:
             return Authentication(problem="the token has expired")

@@ -17,19 +17,30 @@ import itertools
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import structlog
 
-from clickstream import utc
-from clickstream.ingest.workers import DiskWorkers
+from clickstream.ingest.configuration import default_of
+from clickstream.ingest.durability.spool_file import (
+    OpenFile,
+    PendingBatch,
+    SpoolStats,
+    fsync_dir,
+    hour_number,
+    resolve,
+    resolve_synced,
+)
+from clickstream.ingest.durability.workers import DiskWorkers
+from clickstream.lake.keys import object_stem, received_at_of
 
 OPEN_SUFFIX = ".ndjson.open"
 MAX_FSYNCS = 4  # fsyncs in flight at once: a slow disk still lets later groups commit
 CLOSED_SUFFIX = ".ndjson"
+PROBE_BYTES = 64 * 1024  # readiness: room for a typical batch, not just for a file name
 log = structlog.get_logger("clickstream.ingest.spool")
 
 
@@ -39,67 +50,6 @@ class SpoolFull(OSError):
 
 class SpoolClosed(OSError):
     """The spool is shutting down and takes no more batches."""
-
-
-@dataclass(slots=True)
-class _Pending:
-    lines: bytes
-    received_at: datetime
-    future: asyncio.Future[None]
-    close_after: bool = False
-
-
-@dataclass
-class _OpenFile:
-    path: Path
-    fd: int
-    hour: int
-    opened: float
-    size: int = 0
-    syncing: int = 0  # fsyncs running on `fd`; it is closed only once they are done
-    released: bool = False
-    fd_closed: bool = False
-    dir_synced: bool = False  # the folder entry of its name is durable
-    retiring: bool = False  # closed off the loop once its fsyncs are done (`Spool._retire`)
-    finishing: bool = False  # handed to `Spool._finish`
-
-    def close_fd_when_idle(self) -> None:
-        """Close `fd` once the file is released and no fsync runs on it (exactly once)."""
-        if self.released and self.syncing == 0 and not self.fd_closed and not self.retiring:
-            self.fd_closed = True
-            os.close(self.fd)
-
-
-@dataclass
-class SpoolStats:
-    """What the spool holds right now, for metrics and readiness."""
-
-    bytes: int = 0
-    files: int = 0
-    oldest: datetime | None = None
-    commits: int = 0
-    batches: int = 0
-    errors: int = 0
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def received_stamp(path: Path) -> datetime | None:
-    """The first-received time encoded in a spool file name, if it parses."""
-    parts = path.name.split("-")
-    for part in reversed(parts):
-        if len(part) == 22 and part.endswith("Z") and "T" in part:
-            try:
-                return datetime.strptime(part, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-            except ValueError:
-                return None
-    return None
 
 
 class Spool:
@@ -113,9 +63,9 @@ class Spool:
         self,
         directory: Path,
         node: str,
-        file_bytes: int = 8 * 1024 * 1024,
-        file_seconds: float = 60.0,
-        max_bytes: int = 1024 * 1024 * 1024,
+        file_bytes: int = default_of("ingest_spool_file_bytes"),
+        file_seconds: float = default_of("ingest_spool_file_seconds"),
+        max_bytes: int = default_of("ingest_spool_max_bytes"),
     ) -> None:
         self.directory = Path(directory)
         self.node = node
@@ -124,15 +74,15 @@ class Spool:
         self.max_bytes = max_bytes
         self.stats = SpoolStats()
         self._sequence = itertools.count(1)
-        self._pending: list[_Pending] = []
-        self._file: _OpenFile | None = None
+        self._pending: list[PendingBatch] = []
+        self._file: OpenFile | None = None
         self._closed_bytes = 0
         self._accepting = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._tick: asyncio.TimerHandle | None = None
         # fsyncs in flight by number: what each covers, and (once done) its outcome
-        self._syncs: dict[int, tuple[list[_Pending], _OpenFile, bool]] = {}
+        self._syncs: dict[int, tuple[list[PendingBatch], OpenFile, bool]] = {}
         self._sync_numbers = itertools.count()
         self._synced: dict[int, BaseException | None] = {}
         self._settled = threading.Condition()  # `close` waits on it for fsyncs in flight
@@ -161,9 +111,9 @@ class Spool:
             waiting = self._write(batch)
             try:
                 self._sync_inline()
-                _resolve_synced(waiting, self.stats)
+                resolve_synced(waiting, self.stats)
             except OSError as exc:
-                _resolve(waiting, exc)
+                resolve(waiting, exc)
         self._close_file()
         self._fsync.stop()
         self._loop = None
@@ -174,6 +124,25 @@ class Spool:
         """Bytes in the spool: closed files waiting for the lake plus the open file."""
         current = self._file
         return self._closed_bytes + (current.size if current else 0)
+
+    def can_write(self, size: int = PROBE_BYTES) -> bool:
+        """Whether `size` bytes can be written to the spool's disk now (a probe file, deleted)."""
+        probe = self.directory / f".ready-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError:
+            return False
+        try:
+            view = memoryview(bytes(size))
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                probe.unlink()
+        return True
 
     def check_capacity(self, extra: int = 0) -> None:
         """Raise `SpoolFull` when `extra` more bytes would pass the cap."""
@@ -192,18 +161,11 @@ class Spool:
         if self._loop is not loop:
             self._bind(loop)
         future: asyncio.Future[None] = loop.create_future()
-        self._pending.append(_Pending(lines, received_at, future, close_after))
+        self._pending.append(PendingBatch(lines, received_at, future, close_after))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         await future
-
-    def rotate(self) -> None:
-        """Close the open file soon (safe from any thread); the shipper then takes it."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._retire)
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -230,7 +192,7 @@ class Spool:
         if not written:
             return
         if current is None:
-            _resolve(written, OSError("the spool file was lost"))
+            resolve(written, OSError("the spool file was lost"))
             return
         current.syncing += 1
         with_dir = not current.dir_synced
@@ -266,10 +228,10 @@ class Spool:
             log.error("spool_fsync_failed", error=type(error).__name__)
             if self._file is synced_file:
                 self._close_file(sync=False)  # never append after a failed fsync
-            _resolve(items, error)
+            resolve(items, error)
         else:
             synced_file.dir_synced = synced_file.dir_synced or with_dir
-            _resolve_synced(items, self.stats)
+            resolve_synced(items, self.stats)
             if self._file is synced_file:
                 if any(i.close_after for i in items):
                     self._close_file()  # closed before the caller ships it
@@ -289,7 +251,7 @@ class Spool:
     def _sync_file(self, fd: int, with_dir: bool) -> None:
         """fdatasync `fd`; first the folder too while the file's new name may not be durable."""
         if with_dir:
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         os.fdatasync(fd)
 
     def _retire(self) -> None:
@@ -307,13 +269,13 @@ class Spool:
         self._closed_bytes += current.size
         self._finish_when_idle(current)
 
-    def _finish_when_idle(self, retired: _OpenFile) -> None:
+    def _finish_when_idle(self, retired: OpenFile) -> None:
         """Hand a retired file to a helper thread once no fsync runs on it (exactly once)."""
         if retired.retiring and retired.syncing == 0 and not retired.finishing:
             retired.finishing = True
             self._fsync.submit(self._finish, retired)
 
-    def _finish(self, retired: _OpenFile) -> None:
+    def _finish(self, retired: OpenFile) -> None:
         """The closing half of `_retire`, in a helper thread."""
         try:
             if retired.size:
@@ -322,7 +284,7 @@ class Spool:
                 os.rename(retired.path, retired.path.with_name(base + CLOSED_SUFFIX))
             else:
                 retired.path.unlink(missing_ok=True)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as exc:
             self.stats.errors += 1
             log.error("spool_close_failed", error=type(exc).__name__)
@@ -335,20 +297,20 @@ class Spool:
             time.monotonic() - self._file.opened >= self.file_seconds
         )
 
-    def _write(self, batch: list[_Pending]) -> list[_Pending]:
+    def _write(self, batch: list[PendingBatch]) -> list[PendingBatch]:
         """Append `batch` to the open file(s); returns the items now waiting for an fsync.
 
         Consecutive items of one UTC hour go to the file in a single `write`. Items of an
         earlier UTC hour than the open file, or a file that fills up, close it first (with an
         fsync, so nothing written before is left unsynced).
         """
-        waiting: list[_Pending] = []
-        run: list[_Pending] = []
+        waiting: list[PendingBatch] = []
+        run: list[PendingBatch] = []
         run_hour = -1
         for item in batch:
             if item.future.done():
                 continue  # cancelled: the client went away before its lines were written
-            hour = _hour(item.received_at)
+            hour = hour_number(item.received_at)
             if run and hour != run_hour:
                 waiting = self._write_run(run, run_hour, waiting)
                 run = []
@@ -358,37 +320,64 @@ class Spool:
             waiting = self._write_run(run, run_hour, waiting)
         return waiting
 
-    def _write_run(self, run: list[_Pending], hour: int, waiting: list[_Pending]) -> list[_Pending]:
-        """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`."""
+    def _write_run(
+        self, run: list[PendingBatch], hour: int, waiting: list[PendingBatch]
+    ) -> list[PendingBatch]:
+        """Write `run` (items of one hour) with one `write`; returns `waiting` plus `run`.
+
+        A failed write (a full disk, a short write) is cut off again: the file is left exactly
+        as it was before `run`, so nothing of a refused batch is ever shipped.
+        """
         try:
             current = self._file
             # a full file is retired off the loop when its fsync completes (`_after_sync`);
             # only a new UTC hour closes it here, inline
             if current is not None and current.hour != hour:
                 self._sync_inline()
-                _resolve_synced(waiting, self.stats)
+                resolve_synced(waiting, self.stats)
                 waiting = []
                 self._close_file(sync=False)
             current = self._file_for(hour, run[0].received_at)
-            data = run[0].lines if len(run) == 1 else b"".join(item.lines for item in run)
+        except OSError as exc:
+            self._write_failed(exc)
+            self._close_file(sync=False)
+            resolve([*run, *waiting], exc)
+            return []
+        data = run[0].lines if len(run) == 1 else b"".join(item.lines for item in run)
+        try:
             view = memoryview(data)
             while view:
                 written = os.write(current.fd, view)
                 view = view[written:]
-            current.size += len(data)
-            return [*waiting, *run]
         except OSError as exc:
-            self.stats.errors += 1
-            log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            self._close_file(sync=False)  # it may end in a torn batch; never append after
-            _resolve([*run, *waiting], exc)
-            return []
+            self._write_failed(exc)
+            resolve(run, exc)
+            if not self._cut_back(current):
+                self._close_file(sync=False)  # it may end in a torn batch; never append after
+                resolve(waiting, exc)
+                return []
+            return waiting
+        current.size += len(data)
+        return [*waiting, *run]
 
-    def _file_for(self, hour: int, received_at: datetime) -> _OpenFile:
+    def _write_failed(self, exc: OSError) -> None:
+        self.stats.errors += 1
+        log.error("spool_write_failed", error=type(exc).__name__, detail=str(exc)[:200])
+
+    def _cut_back(self, current: OpenFile) -> bool:
+        """Truncate `current` to what it held before the failed write; False if that failed."""
+        try:
+            os.ftruncate(current.fd, current.size)
+        except OSError as exc:
+            log.error("spool_truncate_failed", error=type(exc).__name__)
+            return False
+        return True
+
+    def _file_for(self, hour: int, received_at: datetime) -> OpenFile:
         if self._file is not None and self._file.hour != hour:
             self._close_file()
         if self._file is None:
-            name = f"{self.node}-{utc.compact_stamp(received_at)}-{next(self._sequence):06d}"
+            name = object_stem(self.node, received_at, next(self._sequence))
             path = self.directory / f"{name}{OPEN_SUFFIX}"
             # Lock before the file gets a name a shipper looks for, or it could take it as
             # abandoned.
@@ -397,7 +386,7 @@ class Spool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.rename(creating, path)
             # the folder is fsynced by the first fsync covering a batch in it (`_sync_file`)
-            self._file = _OpenFile(path=path, fd=fd, hour=hour, opened=time.monotonic())
+            self._file = OpenFile(path=path, fd=fd, hour=hour, opened=time.monotonic())
         return self._file
 
     def _close_file(self, sync: bool = True) -> None:
@@ -414,7 +403,7 @@ class Spool:
                 self._closed_bytes += current.size
             else:
                 current.path.unlink(missing_ok=True)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as exc:
             self.stats.errors += 1
             log.error("spool_close_failed", error=type(exc).__name__)
@@ -451,36 +440,10 @@ class Spool:
             except FileNotFoundError:
                 continue
             count += 1
-            stamp = received_stamp(path)
+            stamp = received_at_of(path.name)
             if stamp is not None and (oldest is None or stamp < oldest):
                 oldest = stamp
         self._closed_bytes = total
         self.stats.bytes = self.usage
         self.stats.files = count
         self.stats.oldest = oldest
-
-
-def _hour(received_at: datetime) -> int:
-    """The UTC hour a batch belongs to, as the number `YYYYMMDDHH` (cheap on the hot path)."""
-    if received_at.tzinfo is not UTC:
-        received_at = utc.as_utc(received_at)
-    return ((received_at.year * 100 + received_at.month) * 100 + received_at.day) * 100 + (
-        received_at.hour
-    )
-
-
-def _resolve_synced(items: list[_Pending], stats: SpoolStats) -> None:
-    if items:
-        stats.commits += 1
-        stats.batches += len(items)
-        _resolve(items, None)
-
-
-def _resolve(items: list[_Pending], error: BaseException | None) -> None:
-    for item in items:
-        if item.future.done():
-            continue  # the request was cancelled (client gone); its lines are durable anyway
-        if error is None:
-            item.future.set_result(None)
-        else:
-            item.future.set_exception(error)

@@ -1,14 +1,18 @@
-"""The ingest ASGI app: CORS around a plain callable on `POST /clickstream`, Starlette else."""
+"""The one place the ingest ASGI app is assembled: the service, the endpoint, status, CORS.
+
+`POST /clickstream` is a plain ASGI callable (the hot path); every other path goes to the
+Starlette status app, whose lifespan starts and stops the service.
+"""
 
 from __future__ import annotations
 
-from clickstream.ingest.asgi import ASGIApp
-from clickstream.ingest.cors import CORSMiddleware, parse_origins
-from clickstream.ingest.endpoint import COLLECT_PATH, CollectEndpoint
-from clickstream.ingest.routes import ops_app
+from clickstream.ingest.configuration import IngestSettings
+from clickstream.ingest.http.asgi import ASGIApp
+from clickstream.ingest.http.cors import CORSMiddleware, parse_origins
+from clickstream.ingest.http.endpoint import COLLECT_PATH, CollectEndpoint
+from clickstream.ingest.http.status import status_app
 from clickstream.ingest.service import IngestService
 from clickstream.lake import LakeStore
-from clickstream.settings import IngestSettings
 
 __all__ = ["COLLECT_PATH", "build_app", "build_service"]
 
@@ -21,8 +25,8 @@ def build_service(settings: IngestSettings, lake: LakeStore | None = None) -> In
 def build_app(settings: IngestSettings, service: IngestService | None = None) -> ASGIApp:
     """The ingest ASGI application for `settings`; its lifespan starts and stops the service."""
     service = service or build_service(settings)
-    app: ASGIApp = CollectEndpoint(service, ops_app(service))
+    app: ASGIApp = CollectEndpoint(service, status_app(service))
     origins = parse_origins(settings.ingest_cors_origins)
     if origins:
-        app = CORSMiddleware(app, origins)
+        app = CORSMiddleware(app, origins, service.metrics)
     return app

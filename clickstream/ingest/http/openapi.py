@@ -79,6 +79,7 @@ def openapi_document(limits_note: str = "") -> dict[str, Any]:
             "413": _error("Body, batch or event over its limit."),
             "415": _error("Not application/json, or an encoding other than gzip."),
             "429": _error("Rate limit; see Retry-After."),
+            "500": _error("An unexpected error (a bug); nothing was acknowledged."),
             "503": _error("The spool cannot take events now; see Retry-After."),
         },
     }

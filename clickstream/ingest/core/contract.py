@@ -13,8 +13,13 @@ import msgspec
 
 from clickstream.events.legacy import from_legacy, is_legacy
 from clickstream.events.schema import Event
-from clickstream.ingest.errors import BatchTooLarge, EventTooLarge, InvalidPayload, MalformedBody
-from clickstream.ingest.limits import Limits, depth_and_keys
+from clickstream.ingest.core.errors import (
+    BatchTooLarge,
+    EventTooLarge,
+    InvalidPayload,
+    MalformedBody,
+)
+from clickstream.ingest.core.limits import Limits, depth_and_keys
 
 _MAX_ERRORS = 20
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)

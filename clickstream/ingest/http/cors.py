@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from clickstream.ingest.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from clickstream.ingest.http.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from clickstream.ingest.http.metrics import IngestMetrics
+from clickstream.ingest.http.sampled_log import sampled
 
 _ALLOW_METHODS = b"POST, OPTIONS"
 _ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-request-id"
@@ -15,11 +17,26 @@ def parse_origins(text: str) -> frozenset[str]:
 
 
 class CORSMiddleware:
-    """Adds CORS headers for allowed origins and answers their preflight requests."""
+    """Adds CORS headers for allowed origins and answers their preflight requests.
 
-    def __init__(self, app: ASGIApp, origins: frozenset[str]) -> None:
+    A refused preflight, or a request from an origin not on the list, is counted by reason
+    (`clickstream_ingest_cors_refused_requests`) and logged, at most once a second a reason:
+    a tracker on an unlisted origin loses its events without any other trace.
+    """
+
+    def __init__(
+        self, app: ASGIApp, origins: frozenset[str], metrics: IngestMetrics | None = None
+    ) -> None:
         self.app = app
         self.origins = origins
+        self.metrics = metrics or IngestMetrics()
+        self.refusals = sampled("clickstream.ingest.cors")
+
+    def _refused(self, reason: str, origin: str, path: str) -> None:
+        self.metrics.cors_refuse(reason)
+        self.refusals.info(
+            reason, "cors_origin_refused", reason=reason, origin=origin[:200], path=path[:200]
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,9 +49,12 @@ class CORSMiddleware:
         allowed = origin in self.origins
         preflight = scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method")
         if preflight:
+            if not allowed:
+                self._refused("preflight_origin_not_allowed", origin, scope["path"])
             await self._preflight(send, origin if allowed else None)
             return
         if not allowed:
+            self._refused("origin_not_allowed", origin, scope["path"])
             await self.app(scope, receive, send)
             return
         echo = origin.encode("latin-1")

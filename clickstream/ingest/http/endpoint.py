@@ -16,10 +16,10 @@ import structlog
 
 from clickstream import utc
 from clickstream.events.record import Receipt, truncate_ip
-from clickstream.ingest.asgi import ASGIApp, Receive, Scope, Send, send_json
-from clickstream.ingest.client_ip import client_ip
-from clickstream.ingest.errors import (
+from clickstream.ingest.auth.verifier import Actor
+from clickstream.ingest.core.errors import (
     ClientGone,
+    InternalError,
     MethodNotAllowed,
     RateLimited,
     Rejected,
@@ -27,9 +27,12 @@ from clickstream.ingest.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from clickstream.ingest.limits import too_large
+from clickstream.ingest.core.limits import too_large
+from clickstream.ingest.durability.spool import SpoolFull
+from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send, send_json
+from clickstream.ingest.http.client_ip import client_ip
+from clickstream.ingest.http.sampled_log import sampled
 from clickstream.ingest.service import IngestService
-from clickstream.ingest.spool import SpoolFull
 
 COLLECT_PATH = "/clickstream"
 _OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
@@ -87,6 +90,7 @@ class CollectEndpoint:
     def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
         self.service = service
         self.fallback = fallback
+        self.rejections = sampled("clickstream.ingest")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != COLLECT_PATH:
@@ -108,11 +112,17 @@ class CollectEndpoint:
             ip = peer[0] if peer else None
         body = b""
         try:
-            body, accepted = await self._collect(scope, receive, headers, ip, request_id)
+            encoding, actor = await self._admit(scope, headers, ip)
+            body = await read_body(receive, service.limits.max_body_bytes)
+            accepted = await self._store(body, encoding, actor, headers, ip, request_id)
         except Rejected as exc:
             await self._refuse(send, exc, body, request_id, ip)
         except ClientGone:
             return
+        except Exception as exc:  # a bug: one JSON line with the traceback, counted as a 5xx
+            log.exception("request_failed", error=type(exc).__name__, request_id=request_id)
+            failure = InternalError("an unexpected error occurred; nothing was acknowledged")
+            await self._refuse(send, failure, b"", request_id, ip)
         else:
             service.metrics.accept(len(accepted))
             reply = accepted_body(accepted)
@@ -130,16 +140,11 @@ class CollectEndpoint:
             await send({"type": "http.response.body", "body": reply})
         service.metrics.observe(perf_counter() - started)
 
-    async def _collect(
-        self,
-        scope: Scope,
-        receive: Receive,
-        headers: dict[bytes, str],
-        ip: str | None,
-        request_id: str,
-    ) -> tuple[bytes, list[str]]:
+    async def _admit(
+        self, scope: Scope, headers: dict[bytes, str], ip: str | None
+    ) -> tuple[str, Actor | None]:
+        """Every check made before the body is read; returns its encoding and the sender."""
         service = self.service
-        limits = service.limits
         if scope["method"] != "POST":
             raise MethodNotAllowed("use POST to send events")
         if service.limiter is not None:
@@ -155,8 +160,9 @@ class CollectEndpoint:
             if encoding not in ("", "identity", "gzip"):
                 raise UnsupportedMediaType("only `Content-Encoding: gzip` (or none) is accepted")
         declared = headers.get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
-            raise too_large(limits.max_body_bytes)
+        limit = service.limits.max_body_bytes
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
         authorization = headers.get(b"authorization")
         actor = None
         if authorization:  # without one, `authenticate` finds nobody and no problem
@@ -166,7 +172,19 @@ class CollectEndpoint:
             actor = authentication.actor
         if actor is None and service.auth.mode == "required":
             raise Unauthorized("a bearer token is required")
-        body = await read_body(receive, limits.max_body_bytes)
+        return encoding or "", actor
+
+    async def _store(
+        self,
+        body: bytes,
+        encoding: str,
+        actor: Actor | None,
+        headers: dict[bytes, str],
+        ip: str | None,
+        request_id: str,
+    ) -> list[str]:
+        """Check, enrich and durably spool `body`; returns the acknowledged event ids."""
+        service = self.service
         try:
             service.spool.check_capacity(len(body))
         except SpoolFull:
@@ -183,14 +201,10 @@ class CollectEndpoint:
             identity_source=actor.identity_source if actor else None,
         )
         prepare = service.collector.prepare
-        try:
-            if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
-                batch = await asyncio.to_thread(prepare, body, receipt, encoding or "")
-            else:
-                batch = prepare(body, receipt)
-        except Rejected as exc:
-            exc.body = body  # type: ignore[attr-defined]
-            raise
+        if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
+            batch = await asyncio.to_thread(prepare, body, receipt, encoding)
+        else:
+            batch = prepare(body, receipt)
         ship_now = service.settings.ingest_ship_before_ack
         try:
             await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)
@@ -202,23 +216,22 @@ class CollectEndpoint:
             ) from None
         if ship_now:  # already durable in the spool: a failure here only delays the lake
             await asyncio.to_thread(service.shipper.ship_once)
-        return body, batch.event_ids
+        return batch.event_ids
 
     async def _refuse(
         self, send: Send, exc: Rejected, body: bytes, request_id: str, ip: str | None
     ) -> None:
         service = self.service
-        body = getattr(exc, "body", body)
         service.metrics.reject(exc.reason)
         extra = [(b"x-request-id", request_id.encode())]
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            extra.append((b"retry-after", str(retry_after).encode()))
+        if exc.retry_after is not None:
+            extra.append((b"retry-after", str(exc.retry_after).encode()))
         if isinstance(exc, MethodNotAllowed):
             extra.append((b"allow", b"POST, OPTIONS"))
         if isinstance(exc, Unauthorized):
             extra.append((b"www-authenticate", b'Bearer realm="clickstream"'))
-        log.info(
+        self.rejections.info(
+            exc.reason,
             "request_rejected",
             reason=exc.reason,
             status=exc.status,

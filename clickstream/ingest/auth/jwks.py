@@ -16,6 +16,7 @@ import jwt
 import structlog
 
 from clickstream import jsonio
+from clickstream.ingest.configuration import default_of
 
 log = structlog.get_logger("clickstream.ingest.jwks")
 _MAX_JWKS_BYTES = 512 * 1024
@@ -29,7 +30,10 @@ class KeySet:
     """Public keys by `kid`, loaded from `url` or `path` and refreshed on an unknown `kid`."""
 
     def __init__(
-        self, url: str | None = None, path: Path | None = None, min_refresh: float = 30.0
+        self,
+        url: str | None = None,
+        path: Path | None = None,
+        min_refresh: float = default_of("ingest_jwks_refresh_seconds"),
     ) -> None:
         if not url and not path:
             raise ValueError("a key set needs a JWKS URL or a JWKS file")

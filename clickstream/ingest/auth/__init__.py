@@ -1,0 +1,1 @@
+"""Who sent a request: bearer tokens verified against a JWKS."""

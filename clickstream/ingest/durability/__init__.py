@@ -1,0 +1,1 @@
+"""What keeps an acknowledged event until the lake has it: spool, fsync workers, shipper."""
