@@ -2,7 +2,11 @@
 
 No two top-level parts import each other (directly or round a longer cycle), the user pool
 (`auth`) never imports the shop built on it, and a CLI module never reaches for another CLI
-module's private (`_name`) helpers: shared ones live in `cli/common.py`.
+module's private (`_name`) helpers: shared ones live in `cli/common.py`. Above all, every part
+imports only parts of a lower layer (docs/architecture.md): the helpers and settings at the
+bottom, then the event contract and the lake, the warehouse layer, the stages that write it
+(ingest, ETL) beside auth and the tracker, the parts that read it (dashboard, ops) beside the
+shop, the scheduler, the runtime, and the CLI on top.
 """
 
 from __future__ import annotations
@@ -88,6 +92,46 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
             seen.add(path[-1])
             paths.extend([*path, nxt] for nxt in sorted(graph.get(path[-1], ())))
     return found
+
+
+# Lowest first. A part may import any part of a lower layer, never one of its own or a higher.
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"utc", "jsonio", "sqlfiles", "settings"}),
+    frozenset({"events", "lake"}),
+    frozenset({"warehouse"}),
+    frozenset({"ingest", "etl", "auth", "tracker"}),
+    frozenset({"dashboard", "ops", "shop"}),
+    frozenset({"scheduler"}),
+    frozenset({"runtime"}),
+    frozenset({"cli"}),
+    frozenset({"__main__"}),
+)
+
+
+def layer_of(part: str) -> int:
+    for number, parts in enumerate(LAYERS):
+        if part in parts:
+            return number
+    raise AssertionError(f"clickstream/{part} has no layer in LAYERS: give it one")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Every (importer, imported) pair where the imported part is not in a lower layer."""
+    return sorted(
+        (source, target)
+        for source, targets in graph.items()
+        for target in targets
+        if layer_of(target) >= layer_of(source)
+    )
+
+
+def test_every_part_imports_only_lower_layers() -> None:
+    assert upward_imports(part_graph()) == []
+
+
+def test_layer_check_catches_an_upward_import() -> None:
+    assert upward_imports({"warehouse": {"etl"}, "etl": {"warehouse"}}) == [("warehouse", "etl")]
+    assert upward_imports({"ingest": {"etl"}}) == [("ingest", "etl")]
 
 
 def test_the_check_sees_our_imports() -> None:
