@@ -8,7 +8,7 @@ import pytest
 
 from clickstream import sqlfiles
 from clickstream.dashboard import queries
-from clickstream.etl import sqlfiles as etl_sqlfiles
+from clickstream.etl import transform
 
 SQL = """-- A file of statements.
 
@@ -46,6 +46,6 @@ def test_named_statements_lose_their_semicolon_and_whole_line_comments(package: 
 
 
 def test_the_etl_and_the_dashboard_read_their_sql_through_the_one_loader() -> None:
-    assert etl_sqlfiles.named is sqlfiles.named
-    assert etl_sqlfiles.script is sqlfiles.script
+    assert transform.named is sqlfiles.named
+    assert transform.script is sqlfiles.script
     assert queries.statements("overview") is sqlfiles.named(queries.__name__, "overview.sql")

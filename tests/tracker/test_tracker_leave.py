@@ -12,7 +12,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-from clickstream.ingest.asgi import ASGIApp, Receive, Scope, Send
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Browser
@@ -22,6 +21,7 @@ from starlette.routing import Route
 
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.http.app import build_app as build_ingest
+from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send
 from clickstream.tracker.build import MINIFIED
 from tests.browser import chromium
 from tests.conftest import ServerThread, free_port, lake_records
