@@ -13,7 +13,7 @@ REF_PREFIX = "#/components/schemas/"
 
 
 def legacy_event_schema() -> dict[str, Any]:
-    """The original storefront's camelCase event, accepted and mapped (DESIGN.md §3)."""
+    """The original storefront's camelCase event, accepted and mapped (docs/contracts.md)."""
     text = {"type": "string", "maxLength": 2048}
     return {
         "title": "LegacyEvent",

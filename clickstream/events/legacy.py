@@ -1,4 +1,4 @@
-"""The original storefront's camelCase payload, mapped onto the canonical event (DESIGN.md §3).
+"""The original storefront's camelCase payload, mapped onto the canonical event (docs/contracts.md).
 
 That client sends one object a request with `eventName`, `pageUrl`, `userId`, `element{...}` and
 its own event names. We accept it as sent so the shop can point its existing client at us.

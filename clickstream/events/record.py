@@ -35,7 +35,7 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LakeRecord(Event, kw_only=True, forbid_unknown_fields=True):
-    """One line of the lake: the client's `Event` and what the server adds to it (DESIGN.md §3).
+    """One line of the lake: the client's `Event` and what the server adds (docs/contracts.md).
 
     The definition the ETL's input contract is generated from (`events/columns.py`); `enrich`
     and `encode_records` write exactly these fields. The server always sets `event_id` and

@@ -1,4 +1,4 @@
-"""The canonical event as the tracker sends it (DESIGN.md §3), as msgspec types."""
+"""The canonical event as the tracker sends it (docs/contracts.md), as msgspec types."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The media store: product images under fingerprinted keys, in a folder or an fsspec URL.
 
-Kept apart from the raw-event lake (DESIGN.md §4). Keys carry a content hash, so the shop can
-serve them as immutable with a long cache lifetime.
+Kept apart from the raw-event lake (docs/architecture.md). Keys carry a content hash, so the
+shop can serve them as immutable with a long cache lifetime.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Least-privilege roles, one per part (DESIGN.md §1, rows 16 and 19).
+"""Least-privilege roles, one per part (docs/architecture.md, the AWS design rows 16 and 19).
 
 - `clickstream_etl` owns and writes the warehouse (it must own the partitioned table to add
   daily partitions); migrations run as this role.

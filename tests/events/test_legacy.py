@@ -1,4 +1,4 @@
-"""The original storefront's camelCase payload maps onto the canonical event (DESIGN.md §3)."""
+"""The original storefront's camelCase payload maps onto the canonical event (docs/contracts.md)."""
 
 from __future__ import annotations
 

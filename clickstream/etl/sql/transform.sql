@@ -1,4 +1,4 @@
--- Lake lines to typed, validated, flattened records (DESIGN.md §3 and §5).
+-- Lake lines to typed, validated, flattened records (docs/contracts.md).
 -- Input: the typed relation `lake_records` (from `lines.sql` or read directly by DuckDB, see
 -- transform.py), raw_files and file_faults(file_no, reason). Output: `records`, one row per received line, with the
 -- warehouse columns, a rejection `reason` (NULL when valid), `payload_hash`, `is_late`, and
