@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -22,6 +23,9 @@ SYSTEM_PG_URL = os.environ.get(
     "CLICKSTREAM_TEST_SYSTEM_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI") == "true"
+
+# The shop's database, engine, server and client, for the shop, auth, tracker and security tests.
+pytest_plugins = ["tests.shop.fixtures"]
 
 
 def free_port() -> int:
@@ -60,15 +64,24 @@ def pg_admin_url(request: pytest.FixtureRequest) -> str:
     return SYSTEM_PG_URL
 
 
+@contextmanager
+def scratch_database(admin_url: str, prefix: str = "cstest") -> Iterator[str]:
+    """A new, empty database on `admin_url`'s server, dropped (connections and all) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def empty_database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh, empty database, dropped afterwards."""
-    name = f"cstest_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield _with_database(pg_admin_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

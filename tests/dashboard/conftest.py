@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from clickstream import utc
 from clickstream.etl.run import run_etl
@@ -17,6 +15,7 @@ from clickstream.lake import open_lake
 from clickstream.runtime.postgres import EmbeddedPostgres
 from clickstream.warehouse.migrate import migrate
 from clickstream.warehouse.roles import DASHBOARD_ROLE
+from tests.conftest import scratch_database
 from tests.dashboard.data import fill_lake
 
 
@@ -26,14 +25,9 @@ def as_dashboard(url: str) -> str:
 
 
 def _database(admin_url: str) -> Iterator[str]:
-    name = f"csdash_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-    migrate(url)
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(admin_url, "csdash") as url:
+        migrate(url)
+        yield url
 
 
 def _populate(url: str, lake_dir: Path, today: date) -> None:
