@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -32,6 +35,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_http(
+    url: str, process: subprocess.Popen[Any], timeout: float = 30, log: Path | None = None
+) -> None:
+    """Return once `url` answers 200; if `process` exits or time runs out first, kill it, fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            output = log.read_text() if log else ""
+            raise AssertionError(f"{url} did not answer (exit code {process.returncode}) {output}")
+        time.sleep(0.05)
 
 
 def _with_database(url: str, database: str) -> str:
