@@ -30,11 +30,14 @@ def _database(admin_url: str) -> Iterator[str]:
         yield url
 
 
-def _populate(url: str, lake_dir: Path, today: date) -> None:
-    lake_dir.mkdir(parents=True, exist_ok=True)
-    fill_lake(lake_dir, today)
-    result = run_etl(url, open_lake(str(lake_dir)))
-    assert result.status == "succeeded", result
+def _populated(admin_url: str, lake_dir: Path, today: date) -> Iterator[str]:
+    """A migrated warehouse loaded by the real ETL from a fortnight of lake files in `lake_dir`."""
+    for url in _database(admin_url):
+        lake_dir.mkdir(parents=True, exist_ok=True)
+        fill_lake(lake_dir, today)
+        result = run_etl(url, open_lake(str(lake_dir)))
+        assert result.status == "succeeded", result
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +59,7 @@ def populated_url(
     embedded_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
 ) -> Iterator[str]:
     """A warehouse on the embedded server loaded by the real ETL with a fortnight of events."""
-    for url in _database(embedded_admin_url):
-        _populate(url, tmp_path_factory.mktemp("lake"), today)
-        yield url
+    yield from _populated(embedded_admin_url, tmp_path_factory.mktemp("lake"), today)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +67,7 @@ def populated_url_any_server(
     pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
 ) -> Iterator[str]:
     """The same fortnight on each kind of server (embedded and the machine's)."""
-    for url in _database(pg_admin_url):
-        _populate(url, tmp_path_factory.mktemp("lake"), today)
-        yield url
+    yield from _populated(pg_admin_url, tmp_path_factory.mktemp("lake"), today)
 
 
 @pytest.fixture(scope="module")
