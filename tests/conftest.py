@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -23,11 +27,33 @@ SYSTEM_PG_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI") == "true"
 
+# The shop's database, engine, server and client, for the shop, auth, tracker and security tests.
+pytest_plugins = ["tests.shop.fixtures"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_http(
+    url: str, process: subprocess.Popen[Any], timeout: float = 30, log: Path | None = None
+) -> None:
+    """Return once `url` answers 200; if `process` exits or time runs out first, kill it, fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            output = log.read_text() if log else ""
+            raise AssertionError(f"{url} did not answer (exit code {process.returncode}) {output}")
+        time.sleep(0.05)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -60,15 +86,24 @@ def pg_admin_url(request: pytest.FixtureRequest) -> str:
     return SYSTEM_PG_URL
 
 
+@contextmanager
+def scratch_database(admin_url: str, prefix: str = "cstest") -> Iterator[str]:
+    """A new, empty database on `admin_url`'s server, dropped (connections and all) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture
 def empty_database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh, empty database, dropped afterwards."""
-    name = f"cstest_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield _with_database(pg_admin_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

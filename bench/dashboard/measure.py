@@ -14,7 +14,8 @@ import argparse
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -26,16 +27,9 @@ from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
 from clickstream.warehouse.roles import DASHBOARD_ROLE
+from tests.browser import chromium
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 BASELINE_SQL = """
 SELECT count(*), count(DISTINCT client_id), count(DISTINCT session_id),
     count(DISTINCT session_id) FILTER (WHERE event_name = 'purchase'),
@@ -112,10 +106,9 @@ def measure_queries(url: str, runs: int) -> None:
     )
 
 
-def measure_first_page(url: str, loads: int) -> None:
-    """Print the time from navigation to a fully drawn Overview, cold browser cache each time."""
-    from playwright.sync_api import sync_playwright
-
+@contextmanager
+def serving(url: str) -> Iterator[int]:
+    """The dashboard over `url` on a free port, for the duration of the block."""
     server = uvicorn.Server(
         uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
     )
@@ -123,29 +116,29 @@ def measure_first_page(url: str, loads: int) -> None:
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    samples = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
-            for index in range(loads + 1):
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                started = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.wait_for_function(DRAWN_JS, timeout=60_000)
-                elapsed = time.perf_counter() - started
-                context.close()
-                if index:  # the very first load also warms the server's imports
-                    samples.append(elapsed)
-                else:
-                    print(f"first page, first load after start: {elapsed:.2f} s")
-            browser.close()
+        yield server.servers[0].sockets[0].getsockname()[1]
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def measure_first_page(url: str, loads: int) -> None:
+    """Print the time from navigation to a fully drawn Overview, cold browser cache each time."""
+    samples = []
+    with serving(url) as port, chromium() as browser:
+        for index in range(loads + 1):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            started = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_function(DRAWN_JS, timeout=60_000)
+            elapsed = time.perf_counter() - started
+            context.close()
+            if index:  # the very first load also warms the server's imports
+                samples.append(elapsed)
+            else:
+                print(f"first page, first load after start: {elapsed:.2f} s")
     p50, p95 = percentiles(samples)
     print(
         f"first page fully drawn, {loads} cold-cache loads: p50 {p50:.2f} s, p95 {p95:.2f} s "

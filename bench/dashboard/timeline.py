@@ -14,21 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import threading
-import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bench.dashboard.measure import CHROMIUM_ARGS, DEFAULT_ADMIN_URL, DRAWN_JS
-from clickstream.dashboard.app import create_app
+from bench.dashboard.measure import DEFAULT_ADMIN_URL, DRAWN_JS, serving
 from clickstream.warehouse.roles import DASHBOARD_ROLE
+from tests.browser import chromium
 
 # Runs before any of the page's scripts: notes when Shiny connects, what arrives over the
 # websocket and when each chart's SVG appears, in `window.__marks` as [ms, label].
@@ -92,23 +87,6 @@ TRACE_CATEGORIES = [
     "blink.user_timing",
     "loading",
 ]
-
-
-@contextmanager
-def serving(url: str) -> Iterator[int]:
-    """The dashboard over `url` on a free port, for the duration of the block."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _load(browser: Browser, port: int, trace: Path | None = None) -> tuple[Page, Any, float]:
@@ -204,10 +182,7 @@ def main() -> None:
     parser.add_argument("--trace", type=Path, help="keep the Chromium trace in this file")
     args = parser.parse_args()
     url = psycopg.conninfo.make_conninfo(args.admin_url, dbname=args.database, user=DASHBOARD_ROLE)
-    with serving(url) as port, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with serving(url) as port, chromium() as browser:
         _load(browser, port)[1].close()  # warms the server's imports
         for index in range(args.loads):
             page, context, drawn = _load(browser, port)
@@ -220,7 +195,6 @@ def main() -> None:
             print(f"--- traced load (tracing slows it): fully drawn at {drawn:.0f} ms")
             context.close()
             print_trace(trace)
-        browser.close()
 
 
 if __name__ == "__main__":

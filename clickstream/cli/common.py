@@ -12,6 +12,7 @@ from clickstream.ops.logging import configure_logging
 from clickstream.settings import CommonSettings, SettingsInvalid, load
 
 S = TypeVar("S", bound=CommonSettings)
+C = TypeVar("C", bound=Callable[..., Any])
 EXIT_USAGE = 2
 
 
@@ -47,3 +48,33 @@ def with_warehouse(
             work(getattr(urls, role))
     except EmbeddedPostgresError as exc:
         fail(str(exc))
+
+
+def listen_options(part: str) -> Callable[[C], C]:
+    """A serve command's --host and --port, which override CLICKSTREAM_<PART>_HOST and _PORT."""
+
+    def decorate(command: C) -> C:
+        port = click.option(
+            "--port", type=int, default=None, help=f"Listen port (CLICKSTREAM_{part}_PORT)."
+        )
+        host = click.option(
+            "--host", default=None, help=f"Listen address (CLICKSTREAM_{part}_HOST)."
+        )
+        return host(port(command))
+
+    return decorate
+
+
+def serve(app: Any, host: str, port: int, grace_seconds: int = 5, **options: Any) -> None:
+    """Run the ASGI `app` under uvicorn on `host`:`port` until stopped, without access logs."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=grace_seconds,
+        **options,
+    )

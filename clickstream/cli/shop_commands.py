@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from clickstream.cli.common import fail, resolve_settings
+from clickstream.cli.common import fail, listen_options, resolve_settings, serve
 from clickstream.runtime.configuration import PlatformSettings
 from clickstream.shop.configuration import ShopSettings
 
@@ -17,15 +17,12 @@ def shop() -> None:
 
 
 @shop.command("serve")
-@click.option("--host", default=None, help="Listen address (CLICKSTREAM_SHOP_HOST).")
-@click.option("--port", type=int, default=None, help="Listen port (CLICKSTREAM_SHOP_PORT).")
+@listen_options("SHOP")
 def shop_serve(host: str | None, port: int | None) -> None:
     """Serve the shop, migrating its database and seeding the catalogue when empty.
 
     Example: clickstream shop serve --port 8000
     """
-    import uvicorn
-
     from clickstream.runtime.databases import database_urls
     from clickstream.runtime.postgres import EmbeddedPostgresError
     from clickstream.shop.app import build_app, prepare_shop
@@ -37,14 +34,7 @@ def shop_serve(host: str | None, port: int | None) -> None:
         with database_urls(settings, warehouse=False) as urls:
             engine = create_shop_engine(urls.shop)
             prepare_shop(engine, MediaStore(settings.media_location))
-            uvicorn.run(
-                build_app(settings, engine),
-                host=settings.shop_host,
-                port=settings.shop_port,
-                access_log=False,
-                log_level="warning",
-                timeout_graceful_shutdown=5,
-            )
+            serve(build_app(settings, engine), settings.shop_host, settings.shop_port)
     except EmbeddedPostgresError as exc:
         fail(str(exc))
 

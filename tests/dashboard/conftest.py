@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from clickstream import utc
 from clickstream.etl.run import run_etl
@@ -17,6 +15,7 @@ from clickstream.lake import open_lake
 from clickstream.runtime.postgres import EmbeddedPostgres
 from clickstream.warehouse.migrate import migrate
 from clickstream.warehouse.roles import DASHBOARD_ROLE
+from tests.conftest import scratch_database
 from tests.dashboard.data import fill_lake
 
 
@@ -26,21 +25,19 @@ def as_dashboard(url: str) -> str:
 
 
 def _database(admin_url: str) -> Iterator[str]:
-    name = f"csdash_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-    migrate(url)
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(admin_url, "csdash") as url:
+        migrate(url)
+        yield url
 
 
-def _populate(url: str, lake_dir: Path, today: date) -> None:
-    lake_dir.mkdir(parents=True, exist_ok=True)
-    fill_lake(lake_dir, today)
-    result = run_etl(url, open_lake(str(lake_dir)))
-    assert result.status == "succeeded", result
+def _populated(admin_url: str, lake_dir: Path, today: date) -> Iterator[str]:
+    """A migrated warehouse loaded by the real ETL from a fortnight of lake files in `lake_dir`."""
+    for url in _database(admin_url):
+        lake_dir.mkdir(parents=True, exist_ok=True)
+        fill_lake(lake_dir, today)
+        result = run_etl(url, open_lake(str(lake_dir)))
+        assert result.status == "succeeded", result
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +59,7 @@ def populated_url(
     embedded_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
 ) -> Iterator[str]:
     """A warehouse on the embedded server loaded by the real ETL with a fortnight of events."""
-    for url in _database(embedded_admin_url):
-        _populate(url, tmp_path_factory.mktemp("lake"), today)
-        yield url
+    yield from _populated(embedded_admin_url, tmp_path_factory.mktemp("lake"), today)
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +67,7 @@ def populated_url_any_server(
     pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, today: date
 ) -> Iterator[str]:
     """The same fortnight on each kind of server (embedded and the machine's)."""
-    for url in _database(pg_admin_url):
-        _populate(url, tmp_path_factory.mktemp("lake"), today)
-        yield url
+    yield from _populated(pg_admin_url, tmp_path_factory.mktemp("lake"), today)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from clickstream.lake import open_lake
+from tests.etl.lakefiles import CHROME, record
 
-CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0 Safari/537.36"
-)
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 PRODUCTS = [
@@ -33,30 +29,18 @@ DAYS = 14
 
 def _event(name: str, at: datetime, session: dict[str, Any], **fields: Any) -> dict[str, Any]:
     logged_in = session["logged_in"]
-    record: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "event_name": name,
-        "event_timestamp": at.isoformat(),
-        "client_timestamp": at.isoformat(),
-        "received_at": (at + timedelta(seconds=1)).isoformat(),
-        "client_id": session["client"],
-        "session_id": session["id"],
-        "is_first_visit": False,
-        "user_id": f"u-{session['client']}" if logged_in else None,
-        "user_login_state": "logged_in" if logged_in else "guest",
-        "identity_source": session["source"] if logged_in else None,
-        "page_url": "https://shop.example/",
-        "referrer": None,
-        "product": None,
-        "order": None,
-        "properties": None,
-        "client_ip": "10.0.0.0",
-        "user_agent": session["agent"],
-        "request_id": "r",
-        "node_id": "n1",
-    }
-    record.update(fields)
-    return record
+    return record(
+        name,
+        at,
+        client_id=session["client"],
+        session_id=session["id"],
+        user_id=f"u-{session['client']}" if logged_in else None,
+        user_login_state="logged_in" if logged_in else "guest",
+        identity_source=session["source"] if logged_in else None,
+        user_agent=session["agent"],
+        request_id="r",
+        **fields,
+    )
 
 
 def _session_events(

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port, lake_records
+from tests.conftest import free_port, lake_records, wait_for_http
 
 CLIENTS = 4
 REQUESTS_PER_CLIENT = 60
@@ -51,16 +51,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.process.poll() is None, "ingest serve exited"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "ingest serve did not start"
-            time.sleep(0.05)
+        wait_for_http(f"{self.url}/healthz", self.process)
 
     def signal(self, sig: signal.Signals) -> None:
         assert self.process is not None

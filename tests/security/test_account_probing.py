@@ -20,17 +20,7 @@ from clickstream.auth.models import User
 from clickstream.auth.users import sign_up
 from clickstream.shop.app import build_app
 from tests.conftest import ServerThread
-from tests.shop.fixtures import (
-    client,
-    db,
-    media_dir,
-    shop_database_url,
-    shop_engine,
-    shop_server,
-    shop_settings,
-)
-
-__all__ = ["client", "db", "media_dir", "shop_database_url", "shop_engine", "shop_server"]
+from tests.shop.fixtures import shop_settings
 
 PASSWORD = "correct horse 42"
 BUDGET = 5

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
-from tests.conftest import ServerThread, free_port, lake_records
+from tests.conftest import ServerThread, free_port, lake_records, wait_for_http
 from tests.ingest.conftest import running_ingest
 
 SQLISH = [
@@ -98,14 +98,7 @@ def test_log_injection_stays_inside_one_escaped_json_line(tmp_path: Path) -> Non
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.1)
+        wait_for_http(f"{url}/healthz", process, log=log_path)
         forged = '\r\n{"level": "error", "msg": "forged"}\x1b[31mRED\x1b[0m'
         bodies = [
             json.dumps({"event_name": forged}),

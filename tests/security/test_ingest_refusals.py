@@ -17,7 +17,7 @@ import httpx
 import pytest
 import structlog
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 from tests.ingest.conftest import Ingest
 
 
@@ -147,16 +147,7 @@ def faulty_ingest(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the faulty ingest did not start") from None
-            time.sleep(0.05)
+    wait_for_http(f"{url}/healthz", process)
     yield url, process
     if process.poll() is None:
         process.terminate()

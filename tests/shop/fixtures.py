@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -20,7 +17,7 @@ from clickstream.shop.app import build_app, prepare_shop
 from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import create_shop_engine, session_factory
 from clickstream.shop.media import MediaStore
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, scratch_database
 
 
 @pytest.fixture
@@ -34,12 +31,8 @@ def media_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def shop_database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh database for the shop, apart from any warehouse database of the same test."""
-    name = f"csshop_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(pg_admin_url, "csshop") as url:
+        yield url
 
 
 @pytest.fixture

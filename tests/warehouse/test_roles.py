@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import errors, sql
+from psycopg import errors
 
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
@@ -24,6 +24,7 @@ from clickstream.warehouse.roles import (
     SHOP_ROLE,
     ensure_shop_database,
 )
+from tests.conftest import scratch_database
 
 
 def as_role(url: str, role: str) -> str:
@@ -32,15 +33,10 @@ def as_role(url: str, role: str) -> str:
 
 @pytest.fixture
 def shop_database_url(pg_admin_url: str) -> Iterator[str]:
-    name = f"csshop_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        ensure_shop_database(conn)
-    yield url
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(pg_admin_url, "csshop") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            ensure_shop_database(conn)
+        yield url
 
 
 def test_etl_role_loads_events_and_creates_daily_partitions(
@@ -122,12 +118,8 @@ def test_warehouse_tables_belong_to_the_etl_role(warehouse_url: str) -> None:
 @pytest.fixture
 def bare_shop_database_url(pg_admin_url: str) -> Iterator[str]:
     """A shop database as a DBA creates it on a server of their own: default privileges."""
-    name = f"csshop_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(pg_admin_url, "csshop") as url:
+        yield url
 
 
 def test_db_migrate_leaves_each_role_able_to_connect_only_to_its_own_database(

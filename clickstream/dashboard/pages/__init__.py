@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from htmltools import Tag
-from shiny import render
+from shiny import reactive, render
 from shiny.render.renderer import Jsonifiable, Renderer
 
+from clickstream.dashboard import charts
 from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import chart_output, error_state
 from clickstream.dashboard.filters import Filters
@@ -33,6 +34,18 @@ def fetch(
         return {name: warehouse.rows(page, name, params) for name in names}
     except WarehouseUnavailable as exc:
         return exc
+
+
+def page_data(
+    warehouse: Warehouse, page: str, names: Sequence[str], filters: FiltersCalc, **extra: Any
+) -> DataCalc:
+    """A reactive calc: `fetch` of `names` of `page` under the current filters."""
+
+    @reactive.calc
+    def data() -> Tables | WarehouseUnavailable:
+        return fetch(warehouse, page, names, filters(), **extra)
+
+    return data
 
 
 def by_period(rows: list[Row]) -> tuple[Row, Row]:
@@ -79,3 +92,20 @@ class ChartRenderer(Renderer[Chart]):
 def chart(build: Callable[[], Chart]) -> None:
     """Decorator: the output `build.__name__` shows `build()`'s chart."""
     ChartRenderer()(build)
+
+
+def chart_of(data: DataCalc) -> Callable[[Callable[[Tables], Chart]], None]:
+    """Decorator: the output `build.__name__` shows `build(data())`'s chart, or an empty chart
+    when the warehouse could not answer."""
+
+    def register(build: Callable[[Tables], Chart]) -> None:
+        def shown() -> Chart:
+            found = data()
+            if isinstance(found, WarehouseUnavailable):
+                return charts.empty()
+            return build(found)
+
+        shown.__name__ = build.__name__
+        chart(shown)
+
+    return register

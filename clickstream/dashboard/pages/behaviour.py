@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, ui
+from shiny import module, ui
 
 from clickstream import utc
 from clickstream.dashboard import charts, formatting
@@ -19,8 +19,8 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch, panel
-from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart_of, page_data, panel
+from clickstream.dashboard.warehouse import Row, Warehouse
 
 PAGE = "behaviour"
 QUERIES = ("audience", "identity_sources", "hour_of_week", "top_pages", "referrers", "devices")
@@ -78,9 +78,7 @@ def page_server(
 ) -> None:
     """Fill the User behaviour tab."""
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, QUERIES, filters(), limit=TOP)
+    data = page_data(warehouse, PAGE, QUERIES, filters, limit=TOP)
 
     @panel(data)
     def kpis(found: Tables) -> Tag:
@@ -96,34 +94,25 @@ def page_server(
         }
         return kpi_row([Kpi(k, label, now[k], before[k]) for k, label in labels.items()])
 
-    def _pie(keys: tuple[str, str]) -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    def _pie(found: Tables, keys: tuple[str, str]) -> Chart:
         now = audience(found["audience"], "current")
         return charts.pie(list(keys), [now[k] for k in keys])
 
-    @chart
-    def login_chart() -> Chart:
-        return _pie(("logged_in", "guest"))
+    @chart_of(data)
+    def login_chart(found: Tables) -> Chart:
+        return _pie(found, ("logged_in", "guest"))
 
-    @chart
-    def visitor_chart() -> Chart:
-        return _pie(("new", "returning"))
+    @chart_of(data)
+    def visitor_chart(found: Tables) -> Chart:
+        return _pie(found, ("new", "returning"))
 
-    @chart
-    def identity_chart() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def identity_chart(found: Tables) -> Chart:
         rows = found["identity_sources"]
         return charts.hbar([r["identity_source"] for r in rows], [r["events"] for r in rows])
 
-    @chart
-    def heatmap() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def heatmap(found: Tables) -> Chart:
         return charts.heatmap(WEEKDAYS, list(range(24)), week_grid(found["hour_of_week"]))
 
     @panel(data)

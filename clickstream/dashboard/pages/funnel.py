@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, ui
+from shiny import module, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -20,8 +20,8 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, chart, fetch, panel
-from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
+from clickstream.dashboard.pages import FiltersCalc, Tables, chart_of, page_data, panel
+from clickstream.dashboard.warehouse import Row, Warehouse
 
 PAGE = "funnel"
 STEPS = ("page_view", "product_view", "add_to_cart", "begin_checkout", "purchase")
@@ -90,9 +90,7 @@ def page_server(
 ) -> None:
     """Fill the Funnel tab."""
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, ("steps",), filters())
+    data = page_data(warehouse, PAGE, ("steps",), filters)
 
     @panel(data)
     def kpis(found: Tables) -> Tag:
@@ -118,11 +116,8 @@ def page_server(
             ]
         )
 
-    @chart
-    def funnel_chart() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def funnel_chart(found: Tables) -> Chart:
         now, before = totals(found["steps"], "current"), totals(found["steps"], "previous")
         return charts.funnel(
             STEPS,

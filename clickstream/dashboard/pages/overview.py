@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, ui
+from shiny import module, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -18,8 +18,16 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
-from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
+from clickstream.dashboard.pages import (
+    FiltersCalc,
+    Tables,
+    by_period,
+    chart_of,
+    page_data,
+    panel,
+    zero,
+)
+from clickstream.dashboard.warehouse import Warehouse
 
 PAGE = "overview"
 QUERIES = ("kpis", "visitors", "timeline", "event_types", "login_split")
@@ -82,18 +90,15 @@ def page_server(
 ) -> None:
     """Fill the Overview tab."""
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, QUERIES, filters())
+    data = page_data(warehouse, PAGE, QUERIES, filters)
 
     @panel(data)
     def kpis(found: Tables) -> Tag:
         return kpi_row(headline_kpis(found))
 
-    @chart
-    def timeline() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable) or not found["timeline"]:
+    @chart_of(data)
+    def timeline(found: Tables) -> Chart:
+        if not found["timeline"]:
             return charts.empty()
         rows = found["timeline"]
         return charts.lines(
@@ -101,10 +106,9 @@ def page_server(
             {"events": [r["events"] for r in rows], "sessions": [r["sessions"] for r in rows]},
         )
 
-    @chart
-    def event_types() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable) or not found["event_types"]:
+    @chart_of(data)
+    def event_types(found: Tables) -> Chart:
+        if not found["event_types"]:
             return charts.empty()
         row = found["event_types"][0]
         pairs = sorted(

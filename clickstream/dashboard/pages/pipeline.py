@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, ui
+from shiny import module, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -19,8 +19,16 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
-from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
+from clickstream.dashboard.pages import (
+    FiltersCalc,
+    Tables,
+    by_period,
+    chart_of,
+    page_data,
+    panel,
+    zero,
+)
+from clickstream.dashboard.warehouse import Warehouse
 
 PAGE = "pipeline"
 QUERIES = ("kpis", "freshness", "runs", "quarantine", "incidents")
@@ -54,9 +62,7 @@ def page_server(
 ) -> None:
     """Fill the Pipeline health tab."""
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, QUERIES, filters(), limit=RUNS)
+    data = page_data(warehouse, PAGE, QUERIES, filters, limit=RUNS)
 
     @panel(data)
     def kpis(found: Tables) -> Tag:
@@ -121,11 +127,8 @@ def page_server(
             "No ETL run in this period.",
         )
 
-    @chart
-    def quarantine_chart() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def quarantine_chart(found: Tables) -> Chart:
         rows = found["quarantine"]
         return charts.hbar([r["reason"] for r in rows], [r["records"] for r in rows])
 

@@ -18,7 +18,16 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
+from clickstream.dashboard.pages import (
+    FiltersCalc,
+    Tables,
+    by_period,
+    chart_of,
+    fetch,
+    page_data,
+    panel,
+    zero,
+)
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "products"
@@ -39,6 +48,11 @@ def _metric_columns() -> list[Column]:
         Column("revenue", "Revenue", formatting.money, numeric=True),
         Column("view_to_purchase", "View→purchase", formatting.percent, numeric=True),
     ]
+
+
+def breakdown_table(rows: list[Row], by: Column, plural: str) -> Tag:
+    """Views, carts, purchases and their rates per `by` (a category or a brand)."""
+    return table([by, *_metric_columns()], with_rates(rows), f"No {plural} in this period.")
 
 
 @module.ui
@@ -71,9 +85,7 @@ def page_server(
         chosen = str(input.rank())
         return chosen if chosen in RANKS else "views"  # an allow-list, never free text
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, ("kpis", "categories", "brands"), filters(), limit=TOP)
+    data = page_data(warehouse, PAGE, ("kpis", "categories", "brands"), filters, limit=TOP)
 
     @reactive.calc
     def top() -> Tables | WarehouseUnavailable:
@@ -104,11 +116,8 @@ def page_server(
             ]
         )
 
-    @chart
-    def top_chart() -> Chart:
-        found = top()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(top)
+    def top_chart(found: Tables) -> Chart:
         rows = found["top_products"][:10]
         metric = rank()
         return charts.hbar(
@@ -131,16 +140,8 @@ def page_server(
 
     @panel(data)
     def category_table(found: Tables) -> Tag:
-        return table(
-            [Column("category", "Category"), *_metric_columns()],
-            with_rates(found["categories"]),
-            "No categories in this period.",
-        )
+        return breakdown_table(found["categories"], Column("category", "Category"), "categories")
 
     @panel(data)
     def brand_table(found: Tables) -> Tag:
-        return table(
-            [Column("brand", "Brand"), *_metric_columns()],
-            with_rates(found["brands"]),
-            "No brands in this period.",
-        )
+        return breakdown_table(found["brands"], Column("brand", "Brand"), "brands")

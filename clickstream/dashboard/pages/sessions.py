@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from htmltools import Tag
-from shiny import module, reactive, ui
+from shiny import module, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -18,8 +18,16 @@ from clickstream.dashboard.components import (
     kpi_row,
     table,
 )
-from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, chart, fetch, panel, zero
-from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
+from clickstream.dashboard.pages import (
+    FiltersCalc,
+    Tables,
+    by_period,
+    chart_of,
+    page_data,
+    panel,
+    zero,
+)
+from clickstream.dashboard.warehouse import Row, Warehouse
 
 PAGE = "sessions"
 QUERIES = ("kpis", "per_day", "durations", "depths", "landing_pages", "exit_pages")
@@ -72,9 +80,7 @@ def page_server(
 ) -> None:
     """Fill the Sessions tab."""
 
-    @reactive.calc
-    def data() -> Tables | WarehouseUnavailable:
-        return fetch(warehouse, PAGE, QUERIES, filters(), limit=TOP)
+    data = page_data(warehouse, PAGE, QUERIES, filters, limit=TOP)
 
     @panel(data)
     def kpis(found: Tables) -> Tag:
@@ -106,29 +112,20 @@ def page_server(
             ]
         )
 
-    @chart
-    def per_day() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def per_day(found: Tables) -> Chart:
         rows = found["per_day"]
         return charts.lines(
             [r["day"] for r in rows],
             {"sessions": [r["sessions"] for r in rows], "bounces": [r["bounces"] for r in rows]},
         )
 
-    @chart
-    def durations() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def durations(found: Tables) -> Chart:
         return charts.columns(DURATION_BUCKETS, duration_counts(found["durations"]), "sessions")
 
-    @chart
-    def depths() -> Chart:
-        found = data()
-        if isinstance(found, WarehouseUnavailable):
-            return charts.empty()
+    @chart_of(data)
+    def depths(found: Tables) -> Chart:
         rows = found["depths"]
         labels = [f"{r['events']}+" if r["events"] >= 21 else str(r["events"]) for r in rows]
         return charts.columns(labels, [r["sessions"] for r in rows], "sessions")
