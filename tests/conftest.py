@@ -27,6 +27,15 @@ SYSTEM_PG_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI") == "true"
 
+
+def require_root(why: str) -> None:
+    """Skip a test that needs root when run by a user; CI runs as root, so there it must run."""
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail(f"CI must run as root: {why}")
+        pytest.skip(f"needs root: {why}")
+
+
 # The shop's database, engine, server and client, for the shop, auth, tracker and security tests.
 pytest_plugins = ["tests.shop.fixtures"]
 

@@ -7,7 +7,6 @@ is on the ordinary disk, so everything the spool ships can be checked afterwards
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import lake_records
+from tests.conftest import lake_records, require_root
 from tests.ingest.conftest import Ingest, running_ingest
 
 EVENTS_PER_REQUEST = 20
@@ -26,8 +25,7 @@ PADDING = "x" * 900  # about 1 KB an event: a 2 MiB disk fills within ~100 reque
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MiB tmpfs, unmounted at the end."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+    require_root("mounting a tmpfs")
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
     subprocess.run(

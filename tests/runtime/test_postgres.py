@@ -13,6 +13,7 @@ import pytest
 
 from clickstream.runtime.pginstall import wheel_install
 from clickstream.runtime.postgres import EmbeddedPostgres, EmbeddedPostgresError
+from tests.conftest import require_root
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +31,10 @@ def _private_install(tmp_path: Path) -> tuple[Path, Path]:
     return private, install
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another user only under root")
 def test_root_starts_the_server_from_a_private_install_without_opening_the_folder(
     tmp_path: Path,
 ) -> None:
+    require_root("the server runs as another user only under root")
     private, install = _private_install(tmp_path)
     home = tmp_path / "home"  # the data directory sits in a private folder too
     home.mkdir(mode=0o700)
