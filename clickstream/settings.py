@@ -94,6 +94,12 @@ class CommonSettings(BaseSettings):
 S = TypeVar("S", bound=CommonSettings)
 
 
+def default_of(cls: type[CommonSettings], name: str) -> Any:
+    """The default of setting `name` of `cls`, for the dataclasses a part runs on (so that a
+    default is written once, in its settings field)."""
+    return cls.model_fields[name].get_default(call_default_factory=True)
+
+
 def load(cls: type[S], **overrides: Any) -> S:
     """Resolve `cls` from the environment; raise `SettingsInvalid` naming each bad variable."""
     try:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 
-from clickstream.settings import CommonSettings
+from clickstream.settings import CommonSettings, default_of
 
 
 class EtlSettings(CommonSettings):
@@ -52,19 +51,18 @@ class EtlSettings(CommonSettings):
 
 
 # Each setting's default, written once above; `EtlOptions` takes its defaults from here.
-_DEFAULT: dict[str, Any] = {name: info.default for name, info in EtlSettings.model_fields.items()}
 
 
 @dataclass(frozen=True)
 class EtlOptions:
     """How a run batches and transforms; defaults are the settings' defaults."""
 
-    batch_files: int = _DEFAULT["etl_batch_files"]
-    batch_bytes: int = _DEFAULT["etl_batch_bytes"]
-    duckdb_threads: int = _DEFAULT["etl_duckdb_threads"]
-    duckdb_memory_limit: str = _DEFAULT["etl_duckdb_memory_limit"]
-    fetch_workers: int = _DEFAULT["etl_fetch_workers"]
-    work_dir: Path | None = _DEFAULT["etl_work_dir"]
+    batch_files: int = default_of(EtlSettings, "etl_batch_files")
+    batch_bytes: int = default_of(EtlSettings, "etl_batch_bytes")
+    duckdb_threads: int = default_of(EtlSettings, "etl_duckdb_threads")
+    duckdb_memory_limit: str = default_of(EtlSettings, "etl_duckdb_memory_limit")
+    fetch_workers: int = default_of(EtlSettings, "etl_fetch_workers")
+    work_dir: Path | None = default_of(EtlSettings, "etl_work_dir")  # noqa: RUF009 (None or a Path)
 
     @classmethod
     def from_settings(cls, settings: EtlSettings) -> EtlOptions:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from clickstream import settings
 from clickstream.settings import CommonSettings
 
 
@@ -167,4 +168,4 @@ class IngestSettings(CommonSettings):
 
 def default_of(name: str) -> Any:
     """The default of the ingest setting `name` (a field of `IngestSettings`)."""
-    return IngestSettings.model_fields[name].get_default(call_default_factory=True)
+    return settings.default_of(IngestSettings, name)
