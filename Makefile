@@ -23,6 +23,11 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# the AWS extra (CDK, cdk-nag, cfn-lint): its tests synthesize the CDK app offline
+$(VENV)/.aws: pyproject.toml $(VENV)/.dev
+	$(BIN)/pip install --quiet -e '.[aws]'
+	touch $@
+
 ## plotly-js: the dashboard's partial plotly.js build from npm, checked against its pinned hash
 plotly-js: $(PLOTLY_JS)
 
@@ -56,7 +61,7 @@ browser:
 	fi
 
 ## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev browser plotly-js
+test: $(VENV)/.dev $(VENV)/.aws browser plotly-js
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them

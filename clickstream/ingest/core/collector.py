@@ -12,10 +12,9 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clickstream.events.record import Receipt, SkewWindow, encode_records
-from clickstream.ingest.configuration import IngestSettings, default_of
 from clickstream.ingest.core.contract import decode_events
 from clickstream.ingest.core.errors import Rejected
 from clickstream.ingest.core.limits import Limits, gunzip, too_large
@@ -23,12 +22,17 @@ from clickstream.ingest.core.storable import check_no_nul, may_hold_nul, out_of_
 from clickstream.lake.keys import event_object_key
 from clickstream.lake.store import LakeStore
 
+if TYPE_CHECKING:  # the settings (pydantic) stay off the import path of a Lambda cold start
+    from clickstream.ingest.configuration import IngestSettings
+
 __all__ = ["Accepted", "Batch", "Collector", "Context", "Refused", "Stored", "accept"]
 
 
 def skew_window(settings: IngestSettings | None = None) -> SkewWindow:
     """The client-clock window `settings` configure (their defaults without settings)."""
     if settings is None:
+        from clickstream.ingest.configuration import default_of
+
         past, future = (default_of(f"ingest_max_{end}_skew_seconds") for end in ("past", "future"))
     else:
         past = settings.ingest_max_past_skew_seconds
