@@ -3,9 +3,11 @@ Lambda handlers, and one CDK synth per test run for the stacks."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +58,58 @@ def moto(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Moto:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
     return Moto(moto_endpoint)
+
+
+@dataclass
+class Synthesized:
+    """The CDK app synthesized once: its cloud assembly folder and each stack's template."""
+
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    nag_findings: list[str]
+    seconds: float
+
+    def template(self, part: str) -> dict[str, Any]:
+        return self.templates[f"{STACK_PREFIX}-{part}"]
+
+    def resources(self, part: str, kind: str) -> dict[str, dict[str, Any]]:
+        """The resources of type `kind` in stack `part`, by logical id."""
+        found = self.template(part)["Resources"].items()
+        return {name: body for name, body in found if body["Type"] == kind}
+
+
+STACK_PREFIX = "Cs"
+# Settings that differ from the defaults, so that the template shows they are honoured.
+DEPLOY_SETTINGS = {
+    "aws_stack_prefix": STACK_PREFIX,
+    "lake_retention_days": 400,
+    "ingest_cors_origins": "https://shop.example.com",
+    "ingest_rate_limit_per_second": 40,
+    "ingest_rate_limit_burst": 120,
+    "etl_schedule": "rate(2 hours)",
+    "aws_log_retention_days": 14,
+    "shop_port": 8000,
+}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The whole app synthesized once per test run, offline (no credentials, no bundling)."""
+    pytest.importorskip("aws_cdk")
+    from clickstream.aws.configuration import AwsDeploySettings
+    from clickstream.aws.stacks.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    settings = AwsDeploySettings(data_dir=outdir / "data", **DEPLOY_SETTINGS)
+    started = time.perf_counter()
+    platform = build_app(settings, outdir, bundle=False)
+    assembly = platform.app.synth()
+    seconds = time.perf_counter() - started
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+    findings = [
+        f"{stack.stack_name} {message.id}: {str(message.entry.data)[:200]}"
+        for stack in assembly.stacks
+        for message in stack.messages
+        if "AwsSolutions-" in str(message.entry.data)
+    ]
+    return Synthesized(outdir, templates, findings, seconds)
