@@ -9,6 +9,7 @@ import click
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
 from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
+from clickstream.cli.deploy_commands import deploy
 from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
@@ -82,6 +83,7 @@ def status() -> None:
 
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
+cli.add_command(deploy)
 
 
 def main() -> None:

@@ -3,6 +3,10 @@ Lambda handlers, and one CDK synth per test run for the stacks."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -68,6 +72,7 @@ class Synthesized:
     templates: dict[str, dict[str, Any]]
     nag_findings: list[str]
     seconds: float
+    output: str
 
     def template(self, part: str) -> dict[str, Any]:
         return self.templates[f"{STACK_PREFIX}-{part}"]
@@ -94,22 +99,30 @@ DEPLOY_SETTINGS = {
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The whole app synthesized once per test run, offline (no credentials, no bundling)."""
+    """The whole app synthesized once per test run through the CLI, offline: no AWS
+    credentials, no bundling (`clickstream deploy aws synth --out DIR`)."""
     pytest.importorskip("aws_cdk")
-    from clickstream.aws.configuration import AwsDeploySettings
-    from clickstream.aws.stacks.app import build_app
-
     outdir = tmp_path_factory.mktemp("cdk.out")
-    settings = AwsDeploySettings(data_dir=outdir / "data", **DEPLOY_SETTINGS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKSTREAM_", "AWS_"))}
+    env.update(
+        {f"CLICKSTREAM_{name.upper()}": str(value) for name, value in DEPLOY_SETTINGS.items()}
+    )
+    env["CLICKSTREAM_DATA_DIR"] = str(outdir / "data")
     started = time.perf_counter()
-    platform = build_app(settings, outdir, bundle=False)
-    assembly = platform.app.synth()
+    synth = subprocess.run(
+        [sys.executable, "-m", "clickstream", "deploy", "aws", "synth", "--out", str(outdir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     seconds = time.perf_counter() - started
-    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
-    findings = [
-        f"{stack.stack_name} {message.id}: {str(message.entry.data)[:200]}"
-        for stack in assembly.stacks
-        for message in stack.messages
-        if "AwsSolutions-" in str(message.entry.data)
-    ]
-    return Synthesized(outdir, templates, findings, seconds)
+    assert synth.returncode in (0, 1), synth.stderr
+    templates = {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in outdir.glob("*.template.json")
+    }
+    findings = [line for line in synth.stderr.splitlines() if line.startswith("cdk-nag:")]
+    if synth.returncode:
+        findings.append(synth.stderr.strip().splitlines()[-1])
+    return Synthesized(outdir, templates, findings, seconds, synth.stdout)

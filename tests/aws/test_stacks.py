@@ -51,10 +51,11 @@ def actions(statement: dict[str, Any]) -> list[str]:
     return [listed] if isinstance(listed, str) else list(listed)
 
 
-def test_six_stacks_are_synthesized_offline(synthesized: Synthesized) -> None:
+def test_six_stacks_are_synthesized_offline_and_counted(synthesized: Synthesized) -> None:
     assert sorted(synthesized.templates) == sorted(f"Cs-{part}" for part in PARTS)
-    for template in synthesized.templates.values():
-        assert template["Resources"]
+    for name, template in synthesized.templates.items():
+        assert f"{name}: {len(template['Resources'])} resources" in synthesized.output
+    assert "cdk-nag AwsSolutions: no finding" in synthesized.output
 
 
 def test_cfn_lint_reports_no_error_on_any_template(synthesized: Synthesized) -> None:

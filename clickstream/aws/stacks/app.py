@@ -1,7 +1,7 @@
 """The CDK app: six stacks from the settings, checked by cdk-nag's AwsSolutions pack.
 
-`build_app` builds it in-process (tests, `clickstream deploy aws synth`); `app.py` at the top
-of the package is what `npx aws-cdk` runs (docs/aws.md).
+`build_app` builds it in-process (tests, `clickstream deploy aws synth`); `python -m
+clickstream.aws.stacks` is what `npx aws-cdk deploy --app ...` runs (docs/aws.md).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import cx_api
 from cdk_nag import AwsSolutionsChecks
 
 from clickstream.aws.configuration import AwsDeploySettings
@@ -58,3 +59,13 @@ def build_app(
     etl = EtlStack(app, f"{prefix}-etl", settings, network, data, ingest, analytics)
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True, reports=True))
     return Platform(app, network, data, ingest, shop, analytics, etl)
+
+
+def nag_findings(assembly: cx_api.CloudAssembly) -> list[str]:
+    """Every AwsSolutions error or warning cdk-nag left on the synthesized stacks."""
+    return [
+        f"{stack.stack_name} {message.id}: {message.entry.data}"
+        for stack in assembly.stacks
+        for message in stack.messages
+        if "AwsSolutions-" in str(message.entry.data)
+    ]
