@@ -23,7 +23,7 @@ from clickstream.auth.passwords import PasswordRejected
 from clickstream.auth.resets import ResetLinkInvalid
 from clickstream.auth.users import SIGN_IN_FAILED, SignInFailed, SignUpRejected, normalise_email
 
-NO_PASSWORD = "!cognito"  # not an argon2 hash: a mirrored account never signs in locally
+NO_PASSWORD = "!cognito"  # noqa: S105 (no argon2 hash: a mirrored account never signs in locally)
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,7 @@ class CognitoAccounts:
                 raise SignInFailed(SIGN_IN_FAILED) from None
             raise
         tokens = _tokens(reply)
-        return CognitoTokens(
-            tokens.id_token, tokens.access_token, refresh_token, tokens.expires_in
-        )
+        return CognitoTokens(tokens.id_token, tokens.access_token, refresh_token, tokens.expires_in)
 
     def request_reset(self, email: str) -> None:
         """Have Cognito e-mail a reset code; says nothing about whether the account exists."""
@@ -168,11 +166,15 @@ class CognitoAccounts:
         except Exception as exc:
             code_name = _code(exc)
             if code_name in ("CodeMismatchException", "ExpiredCodeException"):
-                raise ResetLinkInvalid("This reset code is wrong, expired or used already.")
+                raise ResetLinkInvalid(
+                    "This reset code is wrong, expired or used already."
+                ) from None
             if code_name == "InvalidPasswordException":
                 raise PasswordRejected(_message(exc)) from None
             if code_name == "UserNotFoundException":
-                raise ResetLinkInvalid("This reset code is wrong, expired or used already.")
+                raise ResetLinkInvalid(
+                    "This reset code is wrong, expired or used already."
+                ) from None
             raise
 
     def subject_of(self, tokens: CognitoTokens) -> tuple[str, str]:

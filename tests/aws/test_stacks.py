@@ -222,7 +222,7 @@ def test_storefront_runs_on_the_public_host_and_its_database_is_local_only(
     _, instance = only(synthesized.resources("shop", "AWS::EC2::Instance"))
     script = text(instance["Properties"]["UserData"])
     assert "clickstream shop serve" in script and "postgresql15-server" in script
-    assert "CLICKSTREAM_AUTH_BACKEND=cognito" in script
+    assert "CLICKSTREAM_AUTH_COGNITO_POOL_ID=" in script and "ExportsOutputRefUsers" in script
     assert "subnet" in text(instance["Properties"]).lower()
     ingress = ingress_rules(synthesized, "shop")
     assert [(r["FromPort"], r["ToPort"]) for r in ingress] == [(8000, 8000)]

@@ -46,7 +46,8 @@ def build_app(
 
     `bundle=False` skips building the assets (no pip, no Docker): the templates are the same.
     """
-    context: dict[str, object] = {}
+    # S3 access logs delivered under a bucket policy, not the legacy log-delivery ACL
+    context: dict[str, object] = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
     if not bundle:
         context["aws:cdk:bundling-stacks"] = []
     app = cdk.App(outdir=str(outdir) if outdir else None, context=context)

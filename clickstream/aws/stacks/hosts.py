@@ -85,9 +85,9 @@ Environment=CLICKSTREAM_SHOP_PORT={port}
 Environment=CLICKSTREAM_SHOP_DB_URL=postgresql://clickstream_shop@/shop?host=/run/postgresql
 Environment=CLICKSTREAM_MEDIA_URL=s3://{media_bucket}/media
 Environment=CLICKSTREAM_TRACKER_INGEST_URL={ingest_url}
-Environment=CLICKSTREAM_AUTH_BACKEND=cognito
-Environment=CLICKSTREAM_AWS_COGNITO_POOL_ID={pool_id}
-Environment=CLICKSTREAM_AWS_COGNITO_CLIENT_ID={client_id}
+# The pool's ids, for the shop's Cognito backend (clickstream/auth/cognito.py, docs/aws.md)
+Environment=CLICKSTREAM_AUTH_COGNITO_POOL_ID={pool_id}
+Environment=CLICKSTREAM_AUTH_COGNITO_CLIENT_ID={client_id}
 Environment=AWS_REGION={region}
 ExecStart=/opt/clickstream/venv/bin/clickstream shop serve
 Restart=always
