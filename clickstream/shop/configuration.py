@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 
 from clickstream.settings import CommonSettings
@@ -69,6 +71,18 @@ class ShopSettings(CommonSettings):
     )
     smtp_sender: str = Field(
         "shop@localhost", description="The `From` address of mail the shop sends."
+    )
+    auth_backend: Literal["local", "cognito"] = Field(
+        "local",
+        description="Where the shop's accounts live: `local` (argon2 hashes in the shop "
+        "database, tokens the shop signs) or `cognito` (an Amazon Cognito user pool, its ID "
+        "tokens; needs the `clickstream[aws]` extra).",
+    )
+    auth_cognito_pool_id: str | None = Field(
+        None, description="The Cognito user pool id (`eu-west-1_AbC123`) for the `cognito` backend."
+    )
+    auth_cognito_client_id: str | None = Field(
+        None, description="The pool's app client id (no client secret) for the `cognito` backend."
     )
 
     @property

@@ -4,9 +4,11 @@ and access tokens, refresh, reset, the local mirror row, and the ID token at the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from sqlalchemy.orm import Session
@@ -15,10 +17,13 @@ from clickstream.auth.cognito import CognitoAccounts, issuer_of, mirrored_user, 
 from clickstream.auth.models import Base, User
 from clickstream.auth.passwords import PasswordRejected, verify_password
 from clickstream.auth.users import SIGN_IN_FAILED, SignInFailed, SignUpRejected
+from clickstream.shop.app import build_app, prepare_shop
+from clickstream.shop.configuration import ShopSettings
 from clickstream.shop.db import create_shop_engine
+from clickstream.shop.media import MediaStore
 from tests.aws.conftest import Moto
 from tests.aws.test_ingest_lambda import api_event, function_for, records
-from tests.conftest import SYSTEM_PG_URL, scratch_database
+from tests.conftest import SYSTEM_PG_URL, ServerThread, scratch_database
 
 PASSWORD = "Correct-Horse-42"
 
@@ -138,3 +143,91 @@ def test_region_comes_from_the_pool_id() -> None:
     assert region_of("eu-west-1_AbC123") == "eu-west-1"
     with pytest.raises(ValueError, match="user pool id"):
         region_of("nonsense")
+
+
+@pytest.fixture
+def cognito_shop(accounts: CognitoAccounts, tmp_path: Path) -> Iterator[httpx.Client]:
+    """The shop over real HTTP with CLICKSTREAM_AUTH_BACKEND=cognito on moto's pool."""
+    media = tmp_path / "media"
+    media.mkdir()
+    with scratch_database(SYSTEM_PG_URL, "csshop") as url:
+        engine = create_shop_engine(url, pool_size=4)
+        prepare_shop(engine, MediaStore(str(media)))
+        settings = ShopSettings(
+            media_url=str(media),
+            auth_backend="cognito",
+            auth_cognito_pool_id=accounts.pool_id,
+            auth_cognito_client_id=accounts.client_id,
+        )
+        app = build_app(settings, engine)
+        with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=20) as http:
+            yield http
+        engine.dispose()
+
+
+def _post(client: httpx.Client, path: str, form_path: str, **fields: str) -> httpx.Response:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(form_path).text)
+    assert found
+    return client.post(path, data={"csrf": found.group(1), **fields})
+
+
+def test_the_shop_signs_up_confirms_signs_in_and_resets_through_cognito(
+    cognito_shop: httpx.Client, accounts: CognitoAccounts, moto: Moto, tmp_path: Path
+) -> None:
+    shop = cognito_shop
+    made = _post(
+        shop, "/account/signup", "/account/signup", email="ada@example.com", password=PASSWORD
+    )
+    assert made.status_code == 303 and made.headers["location"] == "/account/confirm"
+    assert "Enter it to finish" in shop.get("/account/confirm").text
+    confirmed = _post(shop, "/account/confirm", "/account/confirm", code="123456")
+    assert confirmed.status_code == 303, confirmed.text
+    wrong = _post(
+        shop,
+        "/account/signin",
+        "/account/signin",
+        email="ada@example.com",
+        password="Wrong-Horse-99",
+    )
+    assert wrong.status_code == 401 and "Wrong e-mail or password" in wrong.text
+    signed_in = _post(
+        shop, "/account/signin", "/account/signin", email="ada@example.com", password=PASSWORD
+    )
+    assert signed_in.status_code == 303
+    page = shop.get("/").text
+    token = re.search(r'<meta name="cs-token" content="([^"]+)">', page)
+    assert token, "the page carries no token for the tracker"
+    claims = jwt.decode(token.group(1), options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"], claims["token_use"]) == (
+        accounts.issuer,
+        accounts.client_id,
+        "id",
+    )
+    bucket = moto.new_bucket()
+    ingest = function_for(
+        moto, tmp_path, bucket, ingest_auth="required",
+        ingest_jwks_url=f"{moto.endpoint}/{accounts.pool_id}/.well-known/jwks.json",
+        ingest_jwt_issuer=accounts.issuer, ingest_jwt_audience=accounts.client_id,
+    )  # fmt: skip
+    bearer = {"authorization": f"Bearer {token.group(1)}"}
+    assert ingest.handle(api_event(b'{"event_name": "page_view"}', bearer))["statusCode"] == 202
+    (record,) = records(moto, bucket)
+    assert (record["user_login_state"], record["identity_source"]) == ("logged_in", accounts.issuer)
+    assert record["user_id"] == claims["sub"]
+
+    shop.cookies.clear()
+    asked = _post(shop, "/account/reset", "/account/reset", email="ada@example.com")
+    assert asked.status_code == 200 and 'name="code"' in asked.text
+    reset = _post(
+        shop, "/account/reset-code", "/account/reset", email="ada@example.com",
+        code="123456", password="Another-Horse-43",
+    )  # fmt: skip
+    assert reset.status_code == 303 and reset.headers["location"] == "/account/signin?reset=1"
+    again = _post(
+        shop,
+        "/account/signin",
+        "/account/signin",
+        email="ada@example.com",
+        password="Another-Horse-43",
+    )
+    assert again.status_code == 303
