@@ -78,3 +78,10 @@ def test_every_aws_setting_is_documented() -> None:
     ours = set(variables(AwsDeploySettings)) - set(all_variables())
     assert ours and all(name.startswith("CLICKSTREAM_AWS_") for name in ours)
     assert sorted(name for name in ours if name not in docs) == []
+
+
+@pytest.mark.parametrize("command", [["synth"], ["tunnel"]])
+def test_deploy_commands_explain_themselves_with_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["deploy", "aws", *command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: clickstream deploy aws" in result.output
