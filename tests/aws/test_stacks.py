@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,3 +404,33 @@ def test_synth_took_a_reported_time(synthesized: Synthesized) -> None:
         {name: len(t["Resources"]) for name, t in synthesized.templates.items()},
     )
     assert synthesized.seconds > 0
+
+
+def test_an_existing_vpc_gets_the_endpoints_and_groups_instead_of_a_new_vpc(
+    tmp_path: Path,
+) -> None:
+    import aws_cdk as cdk
+
+    from clickstream.aws.configuration import AwsDeploySettings
+    from clickstream.aws.stacks.network import NetworkStack
+
+    existing = {
+        "aws_vpc_id": "vpc-0abc",
+        "aws_availability_zone": "eu-west-1a",
+        "aws_public_subnet_id": "subnet-0pub",
+        "aws_private_subnet_id": "subnet-0priv",
+        "aws_private_route_table_id": "rtb-0priv",
+    }
+    with pytest.raises(ValueError, match="CLICKSTREAM_AWS_AVAILABILITY_ZONE"):
+        NetworkStack(cdk.App(), "half", AwsDeploySettings(data_dir=tmp_path, aws_vpc_id="vpc-1"))
+    stack = NetworkStack(cdk.App(), "into", AwsDeploySettings(data_dir=tmp_path, **existing))
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::VPC", 0)
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "RouteTableIds": ["rtb-0priv"]}
+    )
+    template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"SubnetIds": ["subnet-0priv"], "PrivateDnsEnabled": True}
+    )
+    template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceId": "vpc-0abc"})
