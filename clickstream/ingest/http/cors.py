@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from clickstream.ingest.http.asgi import ASGIApp, Message, Receive, Scope, Send, header
 from clickstream.ingest.http.metrics import IngestMetrics
 from clickstream.ingest.http.sampled_log import sampled
 
 _ALLOW_METHODS = b"POST, OPTIONS"
-_ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-request-id"
+_ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-request-id, x-write-key"
 _EXPOSE_HEADERS = b"retry-after, x-request-id"
 
 
@@ -19,16 +21,23 @@ def parse_origins(text: str) -> frozenset[str]:
 class CORSMiddleware:
     """Adds CORS headers for allowed origins and answers their preflight requests.
 
-    A refused preflight, or a request from an origin not on the list, is counted by reason
-    (`clickstream_ingest_cors_refused_requests`) and logged, at most once a second a reason:
-    a tracker on an unlisted origin loses its events without any other trace.
+    The allow-list is the configured origins plus, with a site registry, every registered
+    site's origins as last read. A refused preflight, or a request from an origin not on the
+    list, is counted by reason (`clickstream_ingest_cors_refused_requests`) and logged, at
+    most once a second a reason: a tracker on an unlisted origin loses its events without any
+    other trace.
     """
 
     def __init__(
-        self, app: ASGIApp, origins: frozenset[str], metrics: IngestMetrics | None = None
+        self,
+        app: ASGIApp,
+        origins: frozenset[str],
+        metrics: IngestMetrics | None = None,
+        registered: Callable[[], frozenset[str]] | None = None,
     ) -> None:
         self.app = app
         self.origins = origins
+        self.registered = registered  # the registered sites' origins, read at each request
         self.metrics = metrics or IngestMetrics()
         self.refusals = sampled("clickstream.ingest.cors")
 
@@ -46,7 +55,9 @@ class CORSMiddleware:
         if origin is None:
             await self.app(scope, receive, send)
             return
-        allowed = origin in self.origins
+        allowed = origin in self.origins or (
+            self.registered is not None and origin in self.registered()
+        )
         preflight = scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method")
         if preflight:
             if not allowed:

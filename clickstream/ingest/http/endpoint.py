@@ -28,6 +28,7 @@ from clickstream.ingest.core.errors import (
     UnsupportedMediaType,
 )
 from clickstream.ingest.core.limits import too_large
+from clickstream.ingest.core.sites import Admission
 from clickstream.ingest.durability.spool import SpoolFull
 from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send, send_json
 from clickstream.ingest.http.client_ip import client_ip
@@ -43,6 +44,7 @@ _WANTED = {
     b"authorization",
     b"user-agent",
     b"x-forwarded-for",
+    b"x-write-key",
 }
 log = structlog.get_logger("clickstream.ingest")
 
@@ -80,6 +82,19 @@ def accepted_body(event_ids: list[str]) -> bytes:
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
 
+def admission_of(scope: Scope, write_key: str | None) -> Admission:
+    """The request's write key (`X-Write-Key`) and whether it asks for cookieless counting
+    (`?cookieless=1`, which a tracker in cookieless mode adds to its endpoint)."""
+    query = scope.get("query_string", b"")
+    cookieless = b"cookieless=1" in query.split(b"&") if query else False
+    if not write_key and not cookieless:
+        return _PLAIN
+    return Admission(write_key=write_key or None, cookieless=cookieless)
+
+
+_PLAIN = Admission()
+
+
 def _media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
@@ -114,7 +129,7 @@ class CollectEndpoint:
         try:
             encoding, actor = await self._admit(scope, headers, ip)
             body = await read_body(receive, service.limits.max_body_bytes)
-            accepted = await self._store(body, encoding, actor, headers, ip, request_id)
+            accepted = await self._store(scope, body, encoding, actor, headers, ip, request_id)
         except Rejected as exc:
             await self._refuse(send, exc, body, request_id, ip)
         except ClientGone:
@@ -176,6 +191,7 @@ class CollectEndpoint:
 
     async def _store(
         self,
+        scope: Scope,
         body: bytes,
         encoding: str,
         actor: Actor | None,
@@ -201,10 +217,11 @@ class CollectEndpoint:
             identity_source=actor.identity_source if actor else None,
         )
         prepare = service.collector.prepare
+        admission = admission_of(scope, headers.get(b"x-write-key"))
         if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
-            batch = await asyncio.to_thread(prepare, body, receipt, encoding)
+            batch = await asyncio.to_thread(prepare, body, receipt, encoding, admission)
         else:
-            batch = prepare(body, receipt)
+            batch = prepare(body, receipt, "", admission)
         ship_now = service.settings.ingest_ship_before_ack
         try:
             await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)
