@@ -13,6 +13,7 @@ from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
+from clickstream.cli.sites_commands import sites
 from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 
@@ -82,6 +83,7 @@ def status() -> None:
 
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
+cli.add_command(sites)
 
 
 def main() -> None:

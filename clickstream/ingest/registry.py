@@ -95,6 +95,6 @@ def redis_salt_store(url: str) -> SaltStore:
         key = f"clickstream:visitor-salt:{day.isoformat()}"
         client.set(key, fresh, nx=True, ex=2 * 86400)
         stored = client.get(key)
-        return bytes(stored) if stored else fresh
+        return stored if isinstance(stored, bytes) and stored else fresh
 
     return shared

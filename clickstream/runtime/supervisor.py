@@ -22,10 +22,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import psutil
+import psycopg
 import structlog
 
+from clickstream.events.schema import DEFAULT_SITE_ID
 from clickstream.ops.status_urls import masked_url
 from clickstream.runtime.configuration import PlatformSettings
 from clickstream.runtime.databases import (
@@ -37,6 +40,7 @@ from clickstream.runtime.databases import (
 from clickstream.runtime.seeding import seed_demo
 from clickstream.runtime.urls import PlatformUrls, part_addresses, platform_urls
 from clickstream.warehouse.migrate import migrate
+from clickstream.warehouse.sites import ensure_site, make_site
 
 log = structlog.get_logger("clickstream.up")
 GRACE_SECONDS = 15.0
@@ -135,7 +139,8 @@ _DATABASE_VARIABLES = (
 def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, dict[str, str]]:
     """Each part's environment holds only the database URL of its own role (least privilege)."""
     return {
-        "ingest": dict(common),  # no database at all
+        # the ingest reads only the site registry, through the read-only role
+        "ingest": {**common, "CLICKSTREAM_INGEST_SITES_DB_URL": urls.dashboard},
         "scheduler": {**common, "CLICKSTREAM_WAREHOUSE_URL": urls.etl},
         "dashboard": {
             **common,
@@ -144,6 +149,14 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
         },
         "shop": {**common, "CLICKSTREAM_SHOP_DB_URL": urls.shop},
     }
+
+
+def register_shop_site(warehouse_url: str, shop_url: str) -> None:
+    """Register the built-in shop as the default site, with its origin (kept when it exists)."""
+    parts = urlsplit(shop_url)
+    site = make_site(DEFAULT_SITE_ID, "Built-in shop", [f"{parts.scheme}://{parts.netloc}"])
+    with psycopg.connect(warehouse_url) as conn:
+        ensure_site(conn, site)
 
 
 def _wire(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> PlatformUrls:
@@ -191,6 +204,7 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
             )
             envs = _part_environments(common, urls)
             addresses = _wire(settings, envs)
+            register_shop_site(urls.admin, addresses.shop)
             if demo:
                 envs["ingest"].setdefault(
                     "CLICKSTREAM_INGEST_SPOOL_FILE_SECONDS", DEMO_SPOOL_FILE_SECONDS

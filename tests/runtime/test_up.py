@@ -179,7 +179,9 @@ def test_each_part_gets_only_its_own_database_url() -> None:
     urls = DatabaseUrls(admin="pg://admin", etl="pg://etl", dashboard="pg://dash", shop="pg://shop")
     envs = _part_environments({"CLICKSTREAM_DATA_DIR": "/d"}, urls)
 
-    assert not any("URL" in key and "pg://" in value for key, value in envs["ingest"].items())
+    ingest_urls = {k: v for k, v in envs["ingest"].items() if "URL" in k and "pg://" in v}
+    # the ingest reads the site registry, and only through the read-only role
+    assert ingest_urls == {"CLICKSTREAM_INGEST_SITES_DB_URL": "pg://dash"}
     assert envs["scheduler"]["CLICKSTREAM_WAREHOUSE_URL"] == "pg://etl"
     assert set(envs["dashboard"].values()) >= {"pg://dash"}
     assert "pg://etl" not in envs["dashboard"].values()
