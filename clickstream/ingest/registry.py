@@ -31,7 +31,7 @@ class SiteRegistry:
         self.interval = interval
         self._snapshot = Registry({}, loaded=False)
         self._stop = threading.Event()
-        self._loaded = threading.Event()
+        self._tried = threading.Event()  # set once the first read succeeded or failed
         self._thread: threading.Thread | None = None
         self.failures = 0
 
@@ -60,17 +60,16 @@ class SiteRegistry:
             return False
         self._snapshot = Registry.of(sites)
         self.failures = 0
-        self._loaded.set()
         return True
 
     def start(self, wait_seconds: float = 2.0) -> None:
-        """Start refreshing; wait up to `wait_seconds` for the first read."""
+        """Start refreshing; wait up to `wait_seconds` for the first read to answer."""
         if self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="site-registry", daemon=True)
         self._thread.start()
-        self._loaded.wait(wait_seconds)
+        self._tried.wait(wait_seconds)
 
     def stop(self) -> None:
         """Stop refreshing (the last snapshot stays readable)."""
@@ -82,6 +81,7 @@ class SiteRegistry:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.refresh()
+            self._tried.set()
             self._stop.wait(self.interval)
 
 
