@@ -4,7 +4,8 @@
 - `GET /clickstream-<hash>.js`: the same bytes under a content-hashed name, cacheable for a
   year (`immutable`), with `Access-Control-Allow-Origin: *` so a page can load it with
   Subresource Integrity (`integrity=... crossorigin="anonymous"`);
-- `GET /clickstream.json`: that versioned path and its SRI hash (`sha384-...`).
+- `GET /clickstream.json`: both URLs (on the host the request named) and the SRI hash
+  (`sha384-...`), which `clickstream sites snippet --pinned` prints as a snippet too.
 
 A `<script>` needs no CORS to load; these paths answer before the CORS middleware, whose
 allow-list is for posting events. The file is the tracker package's build output, read as
@@ -80,7 +81,9 @@ class TrackerRoutes:
         elif path == tracker.versioned_path:
             cache = IMMUTABLE_CACHE
         elif path == MANIFEST_PATH and scope["method"] in ("GET", "HEAD"):
-            await send_json(send, 200, tracker.manifest(), [(b"cache-control", b"no-cache")])
+            host = header(scope, b"host")
+            base = f"{scope.get('scheme', 'http')}://{host}" if host else ""
+            await send_json(send, 200, tracker.manifest(base), [(b"cache-control", b"no-cache")])
             return
         else:
             await self.app(scope, receive, send)
