@@ -25,7 +25,7 @@ from clickstream import utc
 from clickstream.events.record import Receipt
 from clickstream.events.schema import DEFAULT_SITE_ID, Event
 from clickstream.ingest.core.errors import RegistryUnavailable, SiteUnknown, WriteKeyRefused
-from clickstream.warehouse.sites import Site
+from clickstream.warehouse.sites import Site, key_digest
 
 __all__ = [
     "Admission",
@@ -46,11 +46,17 @@ class Registry:
 
     sites: Mapping[str, Site] = field(default_factory=dict)
     loaded: bool = True
+    by_key: Mapping[str, Site] = field(default_factory=dict)  # by write-key digest
 
     @classmethod
     def of(cls, sites: list[Site]) -> Registry:
         """A loaded registry of `sites`."""
-        return cls({site.site_id: site for site in sites}, loaded=True)
+        keyed = {site.write_key_sha256: site for site in sites if site.write_key_sha256}
+        return cls({site.site_id: site for site in sites}, loaded=True, by_key=keyed)
+
+    def site_for_key(self, write_key: str) -> Site | None:
+        """The site whose write key is `write_key` (SDKs that send only a key name a site so)."""
+        return self.by_key.get(key_digest(write_key))
 
     @property
     def origins(self) -> frozenset[str]:

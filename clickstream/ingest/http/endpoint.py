@@ -16,6 +16,7 @@ import structlog
 
 from clickstream import utc
 from clickstream.events.record import Receipt, truncate_ip
+from clickstream.events.segment import SEGMENT_PATHS
 from clickstream.ingest.auth.verifier import Actor
 from clickstream.ingest.core.errors import (
     ClientGone,
@@ -27,6 +28,7 @@ from clickstream.ingest.core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from clickstream.ingest.core.formats import basic_user, from_segment
 from clickstream.ingest.core.limits import too_large
 from clickstream.ingest.core.sites import Admission
 from clickstream.ingest.durability.spool import SpoolFull
@@ -100,7 +102,8 @@ def _media_type(value: str | None) -> str:
 
 
 class CollectEndpoint:
-    """Serves `POST /clickstream`; every other path goes to `fallback`."""
+    """Serves `POST /clickstream` and the Segment HTTP API's paths (`/v1/track`, ...); every
+    other path goes to `fallback`."""
 
     def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
         self.service = service
@@ -108,7 +111,9 @@ class CollectEndpoint:
         self.rejections = sampled("clickstream.ingest")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != COLLECT_PATH:
+        path = scope["path"] if scope["type"] == "http" else None
+        segment = SEGMENT_PATHS.get(path) if path is not None else None
+        if path != COLLECT_PATH and segment is None:
             await self.fallback(scope, receive, send)
             return
         started = perf_counter()
@@ -127,9 +132,11 @@ class CollectEndpoint:
             ip = peer[0] if peer else None
         body = b""
         try:
-            encoding, actor = await self._admit(scope, headers, ip)
+            encoding, actor = await self._admit(scope, headers, ip, segment is not None)
             body = await read_body(receive, service.limits.max_body_bytes)
-            accepted = await self._store(scope, body, encoding, actor, headers, ip, request_id)
+            accepted = await self._store(
+                scope, body, encoding, actor, headers, ip, request_id, segment
+            )
         except Rejected as exc:
             await self._refuse(send, exc, body, request_id, ip)
         except ClientGone:
@@ -156,7 +163,7 @@ class CollectEndpoint:
         service.metrics.observe(perf_counter() - started)
 
     async def _admit(
-        self, scope: Scope, headers: dict[bytes, str], ip: str | None
+        self, scope: Scope, headers: dict[bytes, str], ip: str | None, segment: bool = False
     ) -> tuple[str, Actor | None]:
         """Every check made before the body is read; returns its encoding and the sender."""
         service = self.service
@@ -179,6 +186,8 @@ class CollectEndpoint:
         if declared and declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
         authorization = headers.get(b"authorization")
+        if segment and basic_user(authorization):
+            authorization = None  # Segment's write key, checked with the body
         actor = None
         if authorization:  # without one, `authenticate` finds nobody and no problem
             authentication = await service.auth.authenticate(authorization)
@@ -198,8 +207,12 @@ class CollectEndpoint:
         headers: dict[bytes, str],
         ip: str | None,
         request_id: str,
+        segment: str | None = None,
     ) -> list[str]:
-        """Check, enrich and durably spool `body`; returns the acknowledged event ids."""
+        """Check, enrich and durably spool `body`; returns the acknowledged event ids.
+
+        A Segment body (`segment` is its message type) is first turned into a canonical batch.
+        """
         service = self.service
         try:
             service.spool.check_capacity(len(body))
@@ -217,7 +230,19 @@ class CollectEndpoint:
             identity_source=actor.identity_source if actor else None,
         )
         prepare = service.collector.prepare
-        admission = admission_of(scope, headers.get(b"x-write-key"))
+        if segment is not None:
+            body, admission = from_segment(
+                body,
+                segment,
+                headers.get(b"authorization"),
+                service.gate.registry(),
+                service.limits,
+                encoding,
+                service.retry_after,
+            )
+            encoding = ""
+        else:
+            admission = admission_of(scope, headers.get(b"x-write-key"))
         if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
             batch = await asyncio.to_thread(prepare, body, receipt, encoding, admission)
         else:
