@@ -4,6 +4,7 @@ the registered origins, the last registry kept when the warehouse goes away."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -188,3 +189,40 @@ def test_a_shared_store_gives_every_replica_the_same_salt() -> None:
 
     day = date(2026, 12, 3)
     assert DailySalts(shared).salt(day) == DailySalts(shared).salt(day)
+
+
+@ONE_SERVER
+def test_the_segment_http_api_maps_messages_to_the_write_keys_site(site_ingest: Ingest) -> None:
+    base = site_ingest.server.url
+    batch = {
+        "batch": [
+            {"type": "page", "anonymousId": "a1", "properties": {"url": "https://s.test/"}},
+            {
+                "type": "track",
+                "event": "Product Added",
+                "anonymousId": "a1",
+                "messageId": "ajs-next-42",
+                "properties": {"product_id": "sku-1", "name": "Mug", "price": 20, "quantity": 2},
+            },
+        ]
+    }
+    basic = httpx.post(base + "/v1/batch", json=batch, auth=("k-right", ""))
+    # analytics.js posts text/plain with the key in the body (no preflight, no headers)
+    track = {"event": "Signed Up", "anonymousId": "a1", "writeKey": "k-right"}
+    short = httpx.post(
+        base + "/v1/t", content=json.dumps(track), headers={"content-type": "text/plain"}
+    )
+    wrong = httpx.post(base + "/v1/track", json={"event": "x"}, auth=("k-wrong", ""))
+    none = httpx.post(base + "/v1/track", json={"event": "x"})
+
+    assert (basic.status_code, short.status_code) == (202, 202)
+    assert (wrong.status_code, none.status_code) == (403, 403)
+    assert wrong.json()["detail"] == "the write key matches no registered site"
+    stored = site_ingest.stored()
+    assert [(r["event_name"], r["site_id"]) for r in stored] == [
+        ("page_view", "keyed"),
+        ("add_to_cart", "keyed"),
+        ("sign_up", "keyed"),
+    ]
+    assert stored[1]["product"] == {"id": "sku-1", "name": "Mug", "price": 20.0, "quantity": 2}
+    assert stored[0]["page_url"] == "https://s.test/"
