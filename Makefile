@@ -10,8 +10,13 @@ CHROMIUM ?= /usr/bin/chromium
 PLOTLY_JS_PACKAGE := plotly.js-cartesian-dist-min@4.1.1
 PLOTLY_JS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLY_JS := $(VENV)/share/clickstream/plotly-cartesian.min.js
+# The third-party trackers the ingest API accepts, driven in Chromium by the tests (never
+# served by Clickstream): pinned by version and by the sha512 of their npm tarballs.
+SEGMENT_JS_PACKAGE := @segment/analytics-next@1.84.3
+SEGMENT_JS_INTEGRITY := sha512-5l7cPBzScxhfJ0zdcKQI4daDvMIWWUk7hClT1xGRelnHUltIEoQ9w8+ZpFPoWJMpX8D7IA1nVAfJbpiKi3XaKw==
+SDKS := $(VENV)/share/clickstream/sdks
 
-.PHONY: up test lint format browser plotly-js bench-clean clean
+.PHONY: up test lint format browser plotly-js sdks bench-clean clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +60,20 @@ browser:
 	  fi; \
 	fi
 
+## sdks: the Segment analytics.js build the adoption tests drive, checked against its pinned hash
+sdks: $(SDKS)/analytics-next/index.js
+
+$(SDKS)/analytics-next/index.js: Makefile | $(VENV)/.runtime
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npm pack --silent --pack-destination "$$tmp" $(SEGMENT_JS_PACKAGE) >/dev/null; \
+	got=$$($(BIN)/python -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$$tmp"/*.tgz); \
+	if [ "$$got" != "$(SEGMENT_JS_INTEGRITY)" ]; then echo "$(SEGMENT_JS_PACKAGE): unexpected hash $$got" >&2; exit 1; fi; \
+	tar -xzf "$$tmp"/*.tgz -C "$$tmp" package/dist/umd; \
+	rm -rf $(@D); mkdir -p $(@D); \
+	for f in "$$tmp"/package/dist/umd/*.js; do cp "$$f" $(@D)/; done; touch $@
+
 ## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev browser plotly-js
+test: $(VENV)/.dev browser plotly-js sdks
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them
