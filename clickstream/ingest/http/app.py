@@ -10,7 +10,7 @@ from __future__ import annotations
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.http.asgi import ASGIApp
 from clickstream.ingest.http.cors import CORSMiddleware, parse_origins
-from clickstream.ingest.http.endpoint import COLLECT_PATH, CollectEndpoint
+from clickstream.ingest.http.endpoint import AWS_SDK_PATH, COLLECT_PATH, CollectEndpoint
 from clickstream.ingest.http.status import status_app
 from clickstream.ingest.http.tracker_file import TrackerRoutes
 from clickstream.ingest.service import IngestService
@@ -31,5 +31,7 @@ def build_app(settings: IngestSettings, service: IngestService | None = None) ->
     origins = parse_origins(settings.ingest_cors_origins)
     if origins or service.sites is not None:
         registered = service.cors_origins if service.sites is not None else None
-        app = CORSMiddleware(app, origins, service.metrics, registered)
+        app = CORSMiddleware(
+            app, origins, service.metrics, registered, credentialed_paths=frozenset({AWS_SDK_PATH})
+        )
     return TrackerRoutes(app)

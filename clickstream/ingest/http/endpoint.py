@@ -28,7 +28,7 @@ from clickstream.ingest.core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from clickstream.ingest.core.formats import basic_user, from_segment
+from clickstream.ingest.core.formats import basic_user, from_aws_sdk, from_segment
 from clickstream.ingest.core.limits import too_large
 from clickstream.ingest.core.sites import Admission
 from clickstream.ingest.durability.spool import SpoolFull
@@ -38,6 +38,7 @@ from clickstream.ingest.http.sampled_log import sampled
 from clickstream.ingest.service import IngestService
 
 COLLECT_PATH = "/clickstream"
+AWS_SDK_PATH = "/collect"  # the AWS Clickstream Analytics ingestion server's default path
 _OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
 _WANTED = {
     b"content-type",
@@ -102,8 +103,8 @@ def _media_type(value: str | None) -> str:
 
 
 class CollectEndpoint:
-    """Serves `POST /clickstream` and the Segment HTTP API's paths (`/v1/track`, ...); every
-    other path goes to `fallback`."""
+    """Serves `POST /clickstream`, the Segment HTTP API's paths (`/v1/track`, ...) and the
+    AWS Clickstream SDKs' `/collect`; every other path goes to `fallback`."""
 
     def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
         self.service = service
@@ -112,8 +113,10 @@ class CollectEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"] if scope["type"] == "http" else None
-        segment = SEGMENT_PATHS.get(path) if path is not None else None
-        if path != COLLECT_PATH and segment is None:
+        foreign = SEGMENT_PATHS.get(path) if path is not None else None
+        if path == AWS_SDK_PATH:
+            foreign = "aws"
+        if path != COLLECT_PATH and foreign is None:
             await self.fallback(scope, receive, send)
             return
         started = perf_counter()
@@ -132,10 +135,10 @@ class CollectEndpoint:
             ip = peer[0] if peer else None
         body = b""
         try:
-            encoding, actor = await self._admit(scope, headers, ip, segment is not None)
+            encoding, actor = await self._admit(scope, headers, ip, foreign is not None)
             body = await read_body(receive, service.limits.max_body_bytes)
             accepted = await self._store(
-                scope, body, encoding, actor, headers, ip, request_id, segment
+                scope, body, encoding, actor, headers, ip, request_id, foreign
             )
         except Rejected as exc:
             await self._refuse(send, exc, body, request_id, ip)
@@ -151,7 +154,8 @@ class CollectEndpoint:
             await send(
                 {
                     "type": "http.response.start",
-                    "status": 202,
+                    # the AWS SDK takes only a 200 as success (and retries anything else)
+                    "status": 200 if foreign == "aws" else 202,
                     "headers": [
                         (b"content-type", b"application/json"),
                         (b"content-length", b"%d" % len(reply)),
@@ -163,7 +167,7 @@ class CollectEndpoint:
         service.metrics.observe(perf_counter() - started)
 
     async def _admit(
-        self, scope: Scope, headers: dict[bytes, str], ip: str | None, segment: bool = False
+        self, scope: Scope, headers: dict[bytes, str], ip: str | None, foreign: bool = False
     ) -> tuple[str, Actor | None]:
         """Every check made before the body is read; returns its encoding and the sender."""
         service = self.service
@@ -186,7 +190,7 @@ class CollectEndpoint:
         if declared and declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
         authorization = headers.get(b"authorization")
-        if segment and basic_user(authorization):
+        if foreign and basic_user(authorization):
             authorization = None  # Segment's write key, checked with the body
         actor = None
         if authorization:  # without one, `authenticate` finds nobody and no problem
@@ -207,11 +211,12 @@ class CollectEndpoint:
         headers: dict[bytes, str],
         ip: str | None,
         request_id: str,
-        segment: str | None = None,
+        foreign: str | None = None,
     ) -> list[str]:
         """Check, enrich and durably spool `body`; returns the acknowledged event ids.
 
-        A Segment body (`segment` is its message type) is first turned into a canonical batch.
+        A body in another tracker's format (`foreign`: `aws`, or the Segment message type) is
+        first turned into a canonical batch.
         """
         service = self.service
         try:
@@ -230,10 +235,19 @@ class CollectEndpoint:
             identity_source=actor.identity_source if actor else None,
         )
         prepare = service.collector.prepare
-        if segment is not None:
+        if foreign == "aws":
+            body, admission = from_aws_sdk(
+                body,
+                scope.get("query_string", b""),
+                service.limits,
+                encoding,
+                headers.get(b"x-write-key"),
+            )
+            encoding = ""
+        elif foreign is not None:
             body, admission = from_segment(
                 body,
-                segment,
+                foreign,
                 headers.get(b"authorization"),
                 service.gate.registry(),
                 service.limits,
