@@ -60,8 +60,17 @@ browser:
 	  fi; \
 	fi
 
-## sdks: the Segment analytics.js build the adoption tests drive, checked against its pinned hash
-sdks: $(SDKS)/analytics-next/index.js
+## sdks: the Segment and AWS Clickstream browser SDKs the adoption tests drive (tests/sdks/)
+sdks: $(SDKS)/analytics-next/index.js $(SDKS)/clickstream-web.js
+
+# npm ci checks every package against the lock file's integrity hashes.
+$(SDKS)/clickstream-web.js: tests/sdks/package.json tests/sdks/package-lock.json tests/sdks/entry.js | $(VENV)/.runtime
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp tests/sdks/package.json tests/sdks/package-lock.json tests/sdks/entry.js "$$tmp"/; \
+	(cd "$$tmp" && npm ci --silent --omit=peer --ignore-scripts --no-audit --no-fund && \
+	  node_modules/.bin/esbuild entry.js --bundle --format=iife --global-name=ClickstreamWeb \
+	    --platform=browser --log-level=warning --outfile=clickstream-web.js); \
+	mkdir -p $(@D); mv "$$tmp"/clickstream-web.js $@
 
 $(SDKS)/analytics-next/index.js: Makefile | $(VENV)/.runtime
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
