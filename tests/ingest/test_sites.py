@@ -4,6 +4,7 @@ the registered origins, the last registry kept when the warehouse goes away."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -226,3 +227,37 @@ def test_the_segment_http_api_maps_messages_to_the_write_keys_site(site_ingest: 
     ]
     assert stored[1]["product"] == {"id": "sku-1", "name": "Mug", "price": 20.0, "quantity": 2}
     assert stored[0]["page_url"] == "https://s.test/"
+
+
+@ONE_SERVER
+def test_the_aws_sdk_path_takes_gzip_and_refuses_an_unregistered_app_id(
+    site_ingest: Ingest,
+) -> None:
+    base = site_ingest.server.url
+    events = [
+        {
+            "event_type": "_page_view",
+            "device_id": "d1",
+            "app_id": "blog",
+            "timestamp": 1764741600000,
+            "attributes": {"_page_url": "https://b.test/"},
+        }
+    ]
+    packed = gzip.compress(json.dumps(events).encode())
+    ok = httpx.post(
+        base + "/collect?platform=Web&appId=blog&compression=gzip",
+        content=packed,
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    unknown = httpx.post(base + "/collect?appId=nosuch", json=events)
+    missing = httpx.post(base + "/collect", json=[{"event_type": "_page_view"}])
+
+    assert ok.status_code == 200  # what that SDK takes as success
+    assert unknown.status_code == 403 and "'nosuch'" in unknown.json()["detail"]
+    assert missing.status_code == 400 and "appId" in missing.json()["detail"]
+    (stored,) = site_ingest.stored()
+    assert (stored["event_name"], stored["site_id"], stored["client_id"]) == (
+        "page_view",
+        "blog",
+        "d1",
+    )
