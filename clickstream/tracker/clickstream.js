@@ -14,7 +14,7 @@
  * the browser's to deliver. */
 (function (w, d, n) {
   var s = d.currentScript, c = (s && s.dataset) || {}, Q = (w.clickstream || {}).q || [];
-  var E = c.endpoint || (s ? new URL("/clickstream", s.src) + "" : "/clickstream");
+  var E = c.endpoint || (s && s.src ? new URL("/clickstream", s.src) + "" : "/clickstream");
   var K = c.cookieless != null, KEY = c.writeKey, M = {}, P = "cs_", H = history, at = location.href;
   // Cookieless: the queue and counters live in memory only; the server makes the visitor id.
   var L = K ? { getItem: function (k) { return M[k] || null; }, setItem: function (k, v) { M[k] = v; } } : w.localStorage;

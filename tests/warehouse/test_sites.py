@@ -14,6 +14,13 @@ from clickstream.warehouse.sites import key_digest, list_sites, make_site, save_
 pytestmark = pytest.mark.parametrize("pg_admin_url", ["system"], indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def _keep_logging_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The commands run in this process: their logging set-up (structlog, cached loggers) would
+    # outlive the test and hide other tests' log lines from `structlog.testing.capture_logs`.
+    monkeypatch.setattr("clickstream.cli.common.configure_logging", lambda *a, **k: None)
+
+
 def _run(warehouse_url: str, *args: str) -> Result:
     env = {"CLICKSTREAM_WAREHOUSE_URL": warehouse_url, "CLICKSTREAM_LOG_LEVEL": "warning"}
     return CliRunner().invoke(cli, ["sites", *args], env=env)
