@@ -17,7 +17,7 @@ from clickstream.ingest.auth.verifier import Authenticator
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.core.collector import Collector, skew_window
 from clickstream.ingest.core.limits import Limits
-from clickstream.ingest.core.sites import DailySalts, Registry, SiteGate
+from clickstream.ingest.core.sites import DailySalts, SiteGate
 from clickstream.ingest.durability.quarantine import Quarantine
 from clickstream.ingest.durability.shipper import Shipper
 from clickstream.ingest.durability.spool import Spool
@@ -71,7 +71,7 @@ class IngestService:
             )
         redis = settings.redis_url.get_secret_value() if settings.redis_url else None
         self.gate = SiteGate(
-            self.sites.snapshot if self.sites is not None else Registry,
+            self.sites.snapshot if self.sites is not None else None,
             DailySalts(redis_salt_store(redis) if redis else None),
             settings.ingest_retry_after_seconds,
         )

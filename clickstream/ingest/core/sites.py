@@ -145,6 +145,14 @@ class DailySalts:
         return [self._day] if self._day is not None else []
 
 
+_EMPTY = Registry()
+
+
+def _no_registry() -> Registry:
+    """Without a registry only the default site exists."""
+    return _EMPTY
+
+
 class SiteGate:
     """The site checks and cookieless visitor ids, over a registry snapshot provider."""
 
@@ -154,7 +162,7 @@ class SiteGate:
         salts: DailySalts | None = None,
         retry_after: int = 5,
     ) -> None:
-        self.registry = registry or Registry
+        self.registry: Callable[[], Registry] = registry or _no_registry
         self.salts = salts or DailySalts()
         self.retry_after = retry_after
 
