@@ -13,6 +13,7 @@ from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
+from clickstream.cli.users_commands import users
 from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 
@@ -82,6 +83,7 @@ def status() -> None:
 
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
+cli.add_command(users)
 
 
 def main() -> None:

@@ -329,6 +329,28 @@ PRIVACY_ERASURES: Final = table(
     "lake_lines_removed bigint not null",
     key=("erasure_id",),
 )
+# --- Dashboard sign-in ----------------------------------------------------------------------
+
+DASHBOARD_USERS: Final = table(
+    "dashboard_users",
+    "user_id bigint not null",
+    "login text not null",
+    "role text not null",
+    "sites text[]",
+    "password_hash text",
+    "sessions_since timestamptz not null",
+    "created_at timestamptz not null",
+    key=("user_id",),
+)
+DASHBOARD_SIGN_IN_LINKS: Final = table(
+    "dashboard_sign_in_links",
+    "token_hash text not null",
+    "user_id bigint not null",
+    "created_at timestamptz not null",
+    "expires_at timestamptz not null",
+    "used_at timestamptz",
+    key=("token_hash",),
+)
 # Made by `migrate.py` itself, before any migration runs.
 SCHEMA_MIGRATIONS: Final = table(
     "schema_migrations",
@@ -354,6 +376,8 @@ TABLES: Final = {
         OPS_NOTIFICATIONS,
         PRIVACY_ERASURES,
         SCHEMA_MIGRATIONS,
+        DASHBOARD_USERS,
+        DASHBOARD_SIGN_IN_LINKS,
     )
 }
 
