@@ -1,4 +1,4 @@
-"""Signed, expiring session cookies: `<user id>.<issued>.<expires>.<HMAC-SHA256>`.
+"""Signed, expiring session cookies: `<user id>.<issued ms>.<expires>.<HMAC-SHA256>`.
 
 Nothing is stored per session: the cookie names its account and when it was issued, and the
 signature proves the dashboard made it. An account reset or removed since `issued` voids it
@@ -21,8 +21,8 @@ class SessionClaims:
     """What a valid session cookie says."""
 
     user_id: int
-    issued: int  # unix seconds
-    expires: int
+    issued_ms: int  # unix milliseconds: a reset in the same second still voids the session
+    expires: int  # unix seconds
 
 
 def _mac(key: bytes, payload: str) -> str:
@@ -45,8 +45,8 @@ def unsign(key: bytes, value: str) -> str | None:
 
 def mint(key: bytes, user_id: int, lifetime_seconds: int, now: float | None = None) -> str:
     """A session cookie value for `user_id`, valid for `lifetime_seconds` from `now`."""
-    issued = int(time.time() if now is None else now)
-    return sign(key, f"{user_id}.{issued}.{issued + lifetime_seconds}")
+    issued = time.time() if now is None else now
+    return sign(key, f"{user_id}.{int(issued * 1000)}.{int(issued) + lifetime_seconds}")
 
 
 def read(key: bytes, value: str | None, now: float | None = None) -> SessionClaims | None:
@@ -57,9 +57,9 @@ def read(key: bytes, value: str | None, now: float | None = None) -> SessionClai
     if payload is None:
         return None
     try:
-        user_id, issued, expires = (int(part) for part in payload.split("."))
+        user_id, issued_ms, expires = (int(part) for part in payload.split("."))
     except ValueError:
         return None
     if expires <= (time.time() if now is None else now):
         return None
-    return SessionClaims(user_id, issued, expires)
+    return SessionClaims(user_id, issued_ms, expires)

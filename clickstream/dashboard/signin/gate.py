@@ -149,7 +149,7 @@ class SignInGate:
         except Exception as exc:  # an unreachable database must not open the gate or crash
             log.warning("dashboard_sign_in_lookup_failed", error=str(exc))
             return None
-        if user is None or claims.issued < int(user.sessions_since.timestamp()):
+        if user is None or claims.issued_ms < user.sessions_since.timestamp() * 1000:
             return None  # removed, or reset since this session began
         return user
 
