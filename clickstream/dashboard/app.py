@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
+from clickstream.dashboard import guide
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.configuration import DashboardSettings
@@ -49,6 +50,7 @@ def _page_ui(default_days: int, plotly_js: HintedScript, signed_in: bool = False
                     plotly_head(plotly_js),
                     STYLE,
                 ),
+                guide.placeholder(),
             ),
             fillable=False,
             window_title="Clickstream",
@@ -60,7 +62,11 @@ def _page_ui(default_days: int, plotly_js: HintedScript, signed_in: bool = False
     return build
 
 
-def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> ASGIApp:
+def create_app(
+    warehouse_url: str,
+    settings: DashboardSettings | None = None,
+    next_load: guide.NextLoad | None = None,
+) -> ASGIApp:
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL),
     behind the sign-in gate unless `dashboard_auth` is `none`."""
     options = settings or load(DashboardSettings)
@@ -92,6 +98,8 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
                 return
             if tuple(input.dates()) != filtering.last_days(days):
                 ui.update_select("preset", selected="custom")
+
+        guide.register(warehouse, next_load)
 
         @render.text
         def filters_summary() -> str:

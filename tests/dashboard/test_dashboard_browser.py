@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -42,6 +42,7 @@ from tests.dashboard.data import (
 
 PAGES = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
 TIMEOUT = 30_000
+NEXT_LOAD = datetime(2030, 1, 2, 3, 5, tzinfo=UTC)
 
 pytestmark = pytest.mark.browser
 
@@ -321,7 +322,8 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
     browser: Browser, embedded_admin_url: str
 ) -> None:
     for url in _database(embedded_admin_url):
-        with ServerThread(create_app(as_dashboard(url), auth_off_settings())) as empty_server:
+        app = create_app(as_dashboard(url), auth_off_settings(), next_load=lambda _: NEXT_LOAD)
+        with ServerThread(app) as empty_server:
             for visit in _visit(browser, empty_server.url):
                 for tab in PAGES:
                     visit.show(tab)
@@ -336,6 +338,12 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
                 expect(visit.page.locator("#pipeline-freshness")).to_contain_text(
                     "Nothing has been loaded yet"
                 )
+                # The first run's guide: why it is empty and what to do next, on every page.
+                first_run = visit.page.locator(".first-run")
+                expect(first_run).to_contain_text("No event has been loaded yet")
+                expect(first_run).to_contain_text("2030-01-02 03:05:00 UTC")
+                for step in ("clickstream etl run", "docs/tracking.md", "clickstream up --demo"):
+                    expect(first_run).to_contain_text(step)
                 visit.page.screenshot(path=str(ARTIFACTS / "dashboard-empty.png"))
                 assert visit.errors == []
 
