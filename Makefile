@@ -13,11 +13,16 @@ PLOTLY_JS := $(VENV)/share/clickstream/plotly-cartesian.min.js
 
 .PHONY: up test lint format browser plotly-js bench-clean clean
 
+# pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
+# when the install fails, so that `make up` prints Clickstream's own lines.
+PIP_LOG := $(VENV)/pip.log
+
 $(VENV)/.runtime: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "installing Clickstream into $(VENV) (pip's output: $(PIP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e . ) \
+	  > $(PIP_LOG) 2>&1 || { cat $(PIP_LOG) >&2; echo "pip install failed (log: $(PIP_LOG))" >&2; exit 1; }
+	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev]'
