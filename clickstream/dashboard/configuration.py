@@ -61,7 +61,7 @@ class DashboardSettings(CommonSettings):
     dashboard_oidc_issuer: str | None = Field(
         None,
         description="OIDC issuer URL (its /.well-known/openid-configuration is read); set it "
-        "with a client id to offer single sign-on: the shop's own, Cognito, Google, Keycloak.",
+        "with a client id to offer single sign-on (Cognito, Google Workspace, Keycloak, ...).",
     )
     dashboard_oidc_client_id: str | None = Field(None, description="OIDC client id.")
     dashboard_oidc_client_secret: SecretStr | None = Field(
