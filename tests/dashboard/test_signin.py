@@ -230,6 +230,20 @@ def test_sign_in_in_the_browser_shows_the_dashboard_and_sign_out_ends_it(
     context.close()
 
 
+def test_the_session_cookie_is_secure_when_served_over_https(dashboard: str) -> None:
+    # Behind a TLS-terminating proxy on this host (uvicorn trusts 127.0.0.1's forwarded headers).
+    answer = httpx.post(
+        f"{dashboard}/auth/sign-in",
+        data={"login": "boss@example.com", "password": PASSWORD, "next": "/"},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"].lower()
+    assert cookie.startswith("cs_dashboard=")
+    for attribute in ("httponly", "samesite=lax", "secure", "max-age=43200", "path=/"):
+        assert attribute in cookie
+
+
 def test_a_wrong_password_is_401_and_names_neither_part(dashboard: str) -> None:
     for login, password in [("viewer@example.com", "nope-nope-1"), ("nobody@x.io", PASSWORD)]:
         answer = _sign_in(dashboard, login, password)
@@ -270,6 +284,20 @@ def test_per_site_access_is_checked_by_the_account() -> None:
     assert parse_sites("all") is None
     with pytest.raises(AccountInvalid, match="site id 'no way'"):
         parse_sites("shop,no way")
+
+
+def test_the_dashboard_role_may_only_mark_links_used(warehouse: str) -> None:
+    with psycopg.connect(as_dashboard(warehouse), autocommit=True) as conn:
+        conn.execute("UPDATE dashboard_sign_in_links SET used_at = now() WHERE false")
+        for statement in (
+            "UPDATE dashboard_users SET role = 'admin'",
+            "UPDATE dashboard_sign_in_links SET expires_at = now() + interval '1 year'",
+            "INSERT INTO dashboard_sign_in_links (token_hash, user_id, expires_at) "
+            "VALUES ('x', 1, now())",
+            "DELETE FROM dashboard_users",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
 
 
 def test_a_reset_signs_the_account_out_everywhere(dashboard: str, warehouse: str) -> None:

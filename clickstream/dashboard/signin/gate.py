@@ -44,6 +44,7 @@ class GateOptions:
     session_seconds: int
     throttle: SignInThrottle
     oidc_client: oidc.OidcClient | None
+    public_https: bool = False  # the public URL is https: cookies are Secure whatever the hop
 
     @classmethod
     def from_settings(cls, settings: DashboardSettings) -> GateOptions:
@@ -73,6 +74,7 @@ class GateOptions:
                 settings.dashboard_sign_in_window_seconds,
             ),
             oidc_client=client,
+            public_https=settings.dashboard_base_url.startswith("https://"),
         )
 
 
@@ -207,9 +209,12 @@ class SignInGate:
             max_age=self.options.session_seconds,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
         )
         return response
+
+    def _secure(self, request: Request) -> bool:
+        return self.options.public_https or request.url.scheme == "https"
 
     async def sign_out(self, request: Request) -> Response:
         if not _same_origin(request):
@@ -285,7 +290,7 @@ class SignInGate:
             path="/auth/oidc",
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
         )
         return response
 
