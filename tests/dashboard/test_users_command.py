@@ -4,6 +4,7 @@ sites stored, clear refusals, a reset that voids links and prints a new one."""
 from __future__ import annotations
 
 import psycopg
+import pytest
 from click.testing import CliRunner, Result
 
 from clickstream.cli.main import cli
@@ -18,7 +19,12 @@ def _run(url: str, *args: str, given: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["users", *args], env=env, input=given)
 
 
-def test_users_are_added_listed_reset_and_removed(warehouse_url: str) -> None:
+def test_users_are_added_listed_reset_and_removed(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In-process for speed: keep the command from reconfiguring this process's logging, which
+    # later tests capture.
+    monkeypatch.setattr("clickstream.cli.common.configure_logging", lambda *_a, **_k: None)
     added = _run(
         warehouse_url,
         "add",
