@@ -18,11 +18,16 @@ SDKS := $(VENV)/share/clickstream/sdks
 
 .PHONY: up test lint format browser plotly-js sdks bench-clean clean
 
+# pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
+# when the install fails, so that `make up` prints Clickstream's own lines.
+PIP_LOG := $(VENV)/pip.log
+
 $(VENV)/.runtime: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "installing Clickstream into $(VENV) (pip's output: $(PIP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e . ) \
+	  > $(PIP_LOG) 2>&1 || { cat $(PIP_LOG) >&2; echo "pip install failed (log: $(PIP_LOG))" >&2; exit 1; }
+	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev]'

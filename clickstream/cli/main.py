@@ -14,6 +14,7 @@ from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
 from clickstream.cli.sites_commands import sites
+from clickstream.cli.users_commands import users
 from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 
@@ -84,6 +85,7 @@ def status() -> None:
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
 cli.add_command(sites)
+cli.add_command(users)
 
 
 def main() -> None:

@@ -340,6 +340,28 @@ SITES: Final = table(
     "created_at timestamptz not null",
     key=("site_id",),
 )
+# --- Dashboard sign-in ----------------------------------------------------------------------
+
+DASHBOARD_USERS: Final = table(
+    "dashboard_users",
+    "user_id bigint not null",
+    "login text not null",
+    "role text not null",
+    "sites text[]",
+    "password_hash text",
+    "sessions_since timestamptz not null",
+    "created_at timestamptz not null",
+    key=("user_id",),
+)
+DASHBOARD_SIGN_IN_LINKS: Final = table(
+    "dashboard_sign_in_links",
+    "token_hash text not null",
+    "user_id bigint not null",
+    "created_at timestamptz not null",
+    "expires_at timestamptz not null",
+    "used_at timestamptz",
+    key=("token_hash",),
+)
 # Made by `migrate.py` itself, before any migration runs.
 SCHEMA_MIGRATIONS: Final = table(
     "schema_migrations",
@@ -366,6 +388,8 @@ TABLES: Final = {
         PRIVACY_ERASURES,
         SCHEMA_MIGRATIONS,
         SITES,
+        DASHBOARD_USERS,
+        DASHBOARD_SIGN_IN_LINKS,
     )
 }
 
