@@ -14,6 +14,8 @@ from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
+from clickstream.cli.sites_commands import sites
+from clickstream.cli.users_commands import users
 from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 
@@ -83,6 +85,8 @@ def status() -> None:
 
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
+cli.add_command(sites)
+cli.add_command(users)
 cli.add_command(deploy)
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from clickstream.auth.token_api import TokenApi
 from clickstream.auth.tokens import TokenPolicy, jwks
 from clickstream.shop import account_pages, pages
 from clickstream.shop.catalogue import seed_catalogue
@@ -135,6 +136,14 @@ def build_app(settings: ShopSettings, engine: Engine) -> Starlette:
         Route(tracker_path, tracker_file),
         Route("/.well-known/jwks.json", key_set),
         Route("/healthz", healthz),
+        *TokenApi(
+            sessions,
+            state.policy,
+            timedelta(days=settings.auth_refresh_token_days),
+            settings.auth_max_failed_logins,
+            timedelta(seconds=settings.auth_lockout_seconds),
+            attempts.attempt,
+        ).routes(),
     ]
     app = Starlette(routes=routes)
     app.state.shop = state

@@ -41,6 +41,9 @@ class ShopSettings(CommonSettings):
     auth_access_token_seconds: int = Field(
         3600, ge=60, description="Lifetime of access and ID tokens, in seconds."
     )
+    auth_refresh_token_days: int = Field(
+        30, ge=1, description="Lifetime of a refresh token; each refresh issues a new one."
+    )
     auth_key_rotation_days: int = Field(
         30, ge=1, description="Age after which the token signing key is replaced by a new one."
     )
