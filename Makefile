@@ -98,7 +98,7 @@ test: $(VENV)/.dev $(VENV)/.aws browser plotly-js sdks
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev $(VENV)/.aws
 	$(BIN)/ruff check clickstream tests bench
 	$(BIN)/ruff format --check clickstream tests bench
 	$(BIN)/mypy
