@@ -11,7 +11,7 @@ PLOTLY_JS_PACKAGE := plotly.js-cartesian-dist-min@4.1.1
 PLOTLY_JS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLY_JS := $(VENV)/share/clickstream/plotly-cartesian.min.js
 
-.PHONY: up test lint format browser plotly-js bench-clean clean
+.PHONY: up test lint format browser fuse plotly-js bench-clean clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,18 @@ browser:
 	  fi; \
 	fi
 
-## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev browser plotly-js
+## fuse: Debian's libfuse 3 for the power-cut tests' FUSE disk (installed with apt when root)
+fuse:
+	@if ! ldconfig -p | grep -q 'libfuse3\.so\.3 '; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3 >/dev/null; \
+	  else \
+	    echo "libfuse3 is missing: run 'sudo apt-get install fuse3' (Debian) and retry" >&2; exit 1; \
+	  fi; \
+	fi
+
+## test: install dev dependencies, Chromium and libfuse, then run every test
+test: $(VENV)/.dev browser fuse plotly-js
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them
