@@ -16,7 +16,7 @@ from clickstream.etl.rebuild import rebuild
 from clickstream.etl.run import ETL_LOCK_KEY, run_etl
 from clickstream.lake import open_lake
 from clickstream.ops.erasure import ErasureBusy, erase_subject, subject_digest
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, wait_for_lake
 
 VICTIM = "victim-7f3a"
 
@@ -113,13 +113,12 @@ def test_erasing_a_client_id_sent_over_http_removes_it_everywhere(
     ingest_server: ServerThread, lake_dir: Path, warehouse_url: str
 ) -> None:
     collect = f"{ingest_server.url}/clickstream"
-    for name in ("page_view", "product_view"):
-        assert (
-            httpx.post(collect, json={"event_name": name, "client_id": VICTIM}).status_code == 202
-        )
-    assert (
-        httpx.post(collect, json={"event_name": "page_view", "client_id": "c-2"}).status_code == 202
-    )
+    acknowledged: list[str] = []
+    for name, client in (("page_view", VICTIM), ("product_view", VICTIM), ("page_view", "c-2")):
+        response = httpx.post(collect, json={"event_name": name, "client_id": client})
+        assert response.status_code == 202
+        acknowledged += response.json()["event_ids"]
+    wait_for_lake(lake_dir, acknowledged)
     lake = open_lake(str(lake_dir))
     run_etl(warehouse_url, lake)
 
