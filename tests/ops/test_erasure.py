@@ -207,6 +207,8 @@ def test_erasure_on_an_s3_lake_rewrites_and_deletes_objects(
 PSEUDONYM_OF_USER_7 = "p_cb64e719cba153be592035a86cb78bea"
 
 
+# the command's wiring, not SQL: one kind of PostgreSQL server is enough
+@pytest.mark.parametrize("pg_admin_url", ["embedded"], indirect=True)
 def test_ops_erase_command_erases_the_pseudonym_of_the_shops_user_id(
     lake_dir: Path, warehouse_url: str, tmp_path: Path
 ) -> None:
