@@ -19,9 +19,10 @@ from psycopg import sql
 from clickstream.etl.rebuild import rebuild
 from clickstream.etl.run import ETL_LOCK_KEY, run_etl
 from clickstream.lake import open_lake
+from clickstream.lake.remote import RemoteLake
 from clickstream.ops.erasure import ErasureBusy, erase_subject, subject_digest
 from tests.conftest import ServerThread, wait_for_lake
-from tests.ingest.test_s3_lake import Moto, moto, s3_lake  # noqa: F401 (moto is a fixture)
+from tests.ingest.test_s3_lake import BUCKET, CREDENTIALS, Moto, moto  # noqa: F401 (a fixture)
 
 VICTIM = "victim-7f3a"
 
@@ -181,7 +182,13 @@ def test_erasure_on_an_s3_lake_rewrites_and_deletes_objects(
     request: pytest.FixtureRequest, warehouse_url: str
 ) -> None:
     server: Moto = request.getfixturevalue("moto")  # S3 on loopback, from the ingest's tests
-    lake = s3_lake(server)
+    # moto keeps one store per process: a root of its own keeps other tests' objects apart
+    lake = RemoteLake(
+        f"s3://{BUCKET}/erasure-{uuid.uuid4().hex[:8]}",
+        skip_instance_cache=True,
+        client_kwargs={"endpoint_url": server.endpoint, "region_name": "us-east-1"},
+        **CREDENTIALS,
+    )
     mixed = [_record(VICTIM, "c-victim", "page_view", 1), _record(None, "c-other", "click", 2)]
     only_victim = [_record(VICTIM, "c-victim", "purchase", 3)]
     for seq, records in ((1, mixed), (2, only_victim)):
