@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from typing import TYPE_CHECKING
+
 import psycopg
 import structlog
 
@@ -21,6 +23,9 @@ from clickstream.etl.result import RunResult
 from clickstream.lake.store import LakeStore
 from clickstream.warehouse.ledger import finish_run, start_run
 from clickstream.warehouse.locks import ETL_LOCK_KEY, WarehouseUnreachable, etl_lock
+
+if TYPE_CHECKING:
+    from clickstream.etl.spark.pipeline import SparkPipeline
 
 __all__ = [
     "ETL_LOCK_KEY",
@@ -76,7 +81,7 @@ def locked_run(
     """A run for a caller that already holds the ETL lock on `lock_conn`."""
     run_id = start_run(lock_conn, trigger)
     log.info("etl_started", run_id=run_id, trigger=trigger)
-    pipeline = Pipeline(warehouse_url, lake, run_id, options or EtlOptions(), on_step or _no_step)
+    pipeline = _pipeline(warehouse_url, lake, run_id, options or EtlOptions(), on_step or _no_step)
     try:
         result = pipeline.run()
     except Exception as exc:
@@ -88,6 +93,17 @@ def locked_run(
     done = replace(result, status="succeeded")
     log.info("etl_finished", **{k: v for k, v in done.__dict__.items() if k != "error"})
     return done
+
+
+def _pipeline(
+    warehouse_url: str, lake: LakeStore, run_id: int, options: EtlOptions, step: Step
+) -> Pipeline | SparkPipeline:
+    """The engine's pipeline: DuckDB's, or Spark's (imported only when chosen)."""
+    if options.engine == "spark":
+        from clickstream.etl.spark.pipeline import SparkPipeline
+
+        return SparkPipeline(warehouse_url, lake, run_id, options, step)
+    return Pipeline(warehouse_url, lake, run_id, options, step)
 
 
 def _no_step(_name: str) -> None:
