@@ -11,7 +11,7 @@ PLOTLY_JS_PACKAGE := plotly.js-cartesian-dist-min@4.1.1
 PLOTLY_JS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLY_JS := $(VENV)/share/clickstream/plotly-cartesian.min.js
 
-.PHONY: up test lint format browser plotly-js bench-clean clean
+.PHONY: up test lint format browser java plotly-js bench-clean clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.runtime: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 ## plotly-js: the dashboard's partial plotly.js build from npm, checked against its pinned hash
@@ -55,8 +55,18 @@ browser:
 	  fi; \
 	fi
 
-## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev browser plotly-js
+## java: Debian's Java 17 runtime for the Spark engine's tests (installed with apt when missing and root)
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "Java is missing: run 'sudo apt-get install openjdk-17-jre-headless' (Debian) and retry" >&2; exit 1; \
+	  fi; \
+	fi
+
+## test: install dev dependencies, Chromium and Java, then run every test
+test: $(VENV)/.dev browser java plotly-js
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them

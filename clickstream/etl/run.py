@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -43,6 +42,10 @@ log = structlog.get_logger("clickstream.etl")
 
 class EtlRunFailed(RuntimeError):
     """A run stopped on an error; it was recorded as failed and nothing was half-loaded."""
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for is unknown, or its packages are not installed."""
 
 
 @contextmanager
@@ -81,9 +84,9 @@ def locked_run(
     """A run for a caller that already holds the ETL lock on `lock_conn`."""
     run_id = start_run(lock_conn, trigger)
     log.info("etl_started", run_id=run_id, trigger=trigger)
-    pipeline = _pipeline(warehouse_url, lake, run_id, options or EtlOptions(), on_step or _no_step)
     try:
-        result = pipeline.run()
+        options = options or EtlOptions()
+        result = _pipeline(warehouse_url, lake, run_id, options, on_step or _no_step).run()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".strip()
         _record_failure(lock_conn, run_id, error)
@@ -100,9 +103,16 @@ def _pipeline(
 ) -> Pipeline | SparkPipeline:
     """The engine's pipeline: DuckDB's, or Spark's (imported only when chosen)."""
     if options.engine == "spark":
-        from clickstream.etl.spark.pipeline import SparkPipeline
-
+        try:
+            from clickstream.etl.spark.pipeline import SparkPipeline
+        except ImportError as exc:
+            raise EngineUnavailable(
+                f"the spark engine needs pyspark and Java 17 (pip install 'clickstream[spark]'): "
+                f"{exc}"
+            ) from exc
         return SparkPipeline(warehouse_url, lake, run_id, options, step)
+    if options.engine != "duckdb":
+        raise EngineUnavailable(f"unknown ETL engine {options.engine!r}: duckdb or spark")
     return Pipeline(warehouse_url, lake, run_id, options, step)
 
 

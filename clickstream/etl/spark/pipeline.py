@@ -12,15 +12,17 @@ both engines share (`etl/derive/`), over the days the run touched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 import structlog
 from psycopg import sql
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as fn
 from pyspark.sql.types import (
     BooleanType,
     IntegerType,
@@ -163,17 +165,20 @@ class SparkPipeline:
         final.createOrReplaceTempView("final")
         self.step("transformed")
 
-        files = self._file_ledgers(spark.sql(text["file_ledger"]).collect(), objects)
-        reasons = {row[0]: int(row[1]) for row in spark.sql(text["rejected_by_reason"]).collect()}
-        days = sorted(row[0] for row in spark.sql(text["loaded_days"]).collect())
-        loaded = self._stage(spark.sql(text["loaded"]), "events", schema.EVENT_COLUMNS)
-        quarantined = self._stage(
-            spark.sql(text["quarantined"]), "quarantine", stage.QUARANTINE_SOURCES
-        )
+        # Three independent jobs at once: a cluster runs them side by side, and each one's
+        # scheduling and Python start-up overlap the others' work.
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="etl-spark") as jobs:
+            summary = jobs.submit(spark.sql(text["summary"]).collect)
+            loaded_rows = jobs.submit(
+                self._stage, spark.sql(text["loaded"]), "events", schema.EVENT_COLUMNS
+            )
+            quarantined_rows = jobs.submit(
+                self._stage, spark.sql(text["quarantined"]), "quarantine", stage.QUARANTINE_SOURCES
+            )
+            files, reasons, days = self._summarise(summary.result(), objects)
+            loaded, quarantined = loaded_rows.result(), quarantined_rows.result()
         self._check(conn, "events", loaded, sum(f.loaded for f in files))
-        self._check(
-            conn, "quarantine", quarantined, sum(f.rejected + f.conflicts for f in files)
-        )
+        self._check(conn, "quarantine", quarantined, sum(f.rejected + f.conflicts for f in files))
         self._check(conn, "ids", candidates, candidates)
         self.step("mid_load")
         result = self._move(conn, files, reasons, days, total)
@@ -182,7 +187,7 @@ class SparkPipeline:
 
     def _lines(self, spark: SparkSession, groups: list[list[LakeObject]]) -> DataFrame:
         """`lake_lines`: every line of the run's files, numbered from 1 within its file."""
-        rows = []
+        rows: list[tuple[int, int, str, datetime]] = []
         for batch_no, group in enumerate(groups):
             for obj in group:
                 rows.append((len(rows), batch_no, obj.key, hour_of_key(obj.key)))
@@ -190,22 +195,22 @@ class SparkPipeline:
         paths = [self._path(row[2]) for row in rows]
         # Whole files: a gzip stream is read by one task anyway, and line numbers need it.
         content = spark.read.text(paths, wholetext=True).select(
-            F.regexp_extract(F.input_file_name(), KEY_PATTERN, 1).alias("source_file"),
-            F.col("value"),
+            fn.regexp_extract(fn.input_file_name(), KEY_PATTERN, 1).alias("source_file"),
+            fn.col("value"),
         )
-        lines = content.join(F.broadcast(files), "source_file").select(
+        lines = content.join(fn.broadcast(files), "source_file").select(
             "file_no",
             "batch_no",
             "source_file",
             "hour_start",
-            F.posexplode(F.split(F.col("value"), "\n", -1)).alias("position", "line"),
+            fn.posexplode(fn.split(fn.col("value"), "\n", -1)).alias("position", "line"),
         )
         return lines.where("length(line) > 8 OR trim(line) <> ''").select(
             "file_no",
             "batch_no",
             "source_file",
             "hour_start",
-            (F.col("position") + 1).alias("line_number"),
+            (fn.col("position") + 1).alias("line_number"),
             "line",
         )
 
@@ -221,7 +226,7 @@ class SparkPipeline:
     def _stage(self, frame: DataFrame, name: str, columns: tuple[str, ...]) -> int:
         """COPY `frame` partition by partition into the staging table `name`; how many rows."""
         copier = stage.partition_copier(self.warehouse_url, self.tables[name], columns)
-        counts = frame.mapInArrow(copier, "rows LONG").agg(F.sum("rows")).collect()
+        counts = frame.mapInArrow(copier, "rows LONG").agg(fn.sum("rows")).collect()
         return int(counts[0][0] or 0)
 
     def _check(self, conn: psycopg.Connection, name: str, staged: int, expected: int) -> None:
@@ -232,15 +237,37 @@ class SparkPipeline:
                 f"the run has {expected}"
             )
 
-    def _file_ledgers(self, rows: list[object], objects: list[LakeObject]) -> list[FileLedger]:
-        counts = {row[0]: tuple(int(v) for v in row[1:]) for row in rows}  # type: ignore[index]
+    def _summarise(
+        self, rows: list[Row], objects: list[LakeObject]
+    ) -> tuple[list[FileLedger], dict[str, int], list[date]]:
+        """The file ledgers (in plan order), rejections by reason and the loaded days."""
+        per_file: dict[int, Counter[str]] = {}
+        reasons: Counter[str] = Counter()
+        days: set[date] = set()
+        for row in rows:
+            counts = per_file.setdefault(row["file_no"], Counter())
+            for name in ("received", "loaded", "duplicates", "conflicts", "rejected", "late"):
+                counts[name] += int(row[name])
+            if row["reason"] is not None:
+                reasons[row["reason"]] += int(row["rejected"])
+            if row["day"] is not None:
+                days.add(row["day"])
         ledgers = []
         for number, obj in enumerate(objects):
-            received, loaded, dups, conflicts, rejected, late = counts.get(number, (0,) * 6)
+            c = per_file.get(number, Counter())
             ledgers.append(
-                FileLedger(obj.key, obj.size, received, loaded, dups, conflicts, rejected, late)
+                FileLedger(
+                    obj.key,
+                    obj.size,
+                    c["received"],
+                    c["loaded"],
+                    c["duplicates"],
+                    c["conflicts"],
+                    c["rejected"],
+                    c["late"],
+                )
             )
-        return ledgers
+        return ledgers, dict(reasons), sorted(days)
 
     def _move(
         self,

@@ -29,7 +29,9 @@ LOCAL_DEFAULTS = {
 
 
 def session(
-    master: str | None = None, app_name: str = "clickstream-etl", conf: Mapping[str, str] | None = None
+    master: str | None = None,
+    app_name: str = "clickstream-etl",
+    conf: Mapping[str, str] | None = None,
 ) -> SparkSession:
     """The active SparkSession, or a new one on `master` with our defaults and `conf`."""
     active = SparkSession.getActiveSession()

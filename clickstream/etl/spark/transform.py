@@ -53,7 +53,7 @@ TYPED_COLUMNS = frozenset(
 # Columns the `loaded` statement adds (user agent and lineage).
 ADDED_COLUMNS = frozenset({"device_type", "browser", "os", "is_bot", "source_file", "etl_run_id"})
 # How a timestamp is staged as text PostgreSQL reads back exactly (the session is in UTC).
-TIME_TEXT = "date_format({}, \"yyyy-MM-dd HH:mm:ss.SSSSSSXXX\")"
+TIME_TEXT = 'date_format({}, "yyyy-MM-dd HH:mm:ss.SSSSSSXXX")'
 
 
 class ColumnWithoutSource(RuntimeError):

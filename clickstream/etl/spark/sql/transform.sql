@@ -142,21 +142,19 @@ SELECT r.*,
 FROM records AS r
 LEFT JOIN known AS k ON r.id_rank = 1 AND k.event_id = r.event_id;
 
--- name: file_ledger
+-- name: summary
+-- The run's counts in one pass: per file, rejection reason and day of the loaded rows (the
+-- driver adds them up into the file ledgers, the reasons and the days to derive).
 SELECT file_no,
+    CASE WHEN outcome = 'rejected' THEN reason END AS reason,
+    CASE WHEN outcome = 'loaded' THEN to_date(event_timestamp) END AS day,
     count(*) AS received,
     count_if(outcome = 'loaded') AS loaded,
     count_if(outcome = 'duplicate') AS duplicates,
     count_if(outcome = 'conflict') AS conflicts,
     count_if(outcome = 'rejected') AS rejected,
     count_if(outcome = 'loaded' AND is_late) AS late
-FROM final GROUP BY file_no;
-
--- name: rejected_by_reason
-SELECT reason, count(*) AS lines FROM final WHERE outcome = 'rejected' GROUP BY reason;
-
--- name: loaded_days
-SELECT DISTINCT to_date(event_timestamp) AS day FROM final WHERE outcome = 'loaded';
+FROM final GROUP BY 1, 2, 3;
 
 -- name: quarantined
 -- Rejected lines and conflicting ones, each with its lake line (every line here has its text).
