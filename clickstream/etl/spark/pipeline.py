@@ -163,6 +163,7 @@ class SparkPipeline:
         spark.createDataFrame(known, KNOWN_SCHEMA).createOrReplaceTempView("known")
         final = spark.sql(text["final"]).persist(StorageLevel.MEMORY_AND_DISK)
         final.createOrReplaceTempView("final")
+        spark.sql(text["agents"]).createOrReplaceTempView("agents")
         self.step("transformed")
 
         # Three independent jobs at once: a cluster runs them side by side, and each one's

@@ -25,6 +25,9 @@ LOCAL_DEFAULTS = {
     "spark.sql.adaptive.enabled": "true",
     # Python workers are forked once and reused: each partition's COPY imports psycopg once.
     "spark.python.worker.reuse": "true",
+    # A run names its files one by one (the manifest decides which): list them in the driver,
+    # not in a Spark job of its own.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
 }
 
 

@@ -27,7 +27,9 @@ SELECT file_no, batch_no, source_file, hour_start, line_number, line,
     END AS event_name,
     -- A UUID in any of the spellings DuckDB reads (hyphens anywhere, braces), written
     -- canonically; else NULL.
-    CASE WHEN regexp_replace(regexp_replace(r.event_id, '^[{](.*)[}]$', '$1'), '-', '')
+    CASE WHEN r.event_id RLIKE '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        THEN r.event_id
+        WHEN regexp_replace(regexp_replace(r.event_id, '^[{](.*)[}]$', '$1'), '-', '')
             RLIKE '^[0-9a-fA-F]{32}$'
         THEN regexp_replace(lower(regexp_replace(regexp_replace(r.event_id, '^[{](.*)[}]$', '$1'), '-', '')),
             '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '$1-$2-$3-$4-$5')
@@ -166,10 +168,18 @@ SELECT source_file, CAST(line_number AS STRING) AS line_number,
     CASE outcome WHEN 'conflict' THEN event_id END AS event_id
 FROM final WHERE outcome IN ('rejected', 'conflict');
 
+-- name: agents
+-- Each distinct user agent of the loaded rows, parsed once (a run holds few distinct agents).
+SELECT user_agent, $DEVICE_TYPE AS device_type, $BROWSER AS browser, $OS AS os,
+    $IS_BOT AS is_bot
+FROM (SELECT DISTINCT user_agent FROM final WHERE outcome = 'loaded');
+
 -- name: loaded
 -- The rows to insert, every column as PostgreSQL reads it from text ($EVENT_COLUMNS).
 SELECT $EVENT_COLUMNS FROM (
-    SELECT *, $DEVICE_TYPE AS device_type, $BROWSER AS browser, $OS AS os,
-        $IS_BOT AS is_bot, CAST($RUN_ID AS BIGINT) AS etl_run_id
-    FROM final WHERE outcome = 'loaded'
+    SELECT f.*, a.device_type, a.browser, a.os, coalesce(a.is_bot, false) AS is_bot,
+        CAST($RUN_ID AS BIGINT) AS etl_run_id
+    FROM final AS f
+    LEFT JOIN agents AS a ON a.user_agent <=> f.user_agent
+    WHERE f.outcome = 'loaded'
 );
