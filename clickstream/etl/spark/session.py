@@ -51,7 +51,8 @@ def session(
         # Python workers on this machine run this interpreter (its virtualenv has our
         # dependencies), not the first `python3` on the PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**LOCAL_DEFAULTS, **REQUIRED, **(conf or {})}.items():
+    defaults = {} if submitted and master is None else LOCAL_DEFAULTS
+    for key, value in {**defaults, **REQUIRED, **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
