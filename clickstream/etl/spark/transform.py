@@ -52,6 +52,9 @@ TYPED_COLUMNS = frozenset(
 )
 # Columns the `loaded` statement adds (user agent and lineage).
 ADDED_COLUMNS = frozenset({"device_type", "browser", "os", "is_bot", "source_file", "etl_run_id"})
+# What a pass-through column is when its field is absent, where the DuckDB engine's `typed`
+# view says so (events sent without a site belong to the default site, docs/tracking.md).
+PASSTHROUGH_DEFAULTS = {"site_id": "'default'"}
 # How a timestamp is staged as text PostgreSQL reads back exactly (the session is in UTC).
 TIME_TEXT = 'date_format({}, "yyyy-MM-dd HH:mm:ss.SSSSSSXXX")'
 
@@ -93,6 +96,13 @@ def staged_text(column: schema.Column) -> str:
     if column.type in ("text", "jsonb", "uuid"):
         return name
     return f"CAST({name} AS STRING) AS {name}"
+
+
+def _passthrough(column: str) -> str:
+    field = f"r.{_quoted(column)}"
+    if column in PASSTHROUGH_DEFAULTS:
+        field = f"coalesce({field}, {PASSTHROUGH_DEFAULTS[column]})"
+    return f"{field} AS {_quoted(column)}"
 
 
 def _as_time(text: str) -> str:
@@ -140,7 +150,7 @@ def statements(run_id: int) -> dict[str, str]:
     is_bot = agents["is_bot"]
     fills = {
         "$CONTRACT": contract_ddl().replace("'", "\\'"),
-        "$PASSTHROUGH": ", ".join(f"r.{_quoted(c)} AS {_quoted(c)}" for c in passthrough),
+        "$PASSTHROUGH": ", ".join(_passthrough(c) for c in passthrough),
         "$PAYLOAD_HASH": payload_hash_sql("spark"),
         "$EVENT_COLUMNS": ", ".join(staged_text(c) for c in schema.CLICKSTREAM_EVENTS.columns),
         "$DEVICE_TYPE": agents["device_type"].replace("$IS_BOT", is_bot),

@@ -37,6 +37,9 @@ WRITE_TIMES = {
     "scheduler_state": {"changed_at"},
     "privacy_erasures": {"requested_at", "finished_at"},
     "schema_migrations": {"applied_at"},
+    "sites": {"created_at"},
+    "dashboard_users": {"created_at", "sessions_since"},
+    "dashboard_sign_in_links": {"created_at", "expires_at", "used_at"},
 }
 
 
