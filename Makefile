@@ -16,7 +16,7 @@ SEGMENT_JS_PACKAGE := @segment/analytics-next@1.84.3
 SEGMENT_JS_INTEGRITY := sha512-5l7cPBzScxhfJ0zdcKQI4daDvMIWWUk7hClT1xGRelnHUltIEoQ9w8+ZpFPoWJMpX8D7IA1nVAfJbpiKi3XaKw==
 SDKS := $(VENV)/share/clickstream/sdks
 
-.PHONY: up test lint format browser fuse plotly-js sdks bench-clean clean
+.PHONY: up test lint format browser fuse java plotly-js sdks bench-clean clean
 
 # pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
 # when the install fails, so that `make up` prints Clickstream's own lines.
@@ -30,7 +30,7 @@ $(VENV)/.runtime: pyproject.toml
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 # the AWS extra (CDK, cdk-nag, cfn-lint): its tests synthesize the CDK app offline
@@ -103,8 +103,18 @@ fuse:
 	  fi; \
 	fi
 
-## test: install dev dependencies, Chromium, libfuse and the SDKs, then run every test
-test: $(VENV)/.dev $(VENV)/.aws browser fuse plotly-js sdks
+## java: Debian's Java 17 runtime for the Spark engine's tests (installed with apt when missing and root)
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "Java is missing: run 'sudo apt-get install openjdk-17-jre-headless' (Debian) and retry" >&2; exit 1; \
+	  fi; \
+	fi
+
+## test: install dev dependencies, Chromium, libfuse, Java and the SDKs, then run every test
+test: $(VENV)/.dev $(VENV)/.aws browser fuse java plotly-js sdks
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them

@@ -31,12 +31,20 @@ def alarm_channels_or_exit(settings: OpsSettings) -> None:
 
 
 @etl.command("run")
-def etl_run() -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="The engine of this run (default: CLICKSTREAM_ETL_ENGINE, else duckdb).",
+)
+def etl_run(engine: str | None) -> None:
     """Load every lake file not yet loaded, now; prints the run's ledger, then checks alarms.
 
     Safe to run at any time: a concurrent run makes this one a no-op.
-    Example: clickstream etl run
+    Example: clickstream etl run --engine spark
     """
+    from dataclasses import replace
+
     from clickstream.etl.run import EtlOptions, EtlRunFailed, run_etl
     from clickstream.lake import open_lake
     from clickstream.ops.watch import safe_check
@@ -50,7 +58,9 @@ def etl_run() -> None:
                 url,
                 open_lake(settings.lake_location),
                 trigger="manual",
-                options=EtlOptions.from_settings(settings),
+                options=replace(
+                    EtlOptions.from_settings(settings), engine=engine or settings.etl_engine
+                ),
             )
         except EtlRunFailed as exc:
             safe_check(url, settings)

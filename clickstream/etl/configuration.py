@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -49,6 +50,18 @@ class EtlSettings(CommonSettings):
         "temporary folder.",
     )
 
+    etl_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="The ETL's engine: `duckdb` (one machine, the reference) or `spark` "
+        "(the same outputs on a Spark cluster; needs the `clickstream[spark]` extra and Java "
+        "17, see docs/scale.md).",
+    )
+    etl_spark_master: str | None = Field(
+        None,
+        description="The Spark master a run started from Python uses, e.g. `local[2]` or "
+        "`spark://host:7077`; unset means `local[*]`, or the master `spark-submit` was given.",
+    )
+
 
 # Each setting's default, written once above; `EtlOptions` takes its defaults from here.
 
@@ -63,6 +76,8 @@ class EtlOptions:
     duckdb_memory_limit: str = default_of(EtlSettings, "etl_duckdb_memory_limit")
     fetch_workers: int = default_of(EtlSettings, "etl_fetch_workers")
     work_dir: Path | None = default_of(EtlSettings, "etl_work_dir")  # noqa: RUF009 (None or a Path)
+    engine: str = default_of(EtlSettings, "etl_engine")
+    spark_master: str | None = default_of(EtlSettings, "etl_spark_master")
 
     @classmethod
     def from_settings(cls, settings: EtlSettings) -> EtlOptions:
@@ -74,4 +89,6 @@ class EtlOptions:
             duckdb_memory_limit=settings.etl_duckdb_memory_limit,
             fetch_workers=settings.etl_fetch_workers,
             work_dir=settings.etl_work_dir,
+            engine=settings.etl_engine,
+            spark_master=settings.etl_spark_master,
         )

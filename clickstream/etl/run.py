@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import psycopg
 import structlog
@@ -21,6 +22,9 @@ from clickstream.etl.result import RunResult
 from clickstream.lake.store import LakeStore
 from clickstream.warehouse.ledger import finish_run, start_run
 from clickstream.warehouse.locks import ETL_LOCK_KEY, WarehouseUnreachable, etl_lock
+
+if TYPE_CHECKING:
+    from clickstream.etl.spark.pipeline import SparkPipeline
 
 __all__ = [
     "ETL_LOCK_KEY",
@@ -38,6 +42,10 @@ log = structlog.get_logger("clickstream.etl")
 
 class EtlRunFailed(RuntimeError):
     """A run stopped on an error; it was recorded as failed and nothing was half-loaded."""
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for is unknown, or its packages are not installed."""
 
 
 @contextmanager
@@ -76,9 +84,9 @@ def locked_run(
     """A run for a caller that already holds the ETL lock on `lock_conn`."""
     run_id = start_run(lock_conn, trigger)
     log.info("etl_started", run_id=run_id, trigger=trigger)
-    pipeline = Pipeline(warehouse_url, lake, run_id, options or EtlOptions(), on_step or _no_step)
     try:
-        result = pipeline.run()
+        options = options or EtlOptions()
+        result = _pipeline(warehouse_url, lake, run_id, options, on_step or _no_step).run()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}".strip()
         _record_failure(lock_conn, run_id, error)
@@ -88,6 +96,24 @@ def locked_run(
     done = replace(result, status="succeeded")
     log.info("etl_finished", **{k: v for k, v in done.__dict__.items() if k != "error"})
     return done
+
+
+def _pipeline(
+    warehouse_url: str, lake: LakeStore, run_id: int, options: EtlOptions, step: Step
+) -> Pipeline | SparkPipeline:
+    """The engine's pipeline: DuckDB's, or Spark's (imported only when chosen)."""
+    if options.engine == "spark":
+        try:
+            from clickstream.etl.spark.pipeline import SparkPipeline
+        except ImportError as exc:
+            raise EngineUnavailable(
+                f"the spark engine needs pyspark and Java 17 (pip install 'clickstream[spark]'): "
+                f"{exc}"
+            ) from exc
+        return SparkPipeline(warehouse_url, lake, run_id, options, step)
+    if options.engine != "duckdb":
+        raise EngineUnavailable(f"unknown ETL engine {options.engine!r}: duckdb or spark")
+    return Pipeline(warehouse_url, lake, run_id, options, step)
 
 
 def _no_step(_name: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import duckdb
 
 from clickstream.etl.extract import FetchedFile
+from clickstream.etl.payload import payload_hash_sql
 from clickstream.events.columns import input_contract
 from clickstream.sqlfiles import named, script
 from clickstream.warehouse import schema
@@ -99,17 +100,21 @@ def read_batch(
             con.execute("INSERT INTO file_faults VALUES (?, ?)", (number, fetched.fault))
     if paths is None:
         con.execute(script(SQL_PACKAGE, "lines.sql").replace("$CONTRACT", contract_json()))
-        con.execute(script(SQL_PACKAGE, "transform.sql"))
+        con.execute(_transform_sql())
         return
     con.execute(_direct_view(paths))
     try:
-        con.execute(script(SQL_PACKAGE, "transform.sql"))
+        con.execute(_transform_sql())
     except duckdb.Error as exc:
         raise DirectReadFailed(str(exc)) from exc
     # Rejected lines need their text and number: only the line path has them.
     rejected = count(con, "SELECT count(*) FROM records WHERE reason IS NOT NULL")
     if rejected:
         raise DirectReadFailed(f"{rejected} lines break the contract")
+
+
+def _transform_sql() -> str:
+    return script(SQL_PACKAGE, "transform.sql").replace("$PAYLOAD_HASH", payload_hash_sql("duckdb"))
 
 
 def count(con: duckdb.DuckDBPyConnection, query: str) -> int:

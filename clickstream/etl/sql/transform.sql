@@ -118,16 +118,8 @@ SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_time
         discount_text, quantity_text, total_text, item_count_text),
     -- Only rejected lines keep their text here; conflicts fetch theirs from raw_lines.
     CASE WHEN reason IS NOT NULL THEN line END AS line,
-    md5(to_json({
-        'n': event_name, 't': client_timestamp, 'u': user_id, 'c': client_id,
-        's': session_id, 'f': is_first_visit, 'p': page_url, 'r': referrer,
-        'pi': context_product_id, 'pn': context_product_name,
-        'pc': context_product_category, 'pb': context_product_brand,
-        'pp': context_product_price, 'pd': context_product_discount_price,
-        'pu': context_product_url_path, 'pq': context_product_quantity,
-        'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
-        'ok': order_item_count, 'pr': properties
-    })::VARCHAR)::UUID AS payload_hash,
+    -- The one definition of the hash, for both engines: clickstream/etl/payload.py.
+    $PAYLOAD_HASH AS payload_hash,
     coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late
 FROM checked;
 

@@ -1,0 +1,30 @@
+"""Run the Spark engine in this process and end it abruptly (`os._exit`) at a named step.
+
+Usage: python -m tests.etl.spark.crash_runner WAREHOUSE_URL LAKE_DIR STEP
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from clickstream.etl.run import EtlOptions, run_etl
+from clickstream.etl.spark.session import session
+from clickstream.lake import open_lake
+
+CRASH_EXIT = 17
+
+
+def main() -> None:
+    url, lake_dir, crash_at = sys.argv[1:4]
+
+    def step(name: str) -> None:
+        if name == crash_at:
+            os._exit(CRASH_EXIT)
+
+    session("local[1]", "clickstream-crash", {"spark.sql.shuffle.partitions": "2"})
+    run_etl(url, open_lake(lake_dir), options=EtlOptions(engine="spark"), on_step=step)
+
+
+if __name__ == "__main__":
+    main()
