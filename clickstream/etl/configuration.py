@@ -49,6 +49,13 @@ class EtlSettings(CommonSettings):
         "temporary folder.",
     )
 
+    etl_channel_rules: Path | None = Field(
+        None,
+        description="A TOML file of channel rules (the shipped `clickstream/etl/channels.toml` "
+        "shows the format) to use instead of the defaults; `etl rebuild` applies changed rules "
+        "to events already loaded.",
+    )
+
 
 # Each setting's default, written once above; `EtlOptions` takes its defaults from here.
 
@@ -63,6 +70,7 @@ class EtlOptions:
     duckdb_memory_limit: str = default_of(EtlSettings, "etl_duckdb_memory_limit")
     fetch_workers: int = default_of(EtlSettings, "etl_fetch_workers")
     work_dir: Path | None = default_of(EtlSettings, "etl_work_dir")  # noqa: RUF009 (None or a Path)
+    channel_rules: Path | None = default_of(EtlSettings, "etl_channel_rules")  # noqa: RUF009
 
     @classmethod
     def from_settings(cls, settings: EtlSettings) -> EtlOptions:
@@ -74,4 +82,5 @@ class EtlOptions:
             duckdb_memory_limit=settings.etl_duckdb_memory_limit,
             fetch_workers=settings.etl_fetch_workers,
             work_dir=settings.etl_work_dir,
+            channel_rules=settings.etl_channel_rules,
         )

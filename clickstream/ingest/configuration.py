@@ -145,6 +145,13 @@ class IngestSettings(CommonSettings):
         "`/metrics` (others get 404); the collector is public, its metrics are private.",
     )
 
+    ingest_geoip_database: Path | None = Field(
+        None,
+        description="A MaxMind GeoIP2 or GeoLite2 Country/City database (`.mmdb`) to look "
+        "client countries and regions up in; unset uses the registries' country data the "
+        "`iptocc` package carries (country only).",
+    )
+
     @field_validator("ingest_trusted_proxies", "ingest_metrics_networks")
     @classmethod
     def _networks(cls, value: str) -> str:

@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from clickstream.events.geo import Locator, open_locator
 from clickstream.ingest.auth.verifier import Authenticator
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.core.collector import Collector, skew_window
@@ -72,6 +73,7 @@ class IngestService:
         self.quarantine = Quarantine(self.node, per_minute=settings.ingest_quarantine_per_minute)
         self.shipper = Shipper(self.spool, self.lake, quarantine=self.quarantine)
         self.auth = Authenticator.from_settings(settings)
+        self.locator: Locator = open_locator(settings.ingest_geoip_database)
         self.trusted_proxies: tuple[Network, ...] = parse_networks(settings.ingest_trusted_proxies)
         self.limiter: RateLimiter | None = None
         rate, burst = settings.ingest_rate_limit_per_second, settings.ingest_rate_limit_burst

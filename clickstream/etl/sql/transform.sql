@@ -72,7 +72,9 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     client_ip,
     properties,
     request_id,
-    node_id AS ingest_node
+    node_id AS ingest_node,
+    country,
+    region
 FROM lake_records;
 
 CREATE OR REPLACE TEMP VIEW checked AS
