@@ -98,9 +98,9 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
         ("ua_library_os", _os),
         ("ua_library_device", _device_type),
     ):
-        con.create_function(
+        con.create_function(  # type: ignore[call-overload]  # "special" is accepted as text
             name,
-            function,  # type: ignore[arg-type]
+            function,
             [duckdb.sqltype("VARCHAR")],
             duckdb.sqltype("VARCHAR"),
             null_handling="special",
