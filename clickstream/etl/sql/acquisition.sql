@@ -20,7 +20,7 @@ CREATE OR REPLACE MACRO url_host(url) AS nullif(regexp_replace(lower(
 CREATE OR REPLACE TEMP TABLE click_ids (name VARCHAR, source VARCHAR, medium VARCHAR);
 INSERT INTO click_ids VALUES
     ('gclid', 'google', 'cpc'), ('gbraid', 'google', 'cpc'), ('wbraid', 'google', 'cpc'),
-    ('dclid', 'google', 'cpm'), ('msclkid', 'bing', 'cpc'), ('yclid', 'yandex', 'cpc'),
+    ('dclid', 'google', 'display'), ('msclkid', 'bing', 'cpc'), ('yclid', 'yandex', 'cpc'),
     ('fbclid', 'facebook', 'referral'), ('ttclid', 'tiktok', 'cpc'),
     ('li_fat_id', 'linkedin', 'cpc'), ('twclid', 'twitter', 'cpc'),
     ('epik', 'pinterest', 'cpc'), ('sccid', 'snapchat', 'cpc'), ('rdt_cid', 'reddit', 'cpc'),
