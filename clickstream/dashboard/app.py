@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
+from clickstream.dashboard import formatting
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.configuration import DashboardSettings
@@ -74,6 +75,7 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL)."""
     options = settings or load(DashboardSettings)
     filtering.install_input_handlers()
+    formatting.use_currency(options.dashboard_currency)
     warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
     default_days = options.dashboard_default_days
 
