@@ -43,21 +43,26 @@ def _drop_database(admin_url: str, url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(str(name))))
 
 
-def _rate(tree: Path, admin_url: str, lake: Path) -> float:
-    """Events per second of one ETL run of `tree`'s code over `lake` into a fresh warehouse."""
+def _rate(tree: Path, admin_url: str, lake: Path) -> tuple[float, float]:
+    """Events per second of one ETL run of `tree`'s code over `lake` into a fresh warehouse,
+    and the CPU seconds (user + system) the ETL's process spent."""
     url = _fresh_database(admin_url, tree)
     try:
-        out = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "bench.etl.once", "etl", url, str(lake)],
             cwd=tree,
-            check=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-        ).stdout.decode()
+        )
+        assert proc.stdout is not None
+        out = proc.stdout.read().decode()
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"the ETL of {tree} failed")
     finally:
         _drop_database(admin_url, url)
     rows, seconds = out.split()[-2:]
-    return int(rows) / float(seconds)
+    return int(rows) / float(seconds), usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -73,15 +78,24 @@ def main() -> None:
         print(f"generated {args.events} events in {files} files under {args.lake}")
     trees = {"baseline": args.baseline.resolve(), "this": ROOT}
     rates: dict[str, list[float]] = {name: [] for name in trees}
+    cpu: dict[str, list[float]] = {name: [] for name in trees}
     for n in range(args.repeat):
         order = list(trees) if n % 2 == 0 else list(reversed(trees))
         for name in order:
             load = os.getloadavg()[0]
-            rates[name].append(_rate(trees[name], args.pg_url, args.lake))
-            print(f"rep {n + 1} {name}: {rates[name][-1]:,.0f} events/s (load {load:.2f})")
+            rate, seconds = _rate(trees[name], args.pg_url, args.lake)
+            rates[name].append(rate)
+            cpu[name].append(seconds)
+            print(
+                f"rep {n + 1} {name}: {rate:,.0f} events/s, ETL process CPU {seconds:.2f} s "
+                f"(load {load:.2f})",
+                flush=True,
+            )
     base, this = (statistics.median(rates[name]) for name in ("baseline", "this"))
+    base_cpu, this_cpu = (statistics.median(cpu[name]) for name in ("baseline", "this"))
     print(f"\nmedians over {args.repeat} runs: baseline {base:,.0f} events/s, this {this:,.0f}")
-    print(f"ratio this / baseline: {this / base:.3f}")
+    print(f"ratio this / baseline (events/s): {this / base:.3f}")
+    print(f"ETL process CPU: baseline {base_cpu:.2f} s, this {this_cpu:.2f} s")
 
 
 if __name__ == "__main__":

@@ -183,12 +183,20 @@ DIMENSIONS: Final = (
     ("device_type", "Device type", "device"),
 )
 ALL: Final = ""
+# The pages whose figures the dimension filters narrow (those reading traffic_daily).
+DIMENSIONS_SCOPE: Final = (
+    "Channel, country and device type narrow the Acquisition, Technology and Geography pages."
+)
 
 
 def dimension_inputs() -> list[Any]:
     """A select per dimension filter, offering "All" until the server lists the values."""
     return [
-        ui.input_select(name, label, {ALL: "All"}, selected=ALL) for name, label, _ in DIMENSIONS
+        *(
+            ui.input_select(name, label, {ALL: "All"}, selected=ALL)
+            for name, label, _ in DIMENSIONS
+        ),
+        ui.p(DIMENSIONS_SCOPE, class_="small text-muted"),
     ]
 
 

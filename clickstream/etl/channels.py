@@ -10,6 +10,7 @@ the rule and field that are wrong.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -58,7 +59,7 @@ def default_rules_text() -> str:
 def load_rules(path: Path | None = None) -> ChannelRules:
     """The rules in `path`, or the shipped defaults; `ChannelRulesInvalid` says what is wrong."""
     if path is None:
-        return parse_rules(default_rules_text(), "the default channel rules")
+        return _default_rules()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -66,6 +67,11 @@ def load_rules(path: Path | None = None) -> ChannelRules:
             f"channel rules file {path} cannot be read: {exc.strerror or exc}"
         ) from None
     return parse_rules(text, f"channel rules file {path}")
+
+
+@functools.cache
+def _default_rules() -> ChannelRules:
+    return parse_rules(default_rules_text(), "the default channel rules")
 
 
 def parse_rules(text: str, origin: str = "channel rules") -> ChannelRules:

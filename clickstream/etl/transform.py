@@ -14,7 +14,6 @@ then decides each line's outcome and prepares the batch for the loader.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 
@@ -68,14 +67,8 @@ def connect(
     con.execute("SET preserve_insertion_order = false")
     agents.install(con)
     con.execute(script(SQL_PACKAGE, "useragent.sql"))
-    channels.install(con, rules or default_channel_rules())
+    channels.install(con, rules or channels.load_rules(None))
     return con
-
-
-@functools.cache
-def default_channel_rules() -> ChannelRules:
-    """The shipped channel rules, read once."""
-    return channels.load_rules(None)
 
 
 class DirectReadFailed(RuntimeError):

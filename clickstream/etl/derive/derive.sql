@@ -30,9 +30,10 @@ SELECT day, session_id, client_id, user_id, started_at, ended_at,
     visitor_type, is_bot, first_event.d AS device_type, first_event.b AS browser,
     first_event.o AS os, first_event.r AS referrer,
     -- Attribution: the session's first event's place and source.
-    landing.country AS country, landing.region AS region, landing.rh AS referrer_host,
-    landing.s AS source, landing.m AS medium, landing.c AS campaign, landing.t AS term,
-    landing.ct AS content, landing.k AS click_id_name, landing.ch AS channel
+    first_event.country AS country, first_event.region AS region,
+    first_event.rh AS referrer_host, first_event.s AS source, first_event.m AS medium,
+    first_event.c AS campaign, first_event.t AS term, first_event.ct AS content,
+    first_event.k AS click_id_name, first_event.ch AS channel
 FROM (
     SELECT day, skey AS session_id,
         arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL) AS client_id,
@@ -57,12 +58,12 @@ FROM (
         CASE WHEN bool_or(coalesce(is_first_visit, false)) THEN 'new' ELSE 'returning' END
             AS visitor_type,
         bool_or(is_bot) AS is_bot,
-        -- The first event's device, browser, OS and referrer (a struct is never NULL, so the
-        -- first event counts even when these are).
-        arg_min({'d': device_type, 'b': browser, 'o': os, 'r': referrer}, k) AS first_event,
-        arg_min({'country': country, 'region': region, 'rh': referrer_host,
+        -- The first event's device, browser, OS, referrer, place and source (a struct is
+        -- never NULL, so the first event counts even when these are).
+        arg_min({'d': device_type, 'b': browser, 'o': os, 'r': referrer,
+            'country': country, 'region': region, 'rh': referrer_host,
             's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
-            'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS landing
+            'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
     GROUP BY day, skey
 );
