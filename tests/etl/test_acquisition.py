@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from clickstream.etl.configuration import EtlOptions
+from clickstream.etl.rebuild import rebuild
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from tests.etl.lakefiles import HOUR, put, record
@@ -127,3 +128,36 @@ def test_a_bad_rules_file_fails_the_run_and_loads_nothing(
         )
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute("SELECT count(*) FROM clickstream_events").fetchone() == (0,)
+
+
+def test_rebuild_fills_the_new_columns_for_events_loaded_before_them(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    _lake(tmp_path / "lake")
+    lake = open_lake(str(tmp_path / "lake"))
+    assert run_etl(warehouse_url, lake).status == "succeeded"
+    with psycopg.connect(warehouse_url) as conn:
+        filled = conn.execute("SELECT * FROM traffic_daily ORDER BY channel").fetchall()
+        # As the warehouse was before migration 0081 filled them: the columns are empty.
+        conn.execute(
+            "UPDATE clickstream_events SET country = NULL, region = NULL, referrer_host = NULL, "
+            "utm_source = NULL, utm_medium = NULL, utm_campaign = NULL, utm_term = NULL, "
+            "utm_content = NULL, click_id_name = NULL, click_id = NULL, traffic_source = NULL, "
+            "traffic_medium = NULL, channel = NULL"
+        )
+        conn.execute("UPDATE sessions SET channel = NULL, source = NULL, country = NULL")
+        conn.execute("DELETE FROM traffic_daily")
+    assert rebuild(warehouse_url, lake).status == "succeeded"
+    with psycopg.connect(warehouse_url) as conn:
+        channels = conn.execute(
+            "SELECT channel, count(*) FROM clickstream_events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        sessions = conn.execute(
+            "SELECT session_id, channel, source, country FROM sessions ORDER BY 1"
+        ).fetchall()
+        assert conn.execute("SELECT * FROM traffic_daily ORDER BY channel").fetchall() == filled
+    assert channels == [("Direct", 2), ("Email", 1), ("Organic Search", 1), ("Paid Search", 1)]
+    assert sessions == [
+        ("s-mail", "Email", "newsletter", "NL"),
+        ("s-search", "Organic Search", "google.com", None),
+    ]
