@@ -60,5 +60,5 @@ def test_a_file_that_is_not_a_maxmind_database_is_refused_naming_it(tmp_path: Pa
     bad.write_text("1.0.0.0,1.0.0.255,AU\n")
     with pytest.raises(GeoDatabaseInvalid, match=r"countries\.csv cannot be read as a MaxMind"):
         open_locator(bad)
-    with pytest.raises(GeoDatabaseInvalid, match="absent.mmdb"):
+    with pytest.raises(GeoDatabaseInvalid, match=r"absent\.mmdb"):
         open_locator(tmp_path / "absent.mmdb")

@@ -46,5 +46,5 @@ def test_a_maxmind_file_from_the_settings_gives_regions(
 def test_a_bad_geoip_file_stops_the_ingest_from_starting(tmp_path: Path) -> None:
     bad = tmp_path / "geo.mmdb"
     bad.write_bytes(b"not a database")
-    with pytest.raises(GeoDatabaseInvalid, match="geo.mmdb"):
+    with pytest.raises(GeoDatabaseInvalid, match=r"geo\.mmdb"):
         build_service(settings_for(tmp_path, ingest_geoip_database=bad))
