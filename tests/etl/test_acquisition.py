@@ -81,8 +81,8 @@ def test_events_and_sessions_carry_source_channel_device_and_country(
     assert events == [
         ("s-mail", "newsletter", "email", "winter", None, None, "newsletter", "email", "Email",
          "NL", "NL-NH"),
-        ("s-mail", None, None, None, None, None, "(direct)", "(none)", "Direct", "NL", "NL-NH"),
-        ("s-mail", None, None, None, None, None, "(direct)", "(none)", "Direct", "NL", "NL-NH"),
+        ("s-mail", None, None, None, None, None, None, None, "Direct", "NL", "NL-NH"),
+        ("s-mail", None, None, None, None, None, None, None, "Direct", "NL", "NL-NH"),
         ("s-search", None, None, None, None, "google.com", "google.com", "referral",
          "Organic Search", None, None),
         ("s-search", None, None, None, "gclid", None, "google", "cpc", "Paid Search", None, None),

@@ -85,6 +85,7 @@ def test_utm_parameters_click_id_and_referrer_host_are_parsed_and_decoded() -> N
         "traffic_source": "news letter",
         "traffic_medium": "e-mail",
         "channel": "Email",
+        "is_plain": False,
     }
 
 
@@ -92,6 +93,7 @@ def test_a_landing_without_query_or_referrer_is_direct_with_nothing_parsed() -> 
     found = landing(f"{SHOP}/category/shoes")
     assert found["utm_source"] is found["click_id"] is found["referrer_host"] is None
     assert (found["traffic_source"], found["traffic_medium"]) == ("(direct)", "(none)")
+    assert found["is_plain"]
     # No page URL at all (an event sent by a server) is direct too.
     assert landing(None)["channel"] == "Direct"
 

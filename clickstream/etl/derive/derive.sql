@@ -31,7 +31,10 @@ SELECT day, session_id, client_id, user_id, started_at, ended_at,
     first_event.o AS os, first_event.r AS referrer,
     -- Attribution: the session's first event's place and source.
     first_event.country AS country, first_event.region AS region,
-    first_event.rh AS referrer_host, first_event.s AS source, first_event.m AS medium,
+    first_event.rh AS referrer_host,
+    -- Stored NULL on plain visits (outputs.sql); NULL channel: loaded before 0081.
+    CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.s, '(direct)') END AS source,
+    CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.m, '(none)') END AS medium,
     first_event.c AS campaign, first_event.t AS term, first_event.ct AS content,
     first_event.k AS click_id_name, first_event.ch AS channel
 FROM (

@@ -75,7 +75,8 @@ WITH pairs AS (
         AND (r.click_id IS NULL OR regexp_full_match(c.click_id, r.click_id, 'i'))
     GROUP BY ALL
 )
-SELECT s.*, coalesce(m.channel, (SELECT channel FROM channel_fallback)) AS channel
+SELECT s.*, coalesce(m.channel, (SELECT channel FROM channel_fallback)) AS channel,
+    s.traffic_source = '(direct)' AND s.traffic_medium = '(none)' AS is_plain
 FROM sourced AS s LEFT JOIN matched AS m
     ON m.traffic_source = s.traffic_source AND m.traffic_medium = s.traffic_medium
     AND m.campaign = coalesce(s.utm_campaign, '') AND m.referrer_host = coalesce(s.referrer_host, '')
