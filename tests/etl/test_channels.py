@@ -4,9 +4,11 @@ the errors a bad one gets. Landings are classified by the transform's own SQL
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from clickstream.etl.channels import ChannelRules, ChannelRulesInvalid, load_rules, parse_rules
@@ -16,18 +18,25 @@ from clickstream.sqlfiles import script
 SHOP = "https://shop.example"
 
 
+@functools.cache
+def _default_engine() -> duckdb.DuckDBPyConnection:
+    # One connection with the default rules for the module: connecting loads the parsers.
+    return connect(1, "256MB")
+
+
 def landing(
     page_url: str | None, referrer: str | None = None, rules: ChannelRules | None = None
 ) -> dict[str, Any]:
     """The `landings` row the transform makes of one valid record."""
-    con = connect(1, "256MB", rules)
-    con.execute("CREATE TEMP TABLE records (page_url VARCHAR, referrer VARCHAR, reason VARCHAR)")
+    con = _default_engine() if rules is None else connect(1, "256MB", rules)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE records (page_url VARCHAR, referrer VARCHAR, reason VARCHAR)"
+    )
     con.execute("INSERT INTO records VALUES (?, ?, NULL)", [page_url, referrer])
     con.execute(script(SQL_PACKAGE, "acquisition.sql"))
     cursor = con.execute("SELECT * FROM landings")
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
-    con.close()
     assert len(rows) == 1
     return dict(zip(names, rows[0], strict=True))
 
