@@ -58,9 +58,9 @@ class RegistryLocator:
         from iptocc import country_code
 
         self._country_code = country_code
-        self.locate = functools.lru_cache(maxsize=65536)(self._locate)  # type: ignore[method-assign]
+        self._cached = functools.lru_cache(maxsize=65536)(self._lookup)
 
-    def _locate(self, address: str | None) -> Place:
+    def _lookup(self, address: str | None) -> Place:
         public = _public(address)
         if public is None:
             return NOWHERE
@@ -69,7 +69,7 @@ class RegistryLocator:
 
     def locate(self, address: str | None) -> Place:
         """The country the registries assigned `address`'s block to."""
-        return self._locate(address)
+        return self._cached(address)
 
 
 class MaxMindLocator:
@@ -84,9 +84,9 @@ class MaxMindLocator:
             raise GeoDatabaseInvalid(
                 f"the GeoIP database {path} cannot be read as a MaxMind DB file: {exc}"
             ) from None
-        self.locate = functools.lru_cache(maxsize=65536)(self._locate)  # type: ignore[method-assign]
+        self._cached = functools.lru_cache(maxsize=65536)(self._lookup)
 
-    def _locate(self, address: str | None) -> Place:
+    def _lookup(self, address: str | None) -> Place:
         public = _public(address)
         if public is None:
             return NOWHERE
@@ -102,7 +102,7 @@ class MaxMindLocator:
 
     def locate(self, address: str | None) -> Place:
         """The country and first subdivision the database gives `address`."""
-        return self._locate(address)
+        return self._cached(address)
 
     def close(self) -> None:
         """Release the database file."""
