@@ -32,7 +32,7 @@ from clickstream.shop.db import session_factory
 from clickstream.shop.models import Order
 from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread, free_port
-from tests.dashboard.conftest import as_dashboard
+from tests.dashboard.conftest import as_dashboard, auth_off_settings
 from tests.shop.fixtures import authorizing_ingest, shop_settings
 
 pytestmark = pytest.mark.browser
@@ -149,7 +149,7 @@ def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
 
     # The Acquisition page shows the session under Email, converting, with the order's total.
     with (
-        ServerThread(create_app(as_dashboard(warehouse_url))) as dashboard,
+        ServerThread(create_app(as_dashboard(warehouse_url), auth_off_settings())) as dashboard,
         browser.new_context(viewport={"width": 1400, "height": 1000}) as context,
     ):
         page = context.new_page()

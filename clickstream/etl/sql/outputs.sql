@@ -73,7 +73,9 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     -- Most events are plain visits (no tags, no outside referrer): their source and medium,
     -- (direct) and (none), are left NULL, which costs the load and the derive less.
     CASE WHEN NOT v.is_plain THEN v.traffic_source END AS traffic_source,
-    CASE WHEN NOT v.is_plain THEN v.traffic_medium END AS traffic_medium, v.channel
+    CASE WHEN NOT v.is_plain THEN v.traffic_medium END AS traffic_medium, v.channel,
+    -- sites (0090)
+    r.site_id
 FROM records AS r JOIN final AS f ON f.row_key = r.rowid
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
 LEFT JOIN landings AS v ON v.page_url IS NOT DISTINCT FROM r.page_url

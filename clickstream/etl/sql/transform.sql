@@ -74,7 +74,9 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     request_id,
     node_id AS ingest_node,
     country,
-    region
+    region,
+    -- events sent without a site (and lake records older than sites) are the default site's
+    coalesce(site_id, 'default') AS site_id
 FROM lake_records;
 
 CREATE OR REPLACE TEMP VIEW checked AS
