@@ -58,7 +58,7 @@ INSERT INTO clickstream_events (event_id, event_timestamp, event_name, user_id,
     context_product_url_path, page_url, referrer, received_at, client_timestamp,
     context_product_quantity, order_id, order_total, order_currency, order_item_count,
     user_agent, client_ip, device_type, browser, os, is_bot, request_id, ingest_node,
-    source_file)
+    source_file, country, referrer_host, utm_campaign, traffic_source, traffic_medium, channel)
 SELECT gen_random_uuid(), started + make_interval(secs => k * 40), name,
     CASE WHEN dice < 30 THEN 'u' || visitor END,
     CASE WHEN dice < 30 THEN 'logged_in' ELSE 'guest' END,
@@ -91,7 +91,21 @@ SELECT gen_random_uuid(), started + make_interval(secs => k * 40), name,
     (ARRAY['desktop', 'mobile', 'tablet'])[1 + dice %% 3],
     (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + visitor %% 4],
     (ARRAY['Linux', 'Windows', 'macOS', 'Android', 'iOS'])[1 + visitor %% 5],
-    dice >= 95, 'r-' || sn, 'bench', %(source)s
+    dice >= 95, 'r-' || sn, 'bench', %(source)s,
+    -- Where the session came from, as the ETL's transform would have said (acquisition.sql).
+    (ARRAY['US', 'DE', 'GB', 'FR', 'NL', 'ES', 'IT', 'SE', 'PL', 'CA', 'AU', 'JP', 'BR', 'IN',
+        'CH', 'AT', 'BE', 'DK', 'NO', 'IE'])[1 + visitor %% 20],
+    CASE WHEN k = 1 THEN (ARRAY['google.com', 'duckduckgo.com', 'news.example', NULL])
+        [1 + dice %% 4] END,
+    CASE WHEN k = 1 AND dice %% 7 = 0 THEN 'campaign-' || (sn %% 12) END,
+    CASE WHEN k = 1 AND dice %% 7 = 0 THEN 'newsletter'
+        WHEN k = 1 THEN coalesce((ARRAY['google.com', 'duckduckgo.com', 'news.example', NULL])
+            [1 + dice %% 4], '(direct)') ELSE '(direct)' END,
+    CASE WHEN k = 1 AND dice %% 7 = 0 THEN 'email'
+        WHEN k = 1 AND dice %% 4 < 3 THEN 'referral' ELSE '(none)' END,
+    CASE WHEN k = 1 AND dice %% 7 = 0 THEN 'Email'
+        WHEN k = 1 THEN (ARRAY['Organic Search', 'Organic Search', 'Referral', 'Direct'])
+            [1 + dice %% 4] ELSE 'Direct' END
 FROM e
 """
 

@@ -1,4 +1,4 @@
-"""The Shiny app: six pages behind one shared filter sidebar, read through a read-only pool."""
+"""The Shiny app: nine pages behind one shared filter sidebar, read through a read-only pool."""
 
 from __future__ import annotations
 
@@ -12,23 +12,36 @@ from starlette.types import ASGIApp
 
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
-from clickstream.dashboard import guide
+from clickstream.dashboard import formatting, guide
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.pages import (
+    acquisition,
     behaviour,
     funnel,
+    geography,
     overview,
     pipeline,
     products,
     sessions,
+    technology,
 )
 from clickstream.dashboard.signin.gate import protect, sign_out_control
 from clickstream.dashboard.warehouse import PoolOptions, Warehouse
 from clickstream.settings import load
 
-PAGES = (overview, funnel, products, behaviour, sessions, pipeline)
+PAGES = (
+    overview,
+    funnel,
+    products,
+    behaviour,
+    sessions,
+    acquisition,
+    technology,
+    geography,
+    pipeline,
+)
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}
 
 
@@ -71,15 +84,31 @@ def create_app(
     behind the sign-in gate unless `dashboard_auth` is `none`."""
     options = settings or load(DashboardSettings)
     filtering.install_input_handlers()
+    formatting.use_currency(options.dashboard_currency)
     warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
     default_days = options.dashboard_default_days
 
     def server(input: Inputs, output: Outputs, session: Session) -> None:
         @reactive.calc
         def current() -> filtering.Filters:
-            return filtering.from_inputs(
+            chosen = filtering.from_inputs(
                 input.dates(), input.login_state(), input.include_bots(), default_days
             )
+            values = {name: input[name]() for name, _, _ in filtering.DIMENSIONS}
+            return filtering.with_dimensions(chosen, values, dimension_choices())
+
+        @reactive.calc
+        def dimension_choices() -> dict[str, set[str]]:
+            return filtering.choices_of(warehouse)
+
+        @reactive.effect
+        def _offer_dimensions() -> None:
+            known = dimension_choices()
+            for name, _, key in filtering.DIMENSIONS:
+                offered = {filtering.ALL: "All", **{v: v for v in sorted(known.get(key, ()))}}
+                with reactive.isolate():
+                    selected = input[name]()
+                ui.update_select(name, choices=offered, selected=selected)
 
         @reactive.effect
         @reactive.event(input.preset, ignore_init=True)

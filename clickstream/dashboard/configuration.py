@@ -25,6 +25,12 @@ class DashboardSettings(CommonSettings):
     dashboard_pool_size: int = Field(
         4, ge=1, le=64, description="Most warehouse connections the dashboard keeps open."
     )
+    dashboard_currency: str = Field(
+        "EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency (ISO 4217) shown beside every amount: the shop's one currency "
+        "(`CLICKSTREAM_SHOP_CURRENCY`). Amounts are summed as sent, never converted.",
+    )
     dashboard_statement_timeout_seconds: float = Field(
         15.0, gt=0, description="A dashboard query running longer than this is cancelled."
     )

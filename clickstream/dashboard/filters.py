@@ -1,8 +1,9 @@
-"""The filters every page shares: a date range, a login state and whether bots count."""
+"""The filters every page shares: a date range, a login state and whether bots count; and a
+session's channel, country and device type."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -11,6 +12,7 @@ from shiny.input_handler import input_handlers
 from shiny.module import ResolvedId
 
 from clickstream import utc
+from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 
 LOGIN_STATES: Final = {"all": "All", "logged_in": "Logged in", "guest": "Guest"}
 PRESETS: Final = {
@@ -30,6 +32,11 @@ class Filters:
     end: date
     login_state: str | None = None
     include_bots: bool = False
+    # A session's channel, country (ISO code) and device type; None = all (traffic_daily's
+    # values: the Acquisition, Technology and Geography pages filter by them).
+    channel: str | None = None
+    country: str | None = None
+    device_type: str | None = None
 
     @property
     def days(self) -> int:
@@ -39,9 +46,7 @@ class Filters:
     def previous(self) -> Filters:
         """The same filters over the equally long period just before this one."""
         end = self.start - timedelta(days=1)
-        return Filters(
-            end - timedelta(days=self.days - 1), end, self.login_state, self.include_bots
-        )
+        return replace(self, start=end - timedelta(days=self.days - 1), end=end)
 
     def params(self, **extra: object) -> dict[str, object]:
         """The parameters every dashboard statement takes, plus `extra`."""
@@ -53,6 +58,9 @@ class Filters:
             "prev_end": before.end,
             "login": self.login_state,
             "bots": self.include_bots,
+            "channel": self.channel,
+            "country": self.country,
+            "device": self.device_type,
             **extra,
         }
 
@@ -60,7 +68,11 @@ class Filters:
         """A one-line summary for page headers."""
         who = LOGIN_STATES.get(self.login_state or "all", "All").lower()
         bots = "bots included" if self.include_bots else "bots excluded"
-        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y} · {who} visitors · {bots}"
+        text = f"{self.start:%d %b %Y} to {self.end:%d %b %Y} · {who} visitors · {bots}"
+        for value in (self.channel, self.country, self.device_type):
+            if value is not None:
+                text += f" · {value}"
+        return text
 
 
 def last_days(days: int, today: date | None = None) -> tuple[date, date]:
@@ -154,9 +166,67 @@ def sidebar(default_days: int, today: date | None = None) -> ui.Sidebar:
         ),
         ui.input_radio_buttons("login_state", "Login state", LOGIN_STATES, selected="all"),
         ui.input_switch("include_bots", "Include bots", value=False),
+        *dimension_inputs(),
         ui.p(ui.output_text("filters_summary"), class_="small text-muted"),
         ui.output_ui("filters_problem"),
         title="Filters",
         id="filters",
         width=270,
     )
+
+
+# The dimension filters: input id, label, the `Filters` field and the key of the choices that
+# `acquisition.sql`'s `filter_choices` lists.
+DIMENSIONS: Final = (
+    ("channel", "Channel", "channel"),
+    ("country", "Country", "country"),
+    ("device_type", "Device type", "device"),
+)
+ALL: Final = ""
+# The pages whose figures the dimension filters narrow (those reading traffic_daily).
+DIMENSIONS_SCOPE: Final = (
+    "Channel, country and device type narrow the Acquisition, Technology and Geography pages."
+)
+
+
+def dimension_inputs() -> list[Any]:
+    """A select per dimension filter, offering "All" until the server lists the values."""
+    return [
+        *(
+            ui.input_select(name, label, {ALL: "All"}, selected=ALL)
+            for name, label, _ in DIMENSIONS
+        ),
+        ui.p(DIMENSIONS_SCOPE, class_="small text-muted"),
+    ]
+
+
+def with_dimensions(
+    filters: Filters, values: dict[str, Any], known: dict[str, set[str]]
+) -> Filters:
+    """`filters` narrowed to the chosen dimension values; a value not offered counts as all."""
+
+    def chosen(name: str, key: str) -> str | None:
+        value = values.get(name)
+        return value if isinstance(value, str) and value in known.get(key, ()) else None
+
+    return replace(
+        filters,
+        channel=chosen("channel", "channel"),
+        country=chosen("country", "country"),
+        device_type=chosen("device_type", "device"),
+    )
+
+
+def choices_of(warehouse: Warehouse) -> dict[str, set[str]]:
+    """The values each dimension filter offers (seen in the last year); none when the
+    warehouse cannot say."""
+    end = utc.now().date()
+    params = Filters(end, end).params()
+    try:
+        rows = warehouse.rows("acquisition", "filter_choices", params)
+    except WarehouseUnavailable:
+        return {}
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["dimension"], set()).add(row["value"])
+    return found

@@ -17,9 +17,22 @@ def count(value: Number) -> str:
     return MISSING if value is None else f"{int(value):,}"
 
 
+# The shop's one currency, shown after every amount (`use_currency`; none until set).
+_currency = ""
+
+
+def use_currency(code: str) -> None:
+    """Show `code` (ISO 4217) after every amount this process formats."""
+    global _currency
+    _currency = code
+
+
 def money(value: Number) -> str:
-    """An amount with two decimals."""
-    return MISSING if value is None else f"{Decimal(value):,.2f}"
+    """An amount with two decimals and the shop's currency."""
+    if value is None:
+        return MISSING
+    amount = f"{Decimal(value):,.2f}"
+    return f"{amount} {_currency}" if _currency else amount
 
 
 def percent(value: Number) -> str:

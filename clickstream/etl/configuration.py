@@ -61,6 +61,12 @@ class EtlSettings(CommonSettings):
         description="The Spark master a run started from Python uses, e.g. `local[2]` or "
         "`spark://host:7077`; unset means `local[*]`, or the master `spark-submit` was given.",
     )
+    etl_channel_rules: Path | None = Field(
+        None,
+        description="A TOML file of channel rules (the shipped `clickstream/etl/channels.toml` "
+        "shows the format) to use instead of the defaults; `etl rebuild` applies changed rules "
+        "to events already loaded.",
+    )
 
 
 # Each setting's default, written once above; `EtlOptions` takes its defaults from here.
@@ -78,6 +84,7 @@ class EtlOptions:
     work_dir: Path | None = default_of(EtlSettings, "etl_work_dir")  # noqa: RUF009 (None or a Path)
     engine: str = default_of(EtlSettings, "etl_engine")
     spark_master: str | None = default_of(EtlSettings, "etl_spark_master")
+    channel_rules: Path | None = default_of(EtlSettings, "etl_channel_rules")  # noqa: RUF009
 
     @classmethod
     def from_settings(cls, settings: EtlSettings) -> EtlOptions:
@@ -91,4 +98,5 @@ class EtlOptions:
             work_dir=settings.etl_work_dir,
             engine=settings.etl_engine,
             spark_master=settings.etl_spark_master,
+            channel_rules=settings.etl_channel_rules,
         )

@@ -25,6 +25,7 @@ import psycopg
 import structlog
 
 from clickstream.etl.batch import PreparedBatch
+from clickstream.etl.channels import load_rules
 from clickstream.etl.configuration import EtlOptions
 from clickstream.etl.conflicts import LinesNeeded
 from clickstream.etl.dedupe import claim_ids, known_ids, register_ids
@@ -60,6 +61,8 @@ class Pipeline:
         self.early: Future[Precomputed] | None = None  # the run's days derived ahead
         self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
         self.attempts = 0
+        # Read and checked before anything loads: a bad rules file fails the run, saying why.
+        self.channel_rules = load_rules(options.channel_rules)
 
     def run(self) -> RunResult:
         """Load every pending file batch by batch, then derive the days they touched."""
@@ -213,7 +216,9 @@ class Pipeline:
         return days
 
     def _duck(self) -> duckdb.DuckDBPyConnection:
-        duck = connect(self.options.duckdb_threads, self.options.duckdb_memory_limit)
+        duck = connect(
+            self.options.duckdb_threads, self.options.duckdb_memory_limit, self.channel_rules
+        )
         self.ducks.append(duck)
         return duck
 

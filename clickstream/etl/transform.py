@@ -1,8 +1,10 @@
 """Transform a batch of lake files in DuckDB: SQL over a typed input relation.
 
-The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/outputs.sql`) does the work: split
-lines, parse JSON against the event contract, validate, map legacy names, flatten, parse user
-agents, flag bots, hash payloads and rank repeats of an event_id. Python only moves whole
+The SQL (`sql/transform.sql`, `sql/useragent.sql`, `sql/acquisition.sql`, `sql/outputs.sql`)
+does the work: split lines, parse JSON against the event contract, validate, map legacy names,
+flatten, flag bots, hash payloads, rank repeats of an event_id, and parse landings (UTM
+parameters, click ids, referrer host, channel). User agents are parsed by a library
+(`agents.py`), once per distinct agent. Python only moves whole
 files in and query results out (as files or Arrow batches), never loops over rows, so the same
 SQL could run elsewhere.
 
@@ -17,6 +19,8 @@ from collections.abc import Sequence
 
 import duckdb
 
+from clickstream.etl import agents, channels
+from clickstream.etl.channels import ChannelRules
 from clickstream.etl.extract import FetchedFile
 from clickstream.etl.payload import payload_hash_sql
 from clickstream.events.columns import input_contract
@@ -52,14 +56,19 @@ def contract_columns() -> str:
 ID_COLUMNS = schema.ID_COLUMNS
 
 
-def connect(threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB in UTC with the user-agent macros loaded."""
+def connect(
+    threads: int, memory_limit: str, rules: ChannelRules | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB in UTC with the user-agent functions and channel rules loaded
+    (`rules`, or the shipped defaults)."""
     con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
     con.execute("SET TimeZone = 'UTC'")
     # Nothing depends on row order (lines are keyed by number or by row id); this lets DuckDB
     # stream.
     con.execute("SET preserve_insertion_order = false")
+    agents.install(con)
     con.execute(script(SQL_PACKAGE, "useragent.sql"))
+    channels.install(con, rules or channels.load_rules(None))
     return con
 
 
@@ -101,12 +110,14 @@ def read_batch(
     if paths is None:
         con.execute(script(SQL_PACKAGE, "lines.sql").replace("$CONTRACT", contract_json()))
         con.execute(_transform_sql())
+        con.execute(script(SQL_PACKAGE, "acquisition.sql"))
         return
     con.execute(_direct_view(paths))
     try:
         con.execute(_transform_sql())
     except duckdb.Error as exc:
         raise DirectReadFailed(str(exc)) from exc
+    con.execute(script(SQL_PACKAGE, "acquisition.sql"))
     # Rejected lines need their text and number: only the line path has them.
     rejected = count(con, "SELECT count(*) FROM records WHERE reason IS NOT NULL")
     if rejected:

@@ -32,6 +32,9 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str | None = None
     user_id: str | None = None
     identity_source: str | None = None
+    # Where the full client IP is (`events/geo.py`), looked up before the IP is truncated.
+    country: str | None = None
+    region: str | None = None
 
 
 class LakeRecord(Event, kw_only=True, forbid_unknown_fields=True):
@@ -51,6 +54,9 @@ class LakeRecord(Event, kw_only=True, forbid_unknown_fields=True):
     user_agent: str | None
     request_id: str
     node_id: str
+    # Absent from lines written before the ingest looked countries up.
+    country: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,8 @@ def server_fields(receipt: Receipt) -> dict[str, Any]:
         "user_agent": receipt.user_agent,
         "request_id": receipt.request_id,
         "node_id": receipt.node_id,
+        "country": receipt.country,
+        "region": receipt.region,
     }
 
 
@@ -197,12 +205,15 @@ def _server_part(receipt: Receipt) -> tuple[bytes, bytes]:
         receipt.client_ip,
         receipt.user_agent,
         receipt.node_id,
+        receipt.country,
+        receipt.region,
     )
     part = _server_parts.get(key)
     if part is None:
         fields = server_fields(receipt)
         middle = {k: fields[k] for k in _MIDDLE_FIELDS}
-        part = (_encoder.encode(middle)[1:-1], b',"node_id":' + _encoder.encode(receipt.node_id))
+        last = {k: fields[k] for k in ("node_id", *_LAST_FIELDS)}
+        part = (_encoder.encode(middle)[1:-1], b"," + _encoder.encode(last)[1:-1])
         if len(_server_parts) >= _MAX_SERVER_PARTS:
             _server_parts.clear()
         _server_parts[key] = part
@@ -210,6 +221,8 @@ def _server_part(receipt: Receipt) -> tuple[bytes, bytes]:
 
 
 _MIDDLE_FIELDS = ("user_id", "user_login_state", "identity_source", "client_ip", "user_agent")
+# After `node_id`, the last of the shared fields.
+_LAST_FIELDS = ("country", "region")
 
 
 def encode_records(

@@ -156,6 +156,12 @@ class IngestSettings(CommonSettings):
         "`/metrics` (others get 404); the collector is public, its metrics are private.",
     )
 
+    ingest_geoip_database: Path | None = Field(
+        None,
+        description="A MaxMind GeoIP2 or GeoLite2 Country/City database (`.mmdb`) to look "
+        "client countries and regions up in; unset uses the registries' country data the "
+        "`iptocc` package carries (country only).",
+    )
     ingest_sites_db_url: SecretStr | None = Field(
         None,
         description="PostgreSQL URL of the warehouse the ingest reads the site registry from "

@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from clickstream.events.geo import Locator, open_locator
 from clickstream.ingest.auth.verifier import Authenticator
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.core.collector import Collector, skew_window
@@ -94,6 +95,7 @@ class IngestService:
             max_backoff=settings.ingest_ship_max_backoff_seconds,
         )
         self.auth = Authenticator.from_settings(settings)
+        self.locator: Locator = open_locator(settings.ingest_geoip_database)
         self.trusted_proxies: tuple[Network, ...] = parse_networks(settings.ingest_trusted_proxies)
         self.limiter: RateLimiter | None = None
         rate, burst = settings.ingest_rate_limit_per_second, settings.ingest_rate_limit_burst

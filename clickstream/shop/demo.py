@@ -1,7 +1,8 @@
 """Demo traffic: realistic shop sessions sent through the real ingest API, back-dated.
 
-Visitors browse with a daily rhythm, arrive from search engines, social sites, e-mail
-campaigns (UTM parameters on the landing page) or directly, drop off along the funnel
+Visitors browse with a daily rhythm, arrive from search engines and their ads, social sites
+and their ads, e-mail campaigns (UTM parameters on the landing page), blogs, affiliates or
+directly, drop off along the funnel
 (view → product → cart → checkout → purchase), some come back on other days, a share signs in
 (their events carry a real access token when a token source is given), and a few bots crawl.
 Requests are paced under the ingest's own per-IP rate limit, as many real visitors would be.
@@ -41,14 +42,25 @@ BOT_AGENTS = (
 SEARCHES = ("runner", "jacket", "watch", "backpack", "headphones", "lamp", "kestrel", "gift")
 # Where sessions come from: (share, referrers, landing query). Search and social visitors
 # arrive with the site's URL as referrer; e-mail clients send none, the campaign's UTM tags say.
+# Ads add their click id (`{click}`) or UTM tags; `{campaign}` is one of CAMPAIGNS. The ETL's
+# channel rules make these Direct, Organic Search, Paid Search, Organic Social, Paid Social,
+# Email, Referral and Affiliates.
 SOURCES = (
-    (0.35, (None,), ""),
-    (0.35, ("https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/"), ""),
-    (0.15, ("https://www.facebook.com/", "https://t.co/", "https://www.instagram.com/"), ""),
+    (0.30, (None,), ""),
+    (0.25, ("https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/"), ""),
+    (0.07, ("https://www.google.com/",), "?gclid={click}"),
+    (0.10, ("https://www.facebook.com/", "https://t.co/", "https://www.instagram.com/"), ""),
     (
-        0.15,
-        (None,),
-        "?utm_source=newsletter&utm_medium=email&utm_campaign=",
+        0.05,
+        ("https://www.facebook.com/", "https://www.instagram.com/"),
+        "?utm_source=facebook&utm_medium=paid_social&utm_campaign={campaign}&fbclid={click}",
+    ),
+    (0.13, (None,), "?utm_source=newsletter&utm_medium=email&utm_campaign={campaign}"),
+    (0.06, ("https://blog.example.org/best-gear-2026", "https://news.example.com/"), ""),
+    (
+        0.04,
+        ("https://deals.example.net/",),
+        "?utm_source=dealsite&utm_medium=affiliate&utm_campaign={campaign}",
     ),
 )
 CAMPAIGNS = ("winter-sale", "new-arrivals", "weekly-picks")
@@ -124,7 +136,8 @@ class _Visit:
 def _source(rng: random.Random) -> tuple[str | None, str]:
     """A session's referrer and the query string of its landing page."""
     _share, referrers, query = rng.choices(SOURCES, weights=[s[0] for s in SOURCES])[0]
-    return rng.choice(referrers), query + (rng.choice(CAMPAIGNS) if query else "")
+    click = "%016x" % rng.getrandbits(64)  # noqa: UP031 - a click id's look
+    return rng.choice(referrers), query.format(campaign=rng.choice(CAMPAIGNS), click=click)
 
 
 def _product(item: ItemSpec, quantity: int | None = None) -> dict[str, Any]:

@@ -63,6 +63,25 @@ def table(name: str, *columns: str, key: tuple[str, ...] = ()) -> Table:
 
 # --- Events ---------------------------------------------------------------------------------
 
+# Where an event came from (0081): the ingest's country lookup, the referrer's host, the UTM
+# parameters and ad click id of the page URL, and the source, medium and channel the ETL's
+# channel rules give them.
+ACQUISITION_EVENT_COLUMNS: Final = (
+    "country text",
+    "region text",
+    "referrer_host text",
+    "utm_source text",
+    "utm_medium text",
+    "utm_campaign text",
+    "utm_term text",
+    "utm_content text",
+    "click_id_name text",
+    "click_id text",
+    "traffic_source text",
+    "traffic_medium text",
+    "channel text",
+)
+
 # Raw events, range-partitioned by day on event_timestamp (no primary key: `event_ids` keeps
 # each id once, whatever partition its timestamp puts it in). The original design's 16
 # columns come first, under their original names; the column order is the load order.
@@ -105,6 +124,7 @@ CLICKSTREAM_EVENTS: Final = table(
     "ingest_node text",
     "source_file text not null",
     "etl_run_id bigint",
+    *ACQUISITION_EVENT_COLUMNS,
     "site_id text not null",
 )
 # The id registry: each stored event_id once, with the hash of its client-made payload.
@@ -211,6 +231,17 @@ SESSIONS: Final = table(
     "browser text",
     "os text",
     "referrer text",
+    # The session's first event's (0081).
+    "country text",
+    "region text",
+    "referrer_host text",
+    "source text",
+    "medium text",
+    "campaign text",
+    "term text",
+    "content text",
+    "click_id_name text",
+    "channel text",
     key=("day", "session_id"),
 )
 VISITOR_DAILY: Final = table(
@@ -285,7 +316,49 @@ PAGE_DAILY: Final = table(
     "bounces integer not null",
     key=("day", "login_state", "is_bot", "page"),
 )
-DERIVED: Final = (SESSIONS, VISITOR_DAILY, DAILY_KPIS, FUNNEL_DAILY, PRODUCT_DAILY, PAGE_DAILY)
+# Sessions by every acquisition, technology and geography dimension (0081).
+TRAFFIC_DAILY: Final = table(
+    "traffic_daily",
+    "day date not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "channel text not null",
+    "source text not null",
+    "medium text not null",
+    "campaign text not null",
+    "device_type text not null",
+    "browser text not null",
+    "os text not null",
+    "country text not null",
+    "sessions integer not null",
+    "new_sessions integer not null",
+    "bounces integer not null",
+    "purchasing_sessions integer not null",
+    "purchases integer not null",
+    "revenue numeric(16,2) not null",
+    key=(
+        "day",
+        "login_state",
+        "is_bot",
+        "channel",
+        "source",
+        "medium",
+        "campaign",
+        "device_type",
+        "browser",
+        "os",
+        "country",
+    ),
+)
+DERIVED: Final = (
+    SESSIONS,
+    VISITOR_DAILY,
+    DAILY_KPIS,
+    FUNNEL_DAILY,
+    PRODUCT_DAILY,
+    PAGE_DAILY,
+    TRAFFIC_DAILY,
+)
 
 # --- Operations -----------------------------------------------------------------------------
 
@@ -435,6 +508,16 @@ DERIVE_COLUMNS: Final = (
     "context_product_price",
     "context_product_discount_price",
     "context_product_quantity",
+    "country",
+    "region",
+    "referrer_host",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "click_id_name",
+    "traffic_source",
+    "traffic_medium",
+    "channel",
 )
 # Each derived table's columns and primary key, by table name.
 DERIVED_TABLES: Final = {t.name: t.column_names for t in DERIVED}

@@ -35,12 +35,25 @@ from tests.dashboard.data import (
     OVERVIEW_SQL,
     PIPELINE_SQL,
     PRODUCTS_SQL,
+    SESSION_ORIGINS,
     SESSIONS_SQL,
+    many,
     one,
+    origins_sql,
     params,
 )
 
-PAGES = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
+PAGES = (
+    "overview",
+    "funnel",
+    "products",
+    "behaviour",
+    "sessions",
+    "pipeline",
+    "acquisition",
+    "technology",
+    "geography",
+)
 TIMEOUT = 30_000
 NEXT_LOAD = datetime(2030, 1, 2, 3, 5, tzinfo=UTC)
 
@@ -315,6 +328,36 @@ def test_changing_filters_changes_the_numbers_as_sql_says(
     steps = one(populated_url, FUNNEL_SQL, params(end - timedelta(days=13), end, None, True))
     visit.show("funnel")
     expect(visit.kpi("funnel", "sessions")).to_have_text(formatting.count(steps["sessions"]))
+    assert visit.errors == []
+
+
+def test_acquisition_shows_channels_as_sql_says_and_the_channel_filter_narrows_it(
+    visit: Visit, populated_url: str, today: date
+) -> None:
+    start, end = _week(today)
+    channels = many(populated_url, origins_sql("channel"), params(start, end))
+    email = many(
+        populated_url,
+        f"SELECT count(*) AS sessions FROM ({SESSION_ORIGINS}) o WHERE channel = 'Email'",
+        params(start, end),
+    )[0]["sessions"]
+    assert len(channels) > 2 and email > 0
+    visit.show("acquisition")
+    rows = visit.page.locator("#acquisition-by_channel_table tbody tr")
+    expect(rows).to_have_count(len(channels))
+    shown = {
+        rows.nth(n).locator("[data-col=label]").inner_text(): rows.nth(n)
+        .locator("[data-col=sessions]")
+        .inner_text()
+        for n in range(len(channels))
+    }
+    assert shown == {r["label"]: formatting.count(r["sessions"]) for r in channels}
+    # The sidebar offers the channels the warehouse holds; choosing one narrows every page.
+    visit.page.select_option("#channel", "Email")
+    expect(visit.kpi("acquisition", "sessions")).to_have_text(formatting.count(email))
+    expect(rows).to_have_count(1)
+    visit.show("geography")
+    expect(visit.kpi("geography", "sessions")).to_have_text(formatting.count(email))
     assert visit.errors == []
 
 

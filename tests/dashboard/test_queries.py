@@ -20,9 +20,11 @@ from tests.dashboard.data import (
     IDENTITY_SQL,
     OVERVIEW_SQL,
     PRODUCTS_SQL,
+    SESSION_ORIGINS,
     SESSIONS_SQL,
     many,
     one,
+    origins_sql,
     params,
 )
 
@@ -153,3 +155,77 @@ def test_unreachable_warehouse_is_reported_not_raised(today: date) -> None:
         warehouse.close()
     assert isinstance(found, WarehouseUnavailable)
     assert "not reachable" in str(found)
+
+
+# The device type each of the test data's user agents is (ua-parser's answer, as a shop owner
+# would say it).
+DEVICES = {
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": "bot",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0": "desktop",
+}
+
+
+@pytest.mark.parametrize(("login", "bots"), FILTER_CASES[:2] + FILTER_CASES[3:])
+def test_acquisition_technology_and_geography_equal_sql_over_events(
+    warehouse: Warehouse,
+    populated_url_any_server: str,
+    today: date,
+    login: str | None,
+    bots: bool,
+) -> None:
+    filters = _week(today, login, bots)
+    checks = (
+        ("acquisition", "by_channel", "channel"),
+        ("geography", "by_country", "country"),
+        ("technology", "by_device", "agent"),
+    )
+    for page, name, dimension in checks:
+        got = {r["label"]: r for r in warehouse.rows(page, name, filters.params(limit=50))}
+        for period, prefix in ((filters, ""), (filters.previous(), "prev_")):
+            want: dict[str, list[int | Decimal]] = {}
+            for row in many(
+                populated_url_any_server,
+                origins_sql(dimension),
+                params(period.start, period.end, login, bots),
+            ):
+                label = row["label"]
+                if dimension == "agent":
+                    label = DEVICES.get(label, "mobile" if "iPhone" in label else "desktop")
+                totals = want.setdefault(label, [0, 0, Decimal(0)])
+                totals[0] += row["sessions"]
+                totals[1] += row["purchasing_sessions"]
+                totals[2] += row["revenue"]
+            shown = {
+                label: [r[prefix + "sessions"], r[prefix + "purchasing_sessions"],
+                        r[prefix + "revenue"]]
+                for label, r in got.items() if r[prefix + "sessions"]
+            }  # fmt: skip
+            assert shown == want, (page, name, prefix)
+            assert len(want) > 1
+
+
+def test_channel_country_and_device_filters_narrow_every_breakdown_as_sql_says(
+    warehouse: Warehouse, populated_url_any_server: str, today: date
+) -> None:
+    base = _week(today, None, False)
+    for narrowed in (
+        Filters(base.start, base.end, channel="Email"),
+        Filters(base.start, base.end, country="NL"),
+        Filters(base.start, base.end, device_type="mobile"),
+    ):
+        kpis = warehouse.rows("acquisition", "kpis", narrowed.params(limit=50))
+        now, _ = by_period(kpis)
+        want = many(
+            populated_url_any_server,
+            f"SELECT count(*) AS sessions FROM ({SESSION_ORIGINS}) o "
+            "WHERE (%(channel)s::text IS NULL OR channel = %(channel)s) "
+            "AND (%(country)s::text IS NULL OR country = %(country)s) "
+            "AND (%(mobile)s::bool IS NULL OR (agent LIKE '%%iPhone%%') = %(mobile)s)",
+            {
+                **params(base.start, base.end),
+                "channel": narrowed.channel,
+                "country": narrowed.country,
+                "mobile": True if narrowed.device_type else None,
+            },
+        )
+        assert now["sessions"] == want[0]["sessions"] > 0

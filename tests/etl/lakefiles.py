@@ -71,6 +71,7 @@ SNAPSHOT_QUERIES = {
     "funnel_daily": "SELECT * FROM funnel_daily ORDER BY 1, 2, 3",
     "product_daily": "SELECT * FROM product_daily ORDER BY 1, 2, 3, 4",
     "page_daily": "SELECT * FROM page_daily ORDER BY 1, 2, 3, 4",
+    "traffic_daily": "SELECT * FROM traffic_daily ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
     "dirty": "SELECT day FROM etl_dirty_days ORDER BY 1",
 }
 

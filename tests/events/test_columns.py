@@ -28,6 +28,8 @@ RECEIPT = Receipt(
     user_agent="ua",
     user_id="u1",
     identity_source="https://shop.test",
+    country="NL",
+    region="NL-NH",
 )
 # Every field of the event set, nested ones included.
 FULL_EVENT = msgspec.convert(

@@ -113,10 +113,15 @@ def test_demo_sessions_come_from_search_social_email_and_direct() -> None:
     social = sum(referrers[h] for h in ("www.facebook.com", "t.co", "www.instagram.com"))
     campaigns = [e for e in landings if "utm_medium=email" in str(e["page_url"])]
     direct = [e for e in landings if not e["referrer"] and "utm_" not in str(e["page_url"])]
+    referral = sum(
+        referrers[h] for h in ("blog.example.org", "news.example.com", "deals.example.net")
+    )
+    paid = [e for e in landings if "gclid=" in str(e["page_url"]) or "paid_" in str(e["page_url"])]
     assert search > social > 0 and len(campaigns) > 0 and len(direct) > 0
+    assert referral > 0 and len(paid) > 0
     assert all("utm_source=" in str(e["page_url"]) and "utm_campaign=" in str(e["page_url"])
                for e in campaigns)  # fmt: skip
-    assert search + social + len(campaigns) + len(direct) == len(landings)
+    assert search + social + len(campaigns) + len(direct) + referral == len(landings)
     assert len(landings) < report.sessions  # the bots' sessions are the rest
     # Inside the shop, a page's referrer is the page before it.
     events = [e for b in batches for e in b.events if e["event_name"] == "page_view"]

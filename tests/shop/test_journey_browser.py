@@ -3,7 +3,8 @@
 A guest browses, searches, views products, adds to cart, signs up, signs in and checks out.
 The tracker on the shop's pages sends the events cross-origin to an ingest API; after an ETL
 run, the warehouse holds the purchase with the order's total, the session turning from
-`guest` to `logged_in`, and `identity_source` set.
+`guest` to `logged_in`, and `identity_source` set; the shopper came from a newsletter, and the
+dashboard's Acquisition page shows the session under Email.
 
 The ingest API is the real one, verifying the shop's tokens against its JWKS
 (`authorizing_ingest`), so `logged_in` and `identity_source` are facts, not claims.
@@ -19,9 +20,11 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 from sqlalchemy import Engine, select
 
+from clickstream.dashboard import formatting
+from clickstream.dashboard.app import create_app
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.shop.app import build_app, token_policy
@@ -29,6 +32,7 @@ from clickstream.shop.db import session_factory
 from clickstream.shop.models import Order
 from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread, free_port
+from tests.dashboard.conftest import as_dashboard, auth_off_settings
 from tests.shop.fixtures import authorizing_ingest, shop_settings
 
 pytestmark = pytest.mark.browser
@@ -66,7 +70,8 @@ def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
-        page.goto(shop_url + "/")
+        # The shopper comes from a newsletter: its UTM tags are on the landing page's URL.
+        page.goto(shop_url + "/?utm_source=newsletter&utm_medium=email")
         page.click("nav >> text=Watches")
         page.fill("input[name=q]", "kestrel")
         page.press("input[name=q]", "Enter")
@@ -141,3 +146,20 @@ def test_guest_to_customer_journey_lands_in_the_warehouse_with_the_order_total(
     assert {r[3] for r in rows[first_logged_in:]} == {user_id}
     assert len({r[4] for r in rows}) == 1  # one session, from guest to signed in
     assert errors == []
+
+    # The Acquisition page shows the session under Email, converting, with the order's total.
+    with (
+        ServerThread(create_app(as_dashboard(warehouse_url), auth_off_settings())) as dashboard,
+        browser.new_context(viewport={"width": 1400, "height": 1000}) as context,
+    ):
+        page = context.new_page()
+        page.goto(dashboard.url + "/")
+        page.click(".navbar a[data-value='acquisition']")
+        page.check("#include_bots")  # headless Chromium says so in its user agent
+        email = page.locator("#acquisition-by_channel_table tbody tr", has_text="Email")
+        expect(email.locator("[data-col=sessions]")).to_have_text("1", timeout=30_000)
+        expect(email.locator("[data-col=conversion]")).to_have_text("100.0%")
+        expect(email.locator("[data-col=revenue]")).to_have_text(formatting.money(total))
+        expect(page.locator("#acquisition-by_source_medium_table")).to_contain_text(
+            "newsletter / email"
+        )

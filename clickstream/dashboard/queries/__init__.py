@@ -11,7 +11,17 @@ from typing import Final
 
 from clickstream.sqlfiles import named
 
-PAGES: Final = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
+PAGES: Final = (
+    "overview",
+    "funnel",
+    "products",
+    "behaviour",
+    "sessions",
+    "pipeline",
+    "acquisition",
+    "technology",
+    "geography",
+)
 
 
 class QueryUnknown(KeyError):

@@ -30,7 +30,7 @@ from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.derive"
 STEPS = ("day_events", "sessions", "visitor_daily", "daily_kpis", "funnel_daily")
-ROLL_UPS = ("product_daily", "page_daily")
+ROLL_UPS = ("product_daily", "page_daily", "traffic_daily")
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES
 # Each derived table's primary key. The COPY files list rows in key order: PostgreSQL then

@@ -15,7 +15,9 @@ SELECT CAST(event_timestamp AS DATE) AS day,
     nullif(split_part(split_part(page_url, '?', 1), '#', 1), '') AS page,
     context_product_id, context_product_name, context_product_category,
     context_product_brand, context_product_price, context_product_discount_price,
-    context_product_quantity
+    context_product_quantity,
+    country, region, referrer_host, utm_campaign, utm_term, utm_content, click_id_name,
+    traffic_source, traffic_medium, channel
 FROM derive_input;
 
 -- name: sessions
@@ -26,7 +28,15 @@ SELECT day, session_id, client_id, user_id, started_at, ended_at,
     has_purchase, revenue, login_state,
     pages <= 1 AND NOT has_cart_step AS is_bounce,
     visitor_type, is_bot, first_event.d AS device_type, first_event.b AS browser,
-    first_event.o AS os, first_event.r AS referrer
+    first_event.o AS os, first_event.r AS referrer,
+    -- Attribution: the session's first event's place and source.
+    first_event.country AS country, first_event.region AS region,
+    first_event.rh AS referrer_host,
+    -- Stored NULL on plain visits (outputs.sql); NULL channel: loaded before 0081.
+    CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.s, '(direct)') END AS source,
+    CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.m, '(none)') END AS medium,
+    first_event.c AS campaign, first_event.t AS term, first_event.ct AS content,
+    first_event.k AS click_id_name, first_event.ch AS channel
 FROM (
     SELECT day, skey AS session_id,
         arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL) AS client_id,
@@ -51,9 +61,12 @@ FROM (
         CASE WHEN bool_or(coalesce(is_first_visit, false)) THEN 'new' ELSE 'returning' END
             AS visitor_type,
         bool_or(is_bot) AS is_bot,
-        -- The first event's device, browser, OS and referrer (a struct is never NULL, so the
-        -- first event counts even when these are).
-        arg_min({'d': device_type, 'b': browser, 'o': os, 'r': referrer}, k) AS first_event
+        -- The first event's device, browser, OS, referrer, place and source (a struct is
+        -- never NULL, so the first event counts even when these are).
+        arg_min({'d': device_type, 'b': browser, 'o': os, 'r': referrer,
+            'country': country, 'region': region, 'rh': referrer_host,
+            's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
+            'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
     GROUP BY day, skey
 );
@@ -131,3 +144,19 @@ FROM (
     GROUP BY day, exit_page, login_state, is_bot
 ) AS parts
 GROUP BY day, page, login_state, is_bot;
+
+-- name: traffic_daily
+-- Sessions by acquisition, technology and geography dimension. Sessions loaded before these
+-- columns existed (until `etl rebuild`) count as Unassigned and unknown.
+CREATE OR REPLACE TEMP TABLE out_traffic_daily AS
+SELECT day, login_state, is_bot, coalesce(channel, 'Unassigned') AS channel,
+    coalesce(source, '(direct)') AS source, coalesce(medium, '(none)') AS medium,
+    coalesce(campaign, '(none)') AS campaign, coalesce(device_type, 'unknown') AS device_type,
+    coalesce(browser, 'unknown') AS browser, coalesce(os, 'unknown') AS os,
+    coalesce(country, 'unknown') AS country,
+    count(*) AS sessions, count(*) FILTER (WHERE visitor_type = 'new') AS new_sessions,
+    count(*) FILTER (WHERE is_bounce) AS bounces,
+    count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(purchases) AS purchases,
+    sum(revenue) AS revenue
+FROM out_sessions
+GROUP BY ALL;

@@ -67,9 +67,19 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     r.order_item_count, r.user_agent, r.client_ip, a.device_type, a.browser, a.os,
     coalesce(a.is_bot, false) AS is_bot,
     r.properties, r.request_id, r.ingest_node, r.source_file, (SELECT run_id FROM run_context) AS etl_run_id,
+    -- acquisition.sql's columns (schema.ACQUISITION_EVENT_COLUMNS)
+    r.country, r.region, v.referrer_host, v.utm_source, v.utm_medium, v.utm_campaign,
+    v.utm_term, v.utm_content, v.click_id_name, v.click_id,
+    -- Most events are plain visits (no tags, no outside referrer): their source and medium,
+    -- (direct) and (none), are left NULL, which costs the load and the derive less.
+    CASE WHEN NOT v.is_plain THEN v.traffic_source END AS traffic_source,
+    CASE WHEN NOT v.is_plain THEN v.traffic_medium END AS traffic_medium, v.channel,
+    -- sites (0090)
     r.site_id
 FROM records AS r JOIN final AS f ON f.row_key = r.rowid
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
+LEFT JOIN landings AS v ON v.page_url IS NOT DISTINCT FROM r.page_url
+    AND v.referrer IS NOT DISTINCT FROM r.referrer
 WHERE f.outcome = 'loaded';
 
 -- name: loaded_events

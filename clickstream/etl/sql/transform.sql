@@ -73,6 +73,8 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     properties,
     request_id,
     node_id AS ingest_node,
+    country,
+    region,
     -- events sent without a site (and lake records older than sites) are the default site's
     coalesce(site_id, 'default') AS site_id
 FROM lake_records;

@@ -225,6 +225,7 @@ class CollectEndpoint:
             raise StorageUnavailable(
                 "the spool is full; events were not stored", service.retry_after
             ) from None
+        place = service.locator.locate(ip)
         receipt = Receipt(
             received_at=utc.now(),
             request_id=request_id,
@@ -233,6 +234,8 @@ class CollectEndpoint:
             user_agent=(headers.get(b"user-agent") or "")[:512] or None,
             user_id=actor.user_id if actor else None,
             identity_source=actor.identity_source if actor else None,
+            country=place.country,
+            region=place.region,
         )
         prepare = service.collector.prepare
         if foreign == "aws":
