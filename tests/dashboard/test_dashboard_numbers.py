@@ -25,7 +25,7 @@ from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from tests.browser import chromium
 from tests.conftest import ServerThread
-from tests.dashboard.conftest import _database, as_dashboard
+from tests.dashboard.conftest import _database, as_dashboard, auth_off_settings
 from tests.dashboard.test_dashboard_browser import Visit, _visit
 from tests.etl.lakefiles import put, record
 
@@ -149,7 +149,7 @@ def dashboard_url(
         first = datetime.fromisoformat(records[0]["event_timestamp"])
         put(lake, first, records)
         assert run_etl(url, lake).loaded == len(records)
-        with ServerThread(create_app(as_dashboard(url))) as server:
+        with ServerThread(create_app(as_dashboard(url), auth_off_settings())) as server:
             yield server.url
 
 
@@ -185,8 +185,8 @@ def test_pages_show_the_figures_worked_out_from_the_records(visit: Visit) -> Non
         "visitors": "2",
         "sessions": "4",
         "conversion": "25.0%",
-        "revenue": "50.00",
-        "aov": "50.00",
+        "revenue": "50.00 EUR",
+        "aov": "50.00 EUR",
     }.items():
         expect(visit.kpi("overview", key)).to_have_text(text)
 
