@@ -29,6 +29,7 @@ EMPTIED_TABLES = (
     "funnel_daily",
     "product_daily",
     "page_daily",
+    "event_items",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

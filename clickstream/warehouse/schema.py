@@ -105,6 +105,25 @@ CLICKSTREAM_EVENTS: Final = table(
     "ingest_node text",
     "source_file text not null",
     "etl_run_id bigint",
+    "items jsonb",
+)
+# One row per line of an event's `items`, partitioned by day on event_timestamp like the
+# events (migration 0080).
+EVENT_ITEMS: Final = table(
+    "event_items",
+    "event_id uuid not null",
+    "event_timestamp timestamptz not null",
+    "event_name text not null",
+    "order_id text",
+    "line integer not null",
+    "item_id text not null",
+    "name text",
+    "category text",
+    "brand text",
+    "variant text",
+    "price numeric(14,2)",
+    "discount_price numeric(14,2)",
+    "quantity integer",
 )
 # The id registry: each stored event_id once, with the hash of its client-made payload.
 EVENT_IDS: Final = table(
@@ -269,6 +288,7 @@ PRODUCT_DAILY: Final = table(
     "purchases integer not null",
     "units integer not null",
     "revenue numeric(16,2) not null",
+    "cart_units integer not null",
     key=("day", "login_state", "is_bot", "product_id"),
 )
 PAGE_DAILY: Final = table(
@@ -344,6 +364,7 @@ TABLES: Final = {
     for t in (
         CLICKSTREAM_EVENTS,
         EVENT_IDS,
+        EVENT_ITEMS,
         ETL_RUNS,
         LAKE_MANIFEST,
         ETL_QUARANTINE,
@@ -399,7 +420,10 @@ DERIVE_COLUMNS: Final = (
     "context_product_price",
     "context_product_discount_price",
     "context_product_quantity",
+    "items",
 )
+# `event_items` in load order.
+ITEM_COLUMNS: Final = EVENT_ITEMS.column_names
 # Each derived table's columns and primary key, by table name.
 DERIVED_TABLES: Final = {t.name: t.column_names for t in DERIVED}
 PRIMARY_KEYS: Final = {t.name: t.primary_key for t in DERIVED}

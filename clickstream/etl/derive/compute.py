@@ -29,7 +29,15 @@ from clickstream.sqlfiles import named
 from clickstream.warehouse import schema
 
 SQL_PACKAGE = "clickstream.etl.derive"
-STEPS = ("day_events", "sessions", "visitor_daily", "daily_kpis", "funnel_daily")
+STEPS = (
+    "day_events",
+    "day_lines",
+    "purchase_revenue",
+    "sessions",
+    "visitor_daily",
+    "daily_kpis",
+    "funnel_daily",
+)
 ROLL_UPS = ("product_daily", "page_daily")
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES

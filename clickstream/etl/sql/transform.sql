@@ -18,6 +18,25 @@ CREATE OR REPLACE MACRO as_time(t) AS CASE
     THEN TRY_CAST(t AS TIMESTAMPTZ)
 END;
 
+-- An event's `items` (JSON) as sent: a list of structs of text, or NULL when it is no array of
+-- objects. The storefront's camelCase `discountPrice` is read beside `discount_price`.
+CREATE OR REPLACE MACRO raw_items(j) AS CASE WHEN json_type(j) = 'ARRAY' THEN try(from_json(j,
+    '[{"id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR", "brand": "VARCHAR",
+       "variant": "VARCHAR", "price": "VARCHAR", "discount_price": "VARCHAR",
+       "discountPrice": "VARCHAR", "quantity": "VARCHAR"}]')) END;
+
+-- The lines in canonical names and types (JSON), as `clickstream_events.items` stores them.
+CREATE OR REPLACE MACRO canonical_items(raw) AS CASE WHEN raw IS NOT NULL THEN
+    to_json(list_transform(raw, lambda i: {'id': i.id, 'name': i.name, 'category': i.category,
+        'brand': i.brand, 'variant': i.variant, 'price': TRY_CAST(i.price AS DECIMAL(14, 2)),
+        'discount_price': TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)),
+        'quantity': as_whole(i.quantity)})) END;
+
+-- Canonical items (JSON) as typed lines, for the rows of `event_items`.
+CREATE OR REPLACE MACRO typed_items(j) AS from_json(j, '[{"id": "VARCHAR", "name": "VARCHAR",
+    "category": "VARCHAR", "brand": "VARCHAR", "variant": "VARCHAR",
+    "price": "DECIMAL(14, 2)", "discount_price": "DECIMAL(14, 2)", "quantity": "INTEGER"}]');
+
 CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(event_name, eventName) AS name_text,
@@ -72,7 +91,9 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     client_ip,
     properties,
     request_id,
-    node_id AS ingest_node
+    node_id AS ingest_node,
+    CASE WHEN json_type(items) <> 'NULL' THEN items END AS items_text,
+    raw_items(items) AS items_raw
 FROM lake_records;
 
 CREATE OR REPLACE TEMP VIEW checked AS
@@ -103,6 +124,20 @@ SELECT *,
             THEN 'order.total is not a number in range'
         WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
             THEN 'order.item_count is not a whole number'
+        WHEN items_text IS NULL THEN NULL
+        WHEN items_raw IS NULL THEN 'items is not an array of objects'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i IS NULL OR i.id IS NULL))
+            THEN 'items[].id is missing'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i.price IS NOT NULL
+                AND TRY_CAST(i.price AS DECIMAL(14, 2)) IS NULL))
+            THEN 'items[].price is not a number in range'
+        WHEN list_bool_or(list_transform(items_raw,
+                lambda i: coalesce(i.discount_price, i.discountPrice) IS NOT NULL
+                AND TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)) IS NULL))
+            THEN 'items[].discount_price is not a number in range'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i.quantity IS NOT NULL
+                AND as_whole(i.quantity) IS NULL))
+            THEN 'items[].quantity is not a whole number'
     END AS reason
 FROM typed;
 
@@ -113,7 +148,7 @@ CREATE OR REPLACE TEMP TABLE records AS
 -- narrower.
 SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_timestamp_text,
         received_at_text, client_timestamp_text, is_first_visit_text, price_text,
-        discount_text, quantity_text, total_text, item_count_text),
+        discount_text, quantity_text, total_text, item_count_text, items_text, items_raw),
     -- Only rejected lines keep their text here; conflicts fetch theirs from raw_lines.
     CASE WHEN reason IS NOT NULL THEN line END AS line,
     md5(to_json({
@@ -125,8 +160,10 @@ SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_time
         'pu': context_product_url_path, 'pq': context_product_quantity,
         'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
         'ok': order_item_count, 'pr': properties
-    })::VARCHAR)::UUID AS payload_hash,
-    coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late
+    -- Items join the hash only when sent, so events without them hash as they always did.
+    })::VARCHAR || coalesce(canonical_items(items_raw)::VARCHAR, ''))::UUID AS payload_hash,
+    coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late,
+    canonical_items(items_raw) AS items
 FROM checked;
 
 -- Each distinct user agent is parsed once (a batch holds few distinct agents).

@@ -19,6 +19,7 @@ class Limits:
     max_event_bytes: int = default_of("ingest_max_event_bytes")
     max_json_depth: int = default_of("ingest_max_json_depth")
     max_property_keys: int = default_of("ingest_max_property_keys")
+    max_event_items: int = default_of("ingest_max_event_items")
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> Limits:
@@ -29,6 +30,7 @@ class Limits:
             max_event_bytes=settings.ingest_max_event_bytes,
             max_json_depth=settings.ingest_max_json_depth,
             max_property_keys=settings.ingest_max_property_keys,
+            max_event_items=settings.ingest_max_event_items,
         )
 
 

@@ -1,0 +1,29 @@
+-- Items: the lines of a cart, checkout or order an event carries (`items` in the event
+-- contract). `clickstream_events.items` keeps them as sent (canonical names), so a stored row
+-- is the whole event; `event_items` holds one row per line for SQL and the roll-ups' readers,
+-- partitioned by day on the event's time exactly as the events are, and written by the ETL in
+-- the transaction that writes the events.
+
+ALTER TABLE clickstream_events ADD COLUMN items jsonb;
+
+CREATE TABLE event_items (
+    event_id        uuid        NOT NULL,
+    event_timestamp timestamptz NOT NULL,
+    event_name      text        NOT NULL,
+    order_id        text,
+    line            integer     NOT NULL,
+    item_id         text        NOT NULL,
+    name            text,
+    category        text,
+    brand           text,
+    variant         text,
+    price           numeric(14, 2),
+    discount_price  numeric(14, 2),
+    quantity        integer
+) PARTITION BY RANGE (event_timestamp);
+
+CREATE TABLE event_items_default PARTITION OF event_items DEFAULT;
+
+-- Product roll-ups count cart adds in units too (a cart line may add several); `etl rebuild`
+-- or a re-derive of a day fills it for days derived before.
+ALTER TABLE product_daily ADD COLUMN cart_units integer NOT NULL DEFAULT 0;
