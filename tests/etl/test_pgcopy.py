@@ -59,6 +59,7 @@ EVENT_TYPES = {
     "order_item_count": "INTEGER",
     "properties": "JSON",
     "etl_run_id": "BIGINT",
+    "items": "JSON",
 }
 ID_TYPES = {
     "event_id": "UUID",
