@@ -1,11 +1,11 @@
 """The fields a lake record is read by: the ETL's input contract, generated from one definition.
 
 The contract lists every field of `LakeRecord` (the client's `Event` and what the server adds),
-with `product` and `order` as nested objects, `properties` and `items` as JSON, plus the original storefront's camelCase names
-(`legacy.py`) beside the fields they stand for, so that lake records of the original system
-are read too. An engine supplies its own type names: every scalar as text (it is typed and
-checked in the engine's SQL, so a value of the wrong type is a rejection with a reason, not a
-failed read) and free-form objects as JSON.
+with `product` and `order` as nested objects and `properties` and `items` as JSON, plus the
+original storefront's camelCase names (`legacy.py`) beside the fields they stand for, so that
+lake records of the original system are read too. An engine supplies its own type names: every
+scalar as text (it is typed and checked in the engine's SQL, so a value of the wrong type is a
+rejection with a reason, not a failed read) and free-form objects and lists as JSON.
 """
 
 from __future__ import annotations

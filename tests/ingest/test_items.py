@@ -29,7 +29,10 @@ def test_a_cart_or_order_event_keeps_its_lines_and_order_id_in_the_lake_line(nam
 
     assert isinstance(accepted, Accepted)
     stored = json.loads(accepted.lines)
-    assert stored["items"] == [{**LINE, "price": 50.0, "discount_price": 40.0, "quantity": 2}, {"id": "p2"}]
+    assert stored["items"] == [
+        {**LINE, "price": 50.0, "discount_price": 40.0, "quantity": 2},
+        {"id": "p2"},
+    ]
     assert stored["order"] == {"id": "o-7"}
 
 
