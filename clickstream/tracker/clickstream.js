@@ -1,6 +1,8 @@
 /* Clickstream browser tracker (vanilla JS, no dependencies).
  * <script src="clickstream.min.js" data-endpoint="https://ingest.example/clickstream"
  *         data-dnt="1"></script>  then  clickstream("product_view", {product: {...}});
+ * Cart, checkout and purchase events carry their lines: clickstream("purchase",
+ * {order: {id: "1042", total: 93.5}, items: [{id: "p1", price: 50, quantity: 1}, ...]});
  * Events wait in a bounded localStorage queue and leave in batches (on size, on a timer and
  * on page hide); a failed batch is retried with back-off and keeps its event_id, so the
  * warehouse stores each event once. A signed-in page puts its access token in
