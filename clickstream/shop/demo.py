@@ -159,6 +159,11 @@ def _line(item: ItemSpec, quantity: int) -> dict[str, Any]:
     return line
 
 
+def _unit(item: ItemSpec) -> Any:
+    """What one costs: the discount price when there is one (as a line's revenue counts it)."""
+    return item.price if item.discount_price is None else item.discount_price
+
+
 def _hour(rng: random.Random) -> int:
     """An hour of the day, busiest in the evening and quiet at night."""
     weights = [0.6 + math.sin(math.pi * (h - 6) / 18) ** 2 * (2 if 18 <= h <= 22 else 1)
@@ -216,17 +221,20 @@ def _shopper_session(visit: _Visit, items: list[ItemSpec], landing: str = "") ->
     visit.add("page_view", "/account/signin")
     sign_in_at = len(visit.events)
     visit.add("login", "/account/signin")
-    items = [_line(product, quantity) for product, quantity in lines.values()]
+    ordered = [_line(product, quantity) for product, quantity in lines.values()]
     # The total is the sum of the lines, as the shop's is: products' revenue adds up to it.
-    total = sum(Decimal(str(i.get("discount_price", i["price"]))) * i["quantity"] for i in items)
+    total = sum(
+        (Decimal(str(_unit(p))) * quantity for p, quantity in lines.values()),
+        Decimal("0.00"),
+    )
     count = sum(quantity for _, quantity in lines.values())
-    order = {"total": float(total), "currency": "EUR", "item_count": count}
+    order: dict[str, Any] = {"total": float(total), "currency": "EUR", "item_count": count}
     visit.add("page_view", "/checkout")
-    visit.add("begin_checkout", "/checkout", order=order, items=items)
+    visit.add("begin_checkout", "/checkout", order=order, items=ordered)
     if rng.random() < 0.7:
         number = f"DEMO-{uuid.UUID(int=rng.getrandbits(128)).hex[:10].upper()}"
         order = {**order, "id": number, "number": number}
-        visit.add("purchase", f"/orders/{number}", order=order, items=items)
+        visit.add("purchase", f"/orders/{number}", order=order, items=ordered)
     return [sign_in_at]
 
 
