@@ -141,6 +141,8 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
             **common,
             "CLICKSTREAM_WAREHOUSE_URL": urls.dashboard,
             "CLICKSTREAM_DASHBOARD_DB_URL": urls.dashboard,
+            # Orders against purchase events reads the shop's `orders`, on read-only sessions.
+            "CLICKSTREAM_SHOP_DB_URL": urls.shop,
         },
         "shop": {**common, "CLICKSTREAM_SHOP_DB_URL": urls.shop},
     }

@@ -38,3 +38,10 @@ FROM ops_incidents i LEFT JOIN ops_notifications n USING (incident_id)
 WHERE i.resolved_at IS NULL
     OR (i.opened_at < %(end)s::date + 1 AND i.resolved_at >= %(start)s::date)
 GROUP BY i.incident_id ORDER BY i.incident_id DESC LIMIT %(limit)s;
+
+-- name: purchases
+-- Purchase events of a period widened by the reconciliation's slack (`%(from)s`, `%(to)s`),
+-- matched in Python with the shop's orders (`warehouse/reconciliation.py`).
+SELECT event_id::text AS event_id, order_id, coalesce(order_total, 0) AS total, event_timestamp
+FROM clickstream_events
+WHERE event_name = 'purchase' AND event_timestamp >= %(from)s AND event_timestamp < %(to)s;
