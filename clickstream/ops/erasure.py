@@ -45,8 +45,7 @@ DELETE_EVENTS_SQL = "DELETE FROM clickstream_events WHERE {column} = %s"
 # The item lines of the subject's events go with them (before them: they are found by them).
 DELETE_ITEMS_SQL = """
 DELETE FROM event_items AS i USING clickstream_events AS e
-WHERE e.{column} = %s AND e.items IS NOT NULL
-  AND i.event_id = e.event_id AND i.event_timestamp = e.event_timestamp
+WHERE e.{column} = %s AND i.event_id = e.event_id AND i.event_timestamp = e.event_timestamp
 """
 DELETE_QUARANTINE_SQL = """
 DELETE FROM etl_quarantine

@@ -105,7 +105,6 @@ CLICKSTREAM_EVENTS: Final = table(
     "ingest_node text",
     "source_file text not null",
     "etl_run_id bigint",
-    "items jsonb",
 )
 # One row per line of an event's `items`, partitioned by day on event_timestamp like the
 # events (migration 0080).
@@ -420,7 +419,6 @@ DERIVE_COLUMNS: Final = (
     "context_product_price",
     "context_product_discount_price",
     "context_product_quantity",
-    "items",
 )
 # `event_items` in load order.
 ITEM_COLUMNS: Final = EVENT_ITEMS.column_names

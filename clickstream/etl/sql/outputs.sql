@@ -78,6 +78,8 @@ WHERE f.outcome = 'loaded';
 -- appends near the right edge of the event_timestamp indexes either way (a 125,000-row day
 -- file COPYs in the same backend CPU time sorted or not), while the sort cost DuckDB a quarter
 -- of a second per batch.
+-- `copy_query` takes the event columns by name: the lines (`items`) go to event_items only
+-- (`loaded_items`).
 SELECT * FROM loaded WHERE CAST(event_timestamp AS DATE) = {day};
 
 -- name: item_days

@@ -25,7 +25,7 @@ CREATE OR REPLACE MACRO raw_items(j) AS CASE WHEN json_type(j) = 'ARRAY' THEN tr
        "variant": "VARCHAR", "price": "VARCHAR", "discount_price": "VARCHAR",
        "discountPrice": "VARCHAR", "quantity": "VARCHAR"}]')) END;
 
--- The lines in canonical names and types (JSON), as `clickstream_events.items` stores them.
+-- The lines in canonical names and types (JSON), as `event_items` stores them.
 CREATE OR REPLACE MACRO canonical_items(raw) AS CASE WHEN raw IS NOT NULL THEN
     to_json(list_transform(raw, lambda i: {'id': i.id, 'name': i.name, 'category': i.category,
         'brand': i.brand, 'variant': i.variant, 'price': TRY_CAST(i.price AS DECIMAL(14, 2)),
@@ -97,7 +97,7 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
 FROM lake_records;
 
 CREATE OR REPLACE TEMP VIEW checked AS
-SELECT *,
+SELECT *, canonical_items(items_raw) AS items_json,
     CASE
         WHEN NOT is_json THEN 'unparseable JSON line'
         WHEN NOT is_object THEN 'line is not a JSON object'
@@ -148,7 +148,8 @@ CREATE OR REPLACE TEMP TABLE records AS
 -- narrower.
 SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_timestamp_text,
         received_at_text, client_timestamp_text, is_first_visit_text, price_text,
-        discount_text, quantity_text, total_text, item_count_text, items_text, items_raw),
+        discount_text, quantity_text, total_text, item_count_text, items_text, items_raw,
+        items_json),
     -- Only rejected lines keep their text here; conflicts fetch theirs from raw_lines.
     CASE WHEN reason IS NOT NULL THEN line END AS line,
     md5(to_json({
@@ -161,9 +162,9 @@ SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_time
         'oi': order_id, 'on': order_number, 'ot': order_total, 'oc': order_currency,
         'ok': order_item_count, 'pr': properties
     -- Items join the hash only when sent, so events without them hash as they always did.
-    })::VARCHAR || coalesce(canonical_items(items_raw)::VARCHAR, ''))::UUID AS payload_hash,
+    })::VARCHAR || coalesce(items_json::VARCHAR, ''))::UUID AS payload_hash,
     coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late,
-    canonical_items(items_raw) AS items
+    items_json AS items
 FROM checked;
 
 -- Each distinct user agent is parsed once (a batch holds few distinct agents).

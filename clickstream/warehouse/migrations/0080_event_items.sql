@@ -1,10 +1,7 @@
 -- Items: the lines of a cart, checkout or order an event carries (`items` in the event
--- contract). `clickstream_events.items` keeps them as sent (canonical names), so a stored row
--- is the whole event; `event_items` holds one row per line for SQL and the roll-ups' readers,
--- partitioned by day on the event's time exactly as the events are, and written by the ETL in
--- the transaction that writes the events.
-
-ALTER TABLE clickstream_events ADD COLUMN items jsonb;
+-- contract), one row per line, partitioned by day on the event's time exactly as the events
+-- are, and written by the ETL in the transaction that writes the events. The lines are stored
+-- here only (not also as JSON in clickstream_events): the derive reads them back per day.
 
 CREATE TABLE event_items (
     event_id        uuid        NOT NULL,
