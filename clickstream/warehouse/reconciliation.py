@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import psycopg
 
-SLACK = timedelta(hours=1)
+SLACK = timedelta(hours=1)  # also written in dashboard/queries/pipeline.sql: purchases
 SHOP_ORDERS = """
 SELECT id::text, total, created_at FROM orders
 WHERE created_at >= %s AND created_at < %s

@@ -168,3 +168,33 @@ def test_rebuild_fills_the_items_table_and_roll_ups_as_the_incremental_loads_did
     assert rebuilt["event_items"] == incremental["event_items"]
     assert rebuilt["item_partitions"] == incremental["item_partitions"]
     assert rebuilt["product_daily"] == incremental["product_daily"]
+
+
+def test_a_day_loaded_over_two_runs_keeps_the_first_runs_lines_in_its_roll_ups(
+    lake_dir: Path, warehouse_url: str
+) -> None:
+    lake = open_lake(str(lake_dir))
+    put(lake, HOUR, [_purchase()], seq=1)
+    run_etl(warehouse_url, lake)
+    # The second run derives the day again: the first purchase's lines are read back stored.
+    later = record(
+        "purchase",
+        HOUR + timedelta(hours=2),
+        session_id="s-2",
+        items=[{**SOCK, "quantity": 1}],
+        order={"id": "o2", "total": 4.5},
+    )
+    put(lake, HOUR + timedelta(hours=2), [later], seq=2)
+    run_etl(warehouse_url, lake)
+
+    with psycopg.connect(warehouse_url) as conn:
+        products = conn.execute(
+            "SELECT product_id, purchases, units, revenue FROM product_daily ORDER BY 1"
+        ).fetchall()
+        (overview,) = conn.execute("SELECT sum(revenue) FROM daily_kpis").fetchone() or (None,)
+    assert products == [
+        ("p1", 1, 1, Decimal("50.00")),
+        ("p2", 1, 2, Decimal("30.00")),
+        ("p3", 2, 4, Decimal("18.00")),
+    ]
+    assert overview == Decimal("98.00")

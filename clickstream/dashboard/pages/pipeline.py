@@ -33,7 +33,6 @@ from clickstream.dashboard.pages import (
 )
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 from clickstream.warehouse.reconciliation import (
-    SLACK,
     Reconciliation,
     period_of,
     reconcile,
@@ -86,7 +85,7 @@ def page_server(
             return "Set CLICKSTREAM_SHOP_DB_URL to compare the shop's orders with purchase events."
         start, end = period_of(filters().start, filters().end)
         try:
-            rows = warehouse.rows(PAGE, "purchases", {"from": start - SLACK, "to": end + SLACK})
+            rows = warehouse.rows(PAGE, "purchases", filters().params())
             placed = shop_orders(shop_url, start, end)
         except (WarehouseUnavailable, psycopg.Error) as exc:
             return f"The orders could not be compared: {type(exc).__name__}."

@@ -40,8 +40,11 @@ WHERE i.resolved_at IS NULL
 GROUP BY i.incident_id ORDER BY i.incident_id DESC LIMIT %(limit)s;
 
 -- name: purchases
--- Purchase events of a period widened by the reconciliation's slack (`%(from)s`, `%(to)s`),
--- matched in Python with the shop's orders (`warehouse/reconciliation.py`).
+-- Purchase events of the period's UTC days widened by an hour on each side (the
+-- reconciliation's `SLACK`), matched in Python with the shop's orders
+-- (`warehouse/reconciliation.py`).
 SELECT event_id::text AS event_id, order_id, coalesce(order_total, 0) AS total, event_timestamp
 FROM clickstream_events
-WHERE event_name = 'purchase' AND event_timestamp >= %(from)s AND event_timestamp < %(to)s;
+WHERE event_name = 'purchase'
+    AND event_timestamp >= (%(start)s::date::timestamp AT TIME ZONE 'UTC') - interval '1 hour'
+    AND event_timestamp < ((%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '1 hour';
