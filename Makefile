@@ -10,17 +10,32 @@ CHROMIUM ?= /usr/bin/chromium
 PLOTLY_JS_PACKAGE := plotly.js-cartesian-dist-min@4.1.1
 PLOTLY_JS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLY_JS := $(VENV)/share/clickstream/plotly-cartesian.min.js
+# The third-party trackers the ingest API accepts, driven in Chromium by the tests (never
+# served by Clickstream): pinned by version and by the sha512 of their npm tarballs.
+SEGMENT_JS_PACKAGE := @segment/analytics-next@1.84.3
+SEGMENT_JS_INTEGRITY := sha512-5l7cPBzScxhfJ0zdcKQI4daDvMIWWUk7hClT1xGRelnHUltIEoQ9w8+ZpFPoWJMpX8D7IA1nVAfJbpiKi3XaKw==
+SDKS := $(VENV)/share/clickstream/sdks
 
-.PHONY: up test lint format browser plotly-js bench-clean clean
+.PHONY: up test lint format browser plotly-js sdks bench-clean clean
+
+# pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
+# when the install fails, so that `make up` prints Clickstream's own lines.
+PIP_LOG := $(VENV)/pip.log
 
 $(VENV)/.runtime: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "installing Clickstream into $(VENV) (pip's output: $(PIP_LOG))"
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e . ) \
+	  > $(PIP_LOG) 2>&1 || { cat $(PIP_LOG) >&2; echo "pip install failed (log: $(PIP_LOG))" >&2; exit 1; }
+	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# the AWS extra (CDK, cdk-nag, cfn-lint): its tests synthesize the CDK app offline
+$(VENV)/.aws: pyproject.toml $(VENV)/.dev
+	$(BIN)/pip install --quiet -e '.[aws]'
 	touch $@
 
 ## plotly-js: the dashboard's partial plotly.js build from npm, checked against its pinned hash
@@ -55,12 +70,35 @@ browser:
 	  fi; \
 	fi
 
+## sdks: the Segment and AWS Clickstream browser SDKs the adoption tests drive (tests/sdks/)
+sdks: $(SDKS)/analytics-next/index.js $(SDKS)/clickstream-web.js
+
+# npm ci checks every package against the lock file's integrity hashes.
+$(SDKS)/clickstream-web.js: tests/sdks/package.json tests/sdks/package-lock.json tests/sdks/entry.js | $(VENV)/.runtime
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the SDK browser tests will be skipped (they fail in CI)"; exit 0; }; \
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp tests/sdks/package.json tests/sdks/package-lock.json tests/sdks/entry.js "$$tmp"/; \
+	(cd "$$tmp" && npm ci --silent --omit=peer --ignore-scripts --no-audit --no-fund && \
+	  node_modules/.bin/esbuild entry.js --bundle --format=iife --global-name=ClickstreamWeb \
+	    --platform=browser --log-level=warning --outfile=clickstream-web.js); \
+	mkdir -p $(@D); mv "$$tmp"/clickstream-web.js $@
+
+$(SDKS)/analytics-next/index.js: Makefile | $(VENV)/.runtime
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the SDK browser tests will be skipped (they fail in CI)"; exit 0; }; \
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npm pack --silent --pack-destination "$$tmp" $(SEGMENT_JS_PACKAGE) >/dev/null; \
+	got=$$($(BIN)/python -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$$tmp"/*.tgz); \
+	if [ "$$got" != "$(SEGMENT_JS_INTEGRITY)" ]; then echo "$(SEGMENT_JS_PACKAGE): unexpected hash $$got" >&2; exit 1; fi; \
+	tar -xzf "$$tmp"/*.tgz -C "$$tmp" package/dist/umd; \
+	rm -rf $(@D); mkdir -p $(@D); \
+	for f in "$$tmp"/package/dist/umd/*.js; do cp "$$f" $(@D)/; done; touch $@
+
 ## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev browser plotly-js
+test: $(VENV)/.dev $(VENV)/.aws browser plotly-js sdks
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev $(VENV)/.aws
 	$(BIN)/ruff check clickstream tests bench
 	$(BIN)/ruff format --check clickstream tests bench
 	$(BIN)/mypy

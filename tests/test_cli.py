@@ -23,6 +23,10 @@ COMMANDS = [
     ["ops", "iam-policy"],
     ["ops", "expire-lake"],
     ["ops", "erase"],
+    ["users", "add"],
+    ["users", "list"],
+    ["users", "remove"],
+    ["users", "reset"],
 ]
 
 

@@ -102,7 +102,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"ingest", "etl", "auth", "tracker"}),
     frozenset({"dashboard", "ops", "shop"}),
     frozenset({"scheduler"}),
-    frozenset({"runtime"}),
+    frozenset({"runtime", "aws"}),
     frozenset({"cli"}),
     frozenset({"__main__"}),
 )

@@ -152,3 +152,28 @@ def issue_tokens(db: Session, user: User, policy: TokenPolicy) -> TokenPair:
         headers=headers,
     )
     return TokenPair(access_token=access, id_token=identity, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What a sign-in, a sign-up or a refresh answers: the pair and the next refresh token."""
+
+    pair: TokenPair
+    refresh_token: str
+    lifetime: timedelta
+
+    def response(self) -> dict[str, Any]:
+        """The OAuth 2.0 token response (RFC 6749 section 5.1), with OIDC's `id_token`."""
+        return {
+            "token_type": "Bearer",
+            "access_token": self.pair.access_token,
+            "id_token": self.pair.id_token,
+            "refresh_token": self.refresh_token,
+            "expires_in": int(self.lifetime.total_seconds()),
+            "expires_at": self.pair.expires_at,
+        }
+
+
+def issue_token_set(db: Session, user: User, policy: TokenPolicy, refresh_token: str) -> TokenSet:
+    """The access and ID tokens for `user`, with `refresh_token` (issued or rotated already)."""
+    return TokenSet(issue_tokens(db, user, policy), refresh_token, policy.lifetime)

@@ -23,6 +23,7 @@ from clickstream.auth.passwords import (
     needs_rehash,
     verify_password,
 )
+from clickstream.auth.refresh import revoke_user_refresh_tokens
 
 
 class SignUpRejected(ValueError):
@@ -110,4 +111,5 @@ def set_password(db: Session, user: User, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    revoke_user_refresh_tokens(db, user.id)  # and every sign-in of the token API
     db.commit()

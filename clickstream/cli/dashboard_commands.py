@@ -6,6 +6,7 @@ import click
 
 from clickstream.cli.common import listen_options, resolve_settings, serve, with_warehouse
 from clickstream.dashboard.configuration import DashboardSettings
+from clickstream.dashboard.guide import NextLoad
 
 
 @click.group()
@@ -27,6 +28,21 @@ def dashboard_serve(host: str | None, port: int | None) -> None:
     )
 
     def work(url: str) -> None:
-        serve(create_app(url, settings), settings.dashboard_host, settings.dashboard_port)
+        app = create_app(url, settings, next_load=_next_load())
+        serve(app, settings.dashboard_host, settings.dashboard_port)
 
     with_warehouse(settings, work, role="dashboard")
+
+
+def _next_load() -> NextLoad | None:
+    """When the scheduler next loads, from the ETL's schedule (for the empty dashboard's guide)."""
+    from clickstream import utc
+    from clickstream.etl.configuration import EtlSettings
+    from clickstream.scheduler.expressions import ScheduleExpressionInvalid, parse
+    from clickstream.settings import SettingsInvalid, load
+
+    try:
+        schedule = parse(load(EtlSettings).etl_schedule)
+    except (ScheduleExpressionInvalid, SettingsInvalid):
+        return None  # the scheduler itself reports a bad schedule
+    return lambda last: schedule.next_after(utc.now(), anchor=last)

@@ -9,10 +9,13 @@ import click
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
 from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
+from clickstream.cli.deploy_commands import deploy
 from clickstream.cli.etl_commands import etl
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
+from clickstream.cli.sites_commands import sites
+from clickstream.cli.users_commands import users
 from clickstream.runtime.configuration import PlatformSettings, all_variables
 
 
@@ -82,6 +85,9 @@ def status() -> None:
 
 for group in (ingest, etl, dashboard, db, ops, shop, demo):
     cli.add_command(group)
+cli.add_command(sites)
+cli.add_command(users)
+cli.add_command(deploy)
 
 
 def main() -> None:

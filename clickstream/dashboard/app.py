@@ -8,9 +8,11 @@ from typing import Any
 
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 from starlette.requests import Request
+from starlette.types import ASGIApp
 
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
+from clickstream.dashboard import guide
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.configuration import DashboardSettings
@@ -22,6 +24,7 @@ from clickstream.dashboard.pages import (
     products,
     sessions,
 )
+from clickstream.dashboard.signin.gate import protect, sign_out_control
 from clickstream.dashboard.warehouse import PoolOptions, Warehouse
 from clickstream.settings import load
 
@@ -29,13 +32,14 @@ PAGES = (overview, funnel, products, behaviour, sessions, pipeline)
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}
 
 
-def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
+def _page_ui(default_days: int, plotly_js: HintedScript, signed_in: bool = False) -> Any:
     @functools.lru_cache(maxsize=1)
     def for_day(today: date) -> Any:
         # Built and tagified once a day ("the last 7 days" moves with the calendar), not on
         # every request: that took about a tenth of a second of the first page's time.
         return ui.page_navbar(
             *[page.page_ui(page.PAGE) for page in PAGES],
+            *([ui.nav_spacer(), sign_out_control()] if signed_in else []),  # type: ignore[list-item]
             title="Clickstream",
             id="page",
             sidebar=filtering.sidebar(default_days, today),
@@ -46,6 +50,7 @@ def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
                     plotly_head(plotly_js),
                     STYLE,
                 ),
+                guide.placeholder(),
             ),
             fillable=False,
             window_title="Clickstream",
@@ -57,8 +62,13 @@ def _page_ui(default_days: int, plotly_js: HintedScript) -> Any:
     return build
 
 
-def create_app(warehouse_url: str, settings: DashboardSettings | None = None) -> App:
-    """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL)."""
+def create_app(
+    warehouse_url: str,
+    settings: DashboardSettings | None = None,
+    next_load: guide.NextLoad | None = None,
+) -> ASGIApp:
+    """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL),
+    behind the sign-in gate unless `dashboard_auth` is `none`."""
     options = settings or load(DashboardSettings)
     filtering.install_input_handlers()
     warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
@@ -92,6 +102,8 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
             if tuple(input.dates()) != filtering.last_days(days):
                 ui.update_select("preset", selected="custom")
 
+        guide.register(warehouse, next_load)
+
         @render.text
         def filters_summary() -> str:
             return current().describe()
@@ -122,7 +134,8 @@ def create_app(warehouse_url: str, settings: DashboardSettings | None = None) ->
             start(input.page())
 
     plotly_js = HintedScript(plotly_source())
-    app = App(_page_ui(default_days, plotly_js), server)
+    signed_in = options.dashboard_auth != "none"
+    app = App(_page_ui(default_days, plotly_js, signed_in), server)
     app.starlette_app.router.routes.insert(0, plotly_js.route())
     app.on_shutdown(warehouse.close)
-    return app
+    return protect(app, warehouse_url, options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 
 from clickstream.settings import CommonSettings
@@ -26,8 +28,55 @@ class DashboardSettings(CommonSettings):
     dashboard_statement_timeout_seconds: float = Field(
         15.0, gt=0, description="A dashboard query running longer than this is cancelled."
     )
+    dashboard_auth: Literal["on", "none"] = Field(
+        "on",
+        description="`on`: every page asks for a sign-in (a dashboard account, or OIDC when an "
+        "issuer is set); `none`: anyone who reaches the port sees every page (logged loudly).",
+    )
+    dashboard_session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs session cookies; unset means a random key per start, so "
+        "sessions end when the dashboard restarts.",
+    )
+    dashboard_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="How long a sign-in lasts before asking again."
+    )
+    dashboard_public_url: str | None = Field(
+        None,
+        description="The dashboard's address as browsers reach it (https behind a proxy); "
+        "used in sign-in links and as the OIDC redirect. Unset: http://host:port.",
+    )
+    dashboard_sign_in_failures_per_ip: int = Field(
+        20, ge=1, description="Failed sign-ins one client IP may make per throttle window."
+    )
+    dashboard_sign_in_failures_per_login: int = Field(
+        5, ge=1, description="Failed sign-ins against one login per throttle window."
+    )
+    dashboard_sign_in_window_seconds: float = Field(
+        300.0, gt=0, description="The sign-in throttle's window, from the first failure."
+    )
+    dashboard_link_hours: float = Field(
+        24.0, gt=0, description="How long a one-time sign-in link stays usable."
+    )
+    dashboard_oidc_issuer: str | None = Field(
+        None,
+        description="OIDC issuer URL (its /.well-known/openid-configuration is read); set it "
+        "with a client id to offer single sign-on (Cognito, Google Workspace, Keycloak, ...).",
+    )
+    dashboard_oidc_client_id: str | None = Field(None, description="OIDC client id.")
+    dashboard_oidc_client_secret: SecretStr | None = Field(
+        None, description="OIDC client secret (unset for a public client: PKCE only)."
+    )
+    dashboard_oidc_scopes: str = Field(
+        "openid email profile", description="Scopes asked of the OIDC issuer."
+    )
 
     @property
     def dashboard_local_url(self) -> str:
         """Where a process on this machine reaches the dashboard."""
         return f"http://{self.dashboard_host}:{self.dashboard_port}"
+
+    @property
+    def dashboard_base_url(self) -> str:
+        """Where browsers reach the dashboard: the public URL, or the local one."""
+        return (self.dashboard_public_url or self.dashboard_local_url).rstrip("/")

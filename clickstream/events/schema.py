@@ -12,6 +12,8 @@ EVENT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 EventName = Annotated[str, msgspec.Meta(pattern=EVENT_NAME_PATTERN)]
 ShortText = Annotated[str, msgspec.Meta(max_length=256)]
 LongText = Annotated[str, msgspec.Meta(max_length=2048)]
+# A registered site's id (docs/tracking.md); AWS Clickstream app ids fit it too.
+SiteId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Money = Annotated[float, msgspec.Meta(ge=0, le=1e12)]
 
 STANDARD_EVENT_NAMES = (
@@ -28,6 +30,9 @@ STANDARD_EVENT_NAMES = (
     "sign_up",
     "click",
 )
+# The site an event without `site_id` belongs to (the built-in shop, as `clickstream up`
+# registers it).
+DEFAULT_SITE_ID = "default"
 
 
 class Product(msgspec.Struct, omit_defaults=True):
@@ -80,4 +85,5 @@ class Event(msgspec.Struct, omit_defaults=True):
     product: Product | None = None
     order: Order | None = None
     properties: dict[str, Any] | None = None
+    site_id: SiteId | None = None  # None: the default site
     items: list[Item] | None = None

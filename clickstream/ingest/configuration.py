@@ -148,6 +148,18 @@ class IngestSettings(CommonSettings):
         "`/metrics` (others get 404); the collector is public, its metrics are private.",
     )
 
+    ingest_sites_db_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL of the warehouse the ingest reads the site registry from "
+        "(a read-only role is enough); unset: no registry, only the default site is accepted.",
+    )
+    ingest_sites_refresh_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often each ingest replica re-reads the site registry; between reads, "
+        "and while the warehouse is unreachable, it uses the last one read.",
+    )
+
     @field_validator("ingest_trusted_proxies", "ingest_metrics_networks")
     @classmethod
     def _networks(cls, value: str) -> str:

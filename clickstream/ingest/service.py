@@ -17,12 +17,14 @@ from clickstream.ingest.auth.verifier import Authenticator
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.core.collector import Collector, skew_window
 from clickstream.ingest.core.limits import Limits
+from clickstream.ingest.core.sites import DailySalts, SiteGate
 from clickstream.ingest.durability.quarantine import Quarantine
 from clickstream.ingest.durability.shipper import Shipper
 from clickstream.ingest.durability.spool import Spool
 from clickstream.ingest.http.client_ip import Network, parse_networks
 from clickstream.ingest.http.metrics import IngestMetrics
 from clickstream.ingest.http.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
+from clickstream.ingest.registry import SiteRegistry, redis_salt_store
 from clickstream.lake import LakeStore, open_lake
 
 SWITCH_INTERVAL = 0.0002
@@ -61,7 +63,21 @@ class IngestService:
         self.lake = lake or open_lake(settings.lake_location)
         self.limits = Limits.from_settings(settings)
         skew = skew_window(settings)
-        self.collector = Collector(self.node, skew=skew, limits=self.limits, lake=self.lake)
+        self.sites: SiteRegistry | None = None
+        if settings.ingest_sites_db_url is not None:
+            self.sites = SiteRegistry(
+                settings.ingest_sites_db_url.get_secret_value(),
+                settings.ingest_sites_refresh_seconds,
+            )
+        redis = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.gate = SiteGate(
+            self.sites.snapshot if self.sites is not None else None,
+            DailySalts(redis_salt_store(redis) if redis else None),
+            settings.ingest_retry_after_seconds,
+        )
+        self.collector = Collector(
+            self.node, skew=skew, limits=self.limits, lake=self.lake, gate=self.gate
+        )
         self.spool = Spool(
             settings.ingest_spool_location,
             self.node,
@@ -94,6 +110,8 @@ class IngestService:
         self.spool.start()
         if self.auth.keys is not None:
             self.auth.keys.load()
+        if self.sites is not None:
+            self.sites.start()
         self.shipper.start()
         self.started = True
 
@@ -103,6 +121,8 @@ class IngestService:
             return
         self.spool.close()
         self.shipper.stop()
+        if self.sites is not None:
+            self.sites.stop()
         self.started = False
 
     async def astart(self) -> None:
@@ -114,11 +134,17 @@ class IngestService:
         if self.started:
             self.spool.close()  # in the loop's thread, which owns the open file
             await asyncio.to_thread(self.shipper.stop)
+            if self.sites is not None:
+                await asyncio.to_thread(self.sites.stop)
             self.started = False
         if isinstance(self.limiter, RedisBuckets):
             await self.limiter.close()
 
     # --- what the status routes ask ------------------------------------------------------------
+    def cors_origins(self) -> frozenset[str]:
+        """The registered sites' origins (empty without a registry)."""
+        return self.sites.origins() if self.sites is not None else frozenset()
+
     def spool_bytes(self) -> int:
         """Bytes in the spool waiting for the lake."""
         return self.spool.usage

@@ -20,12 +20,17 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import psutil
+import psycopg
 import structlog
 
+from clickstream.dashboard.signin.firstrun import ensure_first_admin
+from clickstream.events.schema import DEFAULT_SITE_ID
 from clickstream.ops.status_urls import masked_url
 from clickstream.runtime.configuration import PlatformSettings
 from clickstream.runtime.databases import (
@@ -37,6 +42,7 @@ from clickstream.runtime.databases import (
 from clickstream.runtime.seeding import seed_demo
 from clickstream.runtime.urls import PlatformUrls, part_addresses, platform_urls
 from clickstream.warehouse.migrate import migrate
+from clickstream.warehouse.sites import ensure_site, make_site
 
 log = structlog.get_logger("clickstream.up")
 GRACE_SECONDS = 15.0
@@ -135,7 +141,8 @@ _DATABASE_VARIABLES = (
 def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, dict[str, str]]:
     """Each part's environment holds only the database URL of its own role (least privilege)."""
     return {
-        "ingest": dict(common),  # no database at all
+        # the ingest reads only the site registry, through the read-only role
+        "ingest": {**common, "CLICKSTREAM_INGEST_SITES_DB_URL": urls.dashboard},
         "scheduler": {**common, "CLICKSTREAM_WAREHOUSE_URL": urls.etl},
         "dashboard": {
             **common,
@@ -146,6 +153,14 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
         },
         "shop": {**common, "CLICKSTREAM_SHOP_DB_URL": urls.shop},
     }
+
+
+def register_shop_site(warehouse_url: str, shop_url: str) -> None:
+    """Register the built-in shop as the default site, with its origin (kept when it exists)."""
+    parts = urlsplit(shop_url)
+    site = make_site(DEFAULT_SITE_ID, "Built-in shop", [f"{parts.scheme}://{parts.netloc}"])
+    with psycopg.connect(warehouse_url) as conn:
+        ensure_site(conn, site)
 
 
 def _wire(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> PlatformUrls:
@@ -183,6 +198,7 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
         with database_urls(settings, keep_running=True) as urls:
             applied = migrate(urls.admin)
             log.info("warehouse_migrated", applied=[m.version for m in applied])
+            sign_in_link = _first_admin_link(settings, urls.admin)
             common = {
                 key: value for key, value in os.environ.items() if key not in _DATABASE_VARIABLES
             }
@@ -193,11 +209,12 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
             )
             envs = _part_environments(common, urls)
             addresses = _wire(settings, envs)
+            register_shop_site(urls.admin, addresses.shop)
             if demo:
                 envs["ingest"].setdefault(
                     "CLICKSTREAM_INGEST_SPOOL_FILE_SECONDS", DEMO_SPOOL_FILE_SECONDS
                 )
-            return _supervise(settings, envs, stop, _Started(addresses, urls), demo)
+            return _supervise(settings, envs, stop, _Started(addresses, urls, sign_in_link), demo)
     finally:
         if needs_embedded(settings):
             embedded_server(settings).stop()
@@ -209,6 +226,19 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
 class _Started:
     addresses: PlatformUrls
     databases: DatabaseUrls
+    sign_in_link: str | None = None
+
+
+def _first_admin_link(settings: PlatformSettings, admin_url: str) -> str | None:
+    """On the first start with sign-in on, the `admin` account's one-time sign-in link."""
+    if settings.dashboard_auth == "none":
+        return None
+    link = ensure_first_admin(
+        admin_url, settings.dashboard_base_url, timedelta(hours=settings.dashboard_link_hours)
+    )
+    if link is None:
+        log.info("dashboard_admin_exists", hint="lost access? clickstream users reset LOGIN --link")
+    return link
 
 
 def _banner(settings: PlatformSettings, started: _Started, demo: bool) -> str:
@@ -223,6 +253,14 @@ def _banner(settings: PlatformSettings, started: _Started, demo: bool) -> str:
         f"  warehouse  {masked_url(databases.admin)}",
         f"  shop db    {masked_url(databases.shop)}",
     ]
+    if started.sign_in_link:
+        lines += [
+            "Sign in to the dashboard as admin with this one-time link (it works once):",
+            f"    {started.sign_in_link}",
+            "  (a password for later: clickstream users reset admin)",
+        ]
+    elif settings.dashboard_auth == "none":
+        lines.append("  WARNING: dashboard sign-in is OFF (CLICKSTREAM_DASHBOARD_AUTH=none)")
     if demo:
         lines.append("Demo data: sending and loading; a line follows when it is visible.")
     lines += ["Press Ctrl-C to stop.", ""]

@@ -19,6 +19,7 @@ from clickstream.auth.passwords import PasswordRejected
 from clickstream.auth.resets import ResetLinkInvalid, create_reset_token, is_usable, reset_password
 from clickstream.auth.users import SignInFailed, SignUpRejected, find_user, sign_in, sign_up
 from clickstream.auth.web import new_session, start_user_session
+from clickstream.shop import cognito_pages
 from clickstream.shop.cart import cart_id_for, merge_carts
 from clickstream.shop.web import Ctx, page
 
@@ -41,6 +42,8 @@ def signup(ctx: Ctx) -> Response:
         return ctx.render("signup.html", title="Create an account")
     if (refused := ctx.too_many_attempts()) is not None:
         return refused
+    if ctx.state.accounts is not None:
+        return cognito_pages.signup(ctx)
     try:
         sign_up(ctx.db, ctx.field("email"), ctx.field("password"))
     except (SignUpRejected, PasswordRejected) as exc:
@@ -74,6 +77,8 @@ def signin(ctx: Ctx) -> Response:
         return page
     if (refused := ctx.too_many_attempts()) is not None:
         return refused
+    if ctx.state.accounts is not None:
+        return cognito_pages.signin(ctx, next_path)
     settings = ctx.state.settings
     try:
         user = sign_in(
@@ -106,7 +111,10 @@ def signout(ctx: Ctx) -> Response:
     ctx.session.pending_events = pending
     ctx.user = None
     ctx.queue_event("logout")
-    return RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/", status_code=303)
+    if ctx.state.accounts is not None:
+        cognito_pages.forget_tokens(response)
+    return response
 
 
 @page
@@ -116,6 +124,8 @@ def reset_request(ctx: Ctx) -> Response:
         return ctx.render("reset_request.html", title="Reset your password")
     if (refused := ctx.too_many_attempts()) is not None:
         return refused
+    if ctx.state.accounts is not None:
+        return cognito_pages.reset_request(ctx)
     settings = ctx.state.settings
     user = find_user(ctx.db, ctx.field("email"))
     if user is not None:
@@ -187,3 +197,23 @@ def _set_new_password(ctx: Ctx, token: str) -> Response:
     response = RedirectResponse("/account/signin?reset=1", status_code=303)
     response.delete_cookie(RESET_COOKIE, path=NEW_PASSWORD_PATH)
     return response
+
+
+@page
+def confirm(ctx: Ctx) -> Response:
+    """Confirm a new Cognito account with its e-mailed code (the local backend has none)."""
+    if ctx.state.accounts is None:
+        return _link_not_valid(ctx, "Accounts here need no confirmation code.")
+    if ctx.form is not None and (refused := ctx.too_many_attempts()) is not None:
+        return refused
+    return cognito_pages.confirm(ctx)
+
+
+@page
+def reset_code(ctx: Ctx) -> Response:
+    """Set a new password with a Cognito reset code (the local backend sends links)."""
+    if ctx.state.accounts is None:
+        return _link_not_valid(ctx, "Reset your password with the link you were sent.")
+    if (refused := ctx.too_many_attempts()) is not None:
+        return refused
+    return cognito_pages.reset_code(ctx)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from clickstream.auth.token_api import TokenApi
 from clickstream.auth.tokens import TokenPolicy, jwks
 from clickstream.shop import account_pages, pages
 from clickstream.shop.catalogue import seed_catalogue
@@ -80,6 +81,10 @@ def build_app(settings: ShopSettings, engine: Engine) -> Starlette:
     state = ShopState(
         settings, sessions, media, templates, token_policy(settings), attempts, categories
     )
+    if settings.auth_backend == "cognito":
+        from clickstream.shop.cognito_pages import cognito_accounts
+
+        state.accounts = cognito_accounts(settings)
     tracker = TRACKER.read_bytes()
     tracker_path = f"/static/clickstream-{hashlib.sha256(tracker).hexdigest()[:10]}.min.js"
     cdn = (settings.shop_cdn_url or "").rstrip("/")
@@ -125,10 +130,20 @@ def build_app(settings: ShopSettings, engine: Engine) -> Starlette:
         Route("/account/reset", account_pages.reset_request, methods=["GET", "POST"]),
         Route("/account/reset/{token}", account_pages.reset_link, methods=["GET", "POST"]),
         Route(account_pages.NEW_PASSWORD_PATH, account_pages.new_password, methods=["GET", "POST"]),
+        Route("/account/confirm", account_pages.confirm, methods=["GET", "POST"]),
+        Route("/account/reset-code", account_pages.reset_code, methods=["POST"]),
         Route("/media/{key:path}", media_file),
         Route(tracker_path, tracker_file),
         Route("/.well-known/jwks.json", key_set),
         Route("/healthz", healthz),
+        *TokenApi(
+            sessions,
+            state.policy,
+            timedelta(days=settings.auth_refresh_token_days),
+            settings.auth_max_failed_logins,
+            timedelta(seconds=settings.auth_lockout_seconds),
+            attempts.attempt,
+        ).routes(),
     ]
     app = Starlette(routes=routes)
     app.state.shop = state

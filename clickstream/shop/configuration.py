@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 
 from clickstream.settings import CommonSettings
@@ -39,6 +41,9 @@ class ShopSettings(CommonSettings):
     auth_access_token_seconds: int = Field(
         3600, ge=60, description="Lifetime of access and ID tokens, in seconds."
     )
+    auth_refresh_token_days: int = Field(
+        30, ge=1, description="Lifetime of a refresh token; each refresh issues a new one."
+    )
     auth_key_rotation_days: int = Field(
         30, ge=1, description="Age after which the token signing key is replaced by a new one."
     )
@@ -69,6 +74,18 @@ class ShopSettings(CommonSettings):
     )
     smtp_sender: str = Field(
         "shop@localhost", description="The `From` address of mail the shop sends."
+    )
+    auth_backend: Literal["local", "cognito"] = Field(
+        "local",
+        description="Where the shop's accounts live: `local` (argon2 hashes in the shop "
+        "database, tokens the shop signs) or `cognito` (an Amazon Cognito user pool, its ID "
+        "tokens; needs the `clickstream[aws]` extra).",
+    )
+    auth_cognito_pool_id: str | None = Field(
+        None, description="The Cognito user pool id (`eu-west-1_AbC123`) for the `cognito` backend."
+    )
+    auth_cognito_client_id: str | None = Field(
+        None, description="The pool's app client id (no client secret) for the `cognito` backend."
     )
 
     @property

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clickstream.auth.models import Base
+from clickstream.auth.refresh import RefreshToken  # noqa: F401  (its table is the shop database's)
 
 
 class Category(Base):

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from clickstream import jsonio
+from clickstream.auth.cognito import CognitoAccounts
 from clickstream.auth.models import User, WebSession
 from clickstream.auth.tokens import TokenPolicy, issue_tokens
 from clickstream.auth.web import CsrfFailed, actor_from_request, check_csrf, load_session
@@ -43,6 +44,7 @@ class ShopState:
     policy: TokenPolicy
     attempts: AttemptLimiter
     categories: list[Category] = field(default_factory=list)
+    accounts: CognitoAccounts | None = None  # CLICKSTREAM_AUTH_BACKEND=cognito
 
 
 @dataclass
@@ -103,8 +105,12 @@ class Ctx:
             events = jsonio.loads(self.session.pending_events) + events
             self.session.pending_events = ""
             self.db.commit()
-        token = None
-        if self.user is not None:
+        token = refreshed = None
+        if self.user is not None and self.state.accounts is not None:
+            from clickstream.shop.cognito_pages import tracker_token
+
+            token, refreshed = tracker_token(self)
+        elif self.user is not None:
             token = issue_tokens(self.db, self.user, self.state.policy).access_token
         settings = self.state.settings
         html = self.state.templates.get_template(template).render(
@@ -120,7 +126,12 @@ class Ctx:
             currency=settings.shop_currency,
             **values,
         )
-        return HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=status)
+        if refreshed is not None:
+            from clickstream.shop.cognito_pages import keep_tokens
+
+            keep_tokens(response, refreshed, settings.shop_cookie_secure)
+        return response
 
 
 def item_fields(product: Product, quantity: int, paid: Decimal | None = None) -> dict[str, Any]:

@@ -1,6 +1,11 @@
-/* Clickstream browser tracker (vanilla JS, no dependencies).
- * <script src="clickstream.min.js" data-endpoint="https://ingest.example/clickstream"
- *         data-dnt="1"></script>  then  clickstream("product_view", {product: {...}});
+/* Clickstream browser tracker (vanilla JS, no dependencies); docs/tracking.md.
+ * <script async src="https://ingest.example/clickstream.js" data-site="blog"></script>
+ * then  clickstream("product_view", {product: {...}});  Calls made before it loaded (queued
+ * in clickstream.q by the snippet) are sent too. It posts to /clickstream on the origin it was
+ * loaded from unless data-endpoint says otherwise. data-dnt="1" honours Do Not Track and
+ * Global Privacy Control (nothing is sent or kept); data-cookieless keeps nothing in the browser
+ * (the server counts visitors by a salted daily hash); history.pushState and popstate send
+ * page views (data-spa="0" turns that off); data-write-key is sent as X-Write-Key.
  * Cart, checkout and purchase events carry their lines: clickstream("purchase",
  * {order: {id: "1042", total: 93.5}, items: [{id: "p1", price: 50, quantity: 1}, ...]});
  * Events wait in a bounded localStorage queue and leave in batches (on size, on a timer and
@@ -10,14 +15,18 @@
  * when the ingest API acknowledged it; a guest's batch handed to sendBeacon at page hide is
  * the browser's to deliver. */
 (function (w, d, n) {
-  var s = d.currentScript, c = (s && s.dataset) || {};
-  var E = c.endpoint || "/clickstream", L = w.localStorage, P = "cs_";
+  var s = d.currentScript, c = (s && s.dataset) || {}, Q = (w.clickstream || {}).q || [];
+  var E = c.endpoint || (s && s.src ? new URL("/clickstream", s.src) + "" : "/clickstream");
+  var K = c.cookieless != null, KEY = c.writeKey, M = {}, P = "cs_", H = history, at = location.href;
+  // Cookieless: the queue and counters live in memory only; the server makes the visitor id.
+  var L = K ? { getItem: function (k) { return M[k] || null; }, setItem: function (k, v) { M[k] = v; } } : w.localStorage;
   var MAX = 200, BATCH = +c.batch || 10, EVERY = +c.interval || 5000, IDLE = 18e5;
   var busy = 0, fails = 0, next = 0, first = 0, fly = {};
   if (c.dnt && (n.doNotTrack == "1" || w.doNotTrack == "1" || n.globalPrivacyControl)) {
     w.clickstream = function () {};
     return;
   }
+  if (K) E += (E.indexOf("?") < 0 ? "?" : "&") + "cookieless=1";
   function get(k) { try { return L.getItem(P + k); } catch (x) { return null; } }
   function put(k, v) { try { L.setItem(P + k, v); } catch (x) {} }
   function uuid() {
@@ -28,8 +37,8 @@
   function load() { try { return JSON.parse(get("q")) || []; } catch (x) { return []; } }
   function save(q) { put("q", JSON.stringify(q.slice(-MAX))); }
   fails = +get("f") || 0; // the ingest API was failing on an earlier page
-  var cid = get("cid");
-  if (!cid) { cid = uuid(); put("cid", cid); first = 1; }
+  var cid = K ? null : get("cid");
+  if (!cid && !K) { cid = uuid(); put("cid", cid); first = 1; }
   function session() {
     var now = Date.now(), sid = get("sid");
     if (!sid || now - (+get("sat") || 0) > IDLE) { sid = uuid(); put("sid", sid); }
@@ -39,9 +48,10 @@
   function track(name, fields) {
     var e = {
       event_name: name, event_id: uuid(), event_timestamp: new Date().toISOString(),
-      client_id: cid, session_id: session(), is_first_visit: !!first,
       page_url: location.href, referrer: d.referrer || null
     }, k, m, q = load();
+    if (!K) { e.client_id = cid; e.session_id = session(); e.is_first_visit = !!first; }
+    if (c.site) e.site_id = c.site;
     first = 0;
     for (k in fields || {}) e[k] = fields[k];
     m = d.querySelector('meta[name="cs-token"]');
@@ -53,6 +63,7 @@
   function send(body, keep, t) {
     var h = { "Content-Type": "application/json" };
     if (t) h.Authorization = "Bearer " + t;
+    if (KEY) h["X-Write-Key"] = KEY;
     return fetch(E, { method: "POST", body: body, headers: h, keepalive: keep, credentials: "omit" });
   }
   function drop(batch) {
@@ -74,7 +85,7 @@
       // batch stays queued until its answer arrives: if the page is gone first, the next page
       // sends it again (same event_id, so stored once).
       if (fails) return;
-      if (!t && n.sendBeacon) {
+      if (!t && !KEY && n.sendBeacon) {
         if (!n.sendBeacon(E, body)) return;
         drop(batch);
       } else {
@@ -103,9 +114,20 @@
       setTimeout(flush, wait);
     });
   }
+  // A single-page app's route change is a page view, referred by the route before it.
+  function route() {
+    var r = at;
+    if (location.href != r) { at = location.href; track("page_view", { referrer: r }); }
+  }
+  if (c.spa != "0") {
+    var push = H.pushState;
+    H.pushState = function () { push.apply(H, arguments); route(); };
+    w.addEventListener("popstate", route);
+  }
   w.clickstream = track;
   setInterval(flush, EVERY);
   d.addEventListener("visibilitychange", function () { if (d.visibilityState == "hidden") flush(1); });
   w.addEventListener("pagehide", function () { flush(1); });
   track("page_view");
+  Q.forEach(function (a) { track.apply(0, a); });
 })(window, document, navigator);

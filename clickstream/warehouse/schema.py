@@ -105,6 +105,7 @@ CLICKSTREAM_EVENTS: Final = table(
     "ingest_node text",
     "source_file text not null",
     "etl_run_id bigint",
+    "site_id text not null",
 )
 # One row per line of an event's `items`, partitioned by day on event_timestamp like the
 # events (migration 0080).
@@ -348,6 +349,38 @@ PRIVACY_ERASURES: Final = table(
     "lake_lines_removed bigint not null",
     key=("erasure_id",),
 )
+# Registered sites: the ingest API reads them (cached) to check `site_id`, write keys and CORS.
+SITES: Final = table(
+    "sites",
+    "site_id text not null",
+    "name text not null",
+    "origins text[] not null",
+    "write_key_sha256 text",
+    "created_at timestamptz not null",
+    key=("site_id",),
+)
+# --- Dashboard sign-in ----------------------------------------------------------------------
+
+DASHBOARD_USERS: Final = table(
+    "dashboard_users",
+    "user_id bigint not null",
+    "login text not null",
+    "role text not null",
+    "sites text[]",
+    "password_hash text",
+    "sessions_since timestamptz not null",
+    "created_at timestamptz not null",
+    key=("user_id",),
+)
+DASHBOARD_SIGN_IN_LINKS: Final = table(
+    "dashboard_sign_in_links",
+    "token_hash text not null",
+    "user_id bigint not null",
+    "created_at timestamptz not null",
+    "expires_at timestamptz not null",
+    "used_at timestamptz",
+    key=("token_hash",),
+)
 # Made by `migrate.py` itself, before any migration runs.
 SCHEMA_MIGRATIONS: Final = table(
     "schema_migrations",
@@ -374,6 +407,9 @@ TABLES: Final = {
         OPS_NOTIFICATIONS,
         PRIVACY_ERASURES,
         SCHEMA_MIGRATIONS,
+        SITES,
+        DASHBOARD_USERS,
+        DASHBOARD_SIGN_IN_LINKS,
     )
 }
 

@@ -10,9 +10,13 @@ import psycopg
 import pytest
 
 from clickstream import utc
+from clickstream.dashboard.configuration import DashboardSettings
+from clickstream.dashboard.signin import cookies
+from clickstream.dashboard.signin.accounts import add_user, find_user
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.runtime.postgres import EmbeddedPostgres
+from clickstream.settings import load
 from clickstream.warehouse.migrate import migrate
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 from tests.conftest import scratch_database
@@ -74,3 +78,26 @@ def populated_url_any_server(
 def empty_url_any_server(pg_admin_url: str) -> Iterator[str]:
     """A migrated warehouse with nothing loaded, on each kind of server."""
     yield from _database(pg_admin_url)
+
+
+# --- Sign-in: a session cookie minted for a real account, so browser tests skip the form ---
+
+SESSION_SECRET = "tests-dashboard-session-key"
+
+
+def signed_in_settings() -> DashboardSettings:
+    """Sign-in on, with a known cookie key (so that a test can mint a session)."""
+    return load(DashboardSettings, dashboard_auth="on", dashboard_session_secret=SESSION_SECRET)
+
+
+def auth_off_settings() -> DashboardSettings:
+    """Sign-in off, for tests that are not about it."""
+    return load(DashboardSettings, dashboard_auth="none")
+
+
+def session_cookie(warehouse_url: str, base_url: str, login: str = "tester") -> dict[str, str]:
+    """A Playwright cookie signing `login` (an admin of every site, created if missing) in."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        user = find_user(conn, login) or add_user(conn, login, role="admin")
+    value = cookies.mint(SESSION_SECRET.encode(), user.user_id, 3600)
+    return {"name": cookies.SESSION_COOKIE, "value": value, "url": base_url}

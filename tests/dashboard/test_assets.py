@@ -16,12 +16,12 @@ from clickstream.dashboard import assets
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.assets import COMPILE_HINT, FULL_PLOTLY, HintedScript, plotly_source
 from tests.conftest import IN_CI, ServerThread
-from tests.dashboard.conftest import as_dashboard
+from tests.dashboard.conftest import as_dashboard, auth_off_settings
 
 
 @pytest.fixture(scope="module")
 def base_url(populated_url: str) -> Iterator[str]:
-    with ServerThread(create_app(as_dashboard(populated_url))) as running:
+    with ServerThread(create_app(as_dashboard(populated_url), auth_off_settings())) as running:
         yield running.url
 
 

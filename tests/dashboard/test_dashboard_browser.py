@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -22,7 +22,13 @@ from clickstream.dashboard.app import create_app
 from clickstream.dashboard.charts import EMPTY_TEXT
 from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread
-from tests.dashboard.conftest import _database, as_dashboard
+from tests.dashboard.conftest import (
+    _database,
+    as_dashboard,
+    auth_off_settings,
+    session_cookie,
+    signed_in_settings,
+)
 from tests.dashboard.data import (
     BEHAVIOUR_SQL,
     FUNNEL_SQL,
@@ -36,6 +42,7 @@ from tests.dashboard.data import (
 
 PAGES = ("overview", "funnel", "products", "behaviour", "sessions", "pipeline")
 TIMEOUT = 30_000
+NEXT_LOAD = datetime(2030, 1, 2, 3, 5, tzinfo=UTC)
 
 pytestmark = pytest.mark.browser
 
@@ -85,12 +92,22 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def server(populated_url: str) -> Iterator[ServerThread]:
-    with ServerThread(create_app(as_dashboard(populated_url))) as running:
+    with ServerThread(create_app(as_dashboard(populated_url), signed_in_settings())) as running:
         yield running
 
 
-def _visit(browser: Browser, base_url: str) -> Iterator[Visit]:
+@pytest.fixture(scope="module")
+def cookie(populated_url: str, server: ServerThread) -> dict[str, str]:
+    """A signed-in session for the module's browser contexts (no sign-in form to fill)."""
+    return session_cookie(populated_url, server.url)
+
+
+def _visit(
+    browser: Browser, base_url: str, cookie: dict[str, str] | None = None
+) -> Iterator[Visit]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    if cookie is not None:
+        context.add_cookies([cookie])  # type: ignore[list-item]
     page = context.new_page()
     visit = Visit(page, base_url)
     page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
@@ -103,8 +120,8 @@ def _visit(browser: Browser, base_url: str) -> Iterator[Visit]:
 
 
 @pytest.fixture
-def visit(browser: Browser, server: ServerThread) -> Iterator[Visit]:
-    yield from _visit(browser, server.url)
+def visit(browser: Browser, server: ServerThread, cookie: dict[str, str]) -> Iterator[Visit]:
+    yield from _visit(browser, server.url, cookie)
 
 
 def _week(today: date) -> tuple[date, date]:
@@ -305,7 +322,8 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
     browser: Browser, embedded_admin_url: str
 ) -> None:
     for url in _database(embedded_admin_url):
-        with ServerThread(create_app(as_dashboard(url))) as empty_server:
+        app = create_app(as_dashboard(url), auth_off_settings(), next_load=lambda _: NEXT_LOAD)
+        with ServerThread(app) as empty_server:
             for visit in _visit(browser, empty_server.url):
                 for tab in PAGES:
                     visit.show(tab)
@@ -320,6 +338,12 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
                 expect(visit.page.locator("#pipeline-freshness")).to_contain_text(
                     "Nothing has been loaded yet"
                 )
+                # The first run's guide: why it is empty and what to do next, on every page.
+                first_run = visit.page.locator(".first-run")
+                expect(first_run).to_contain_text("No event has been loaded yet")
+                expect(first_run).to_contain_text("2030-01-02 03:05:00 UTC")
+                for step in ("clickstream etl run", "docs/tracking.md", "clickstream up --demo"):
+                    expect(first_run).to_contain_text(step)
                 visit.page.screenshot(path=str(ARTIFACTS / "dashboard-empty.png"))
                 assert visit.errors == []
 
@@ -352,7 +376,7 @@ CLIPPED_JS = """
 
 
 def test_no_table_is_clipped_at_1440_pixels(
-    browser: Browser, server: ServerThread, populated_url: str
+    browser: Browser, server: ServerThread, populated_url: str, cookie: dict[str, str]
 ) -> None:
     with psycopg.connect(populated_url) as conn:  # the Error column with a real-sized error
         conn.execute(
@@ -365,6 +389,7 @@ def test_no_table_is_clipped_at_1440_pixels(
             ),
         )
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies([cookie])  # type: ignore[list-item]
     page = context.new_page()
     visit = Visit(page, server.url)
     page.goto(server.url + "/")

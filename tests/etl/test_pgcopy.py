@@ -66,7 +66,15 @@ ID_TYPES = {
     "source_file": "VARCHAR",
     "payload_hash": "UUID",
 }
-REQUIRED = {"event_id", "event_timestamp", "event_name", "received_at", "is_bot", "source_file"}
+REQUIRED = {
+    "event_id",
+    "event_timestamp",
+    "event_name",
+    "received_at",
+    "is_bot",
+    "source_file",
+    "site_id",
+}
 TEXT_COLUMNS = [c for c in EVENT_COLUMNS if EVENT_TYPES[c] == "VARCHAR"]
 NULLABLE_TEXT = [c for c in TEXT_COLUMNS if c not in REQUIRED]
 
@@ -94,6 +102,7 @@ def _event(event_id: uuid.UUID, at: datetime, **fields: Any) -> dict[str, Any]:
         received_at=at,
         is_bot=False,
         source_file="events/2024/02/29/12/n1-x-000001.ndjson.gz",
+        site_id="default",
     )
     row.update(fields)
     return row

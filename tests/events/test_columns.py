@@ -44,6 +44,7 @@ FULL_EVENT = msgspec.convert(
         | {"price": 1.5, "discount_price": 1.0},
         "order": {"id": "o1", "number": "N1", "total": 5.5, "currency": "EUR", "item_count": 2},
         "properties": {"a": [1, {"b": None}]},
+        "site_id": "shop",
         "items": [
             {f: "1" for f in Item.__struct_fields__}
             | {"price": 2.5, "discount_price": 2.0, "quantity": 2}

@@ -103,9 +103,17 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
 
     with running_up(env, log) as process:
         _wait_http(f"{ingest}/healthz", process)
-        _wait_http(f"http://127.0.0.1:{dashboard_port}/", process)
+        # Sign-in is on: "/" answers 303 to the sign-in page, which answers 200.
+        _wait_http(f"http://127.0.0.1:{dashboard_port}/auth/sign-in", process)
         family = _family(process, data_dir)
         assert len({p.pid for p in family}) >= 5
+        # The first start made an admin and printed a one-time sign-in link: it works once.
+        banner = _wait_for_text(log, "Clickstream is up.", process, timeout=60)
+        link = banner.split("one-time link (it works once):\n", 1)[1].split()[0]
+        assert link.startswith(f"http://127.0.0.1:{dashboard_port}/auth/link/")
+        signed_in = httpx.get(link)
+        assert signed_in.status_code == 303 and "cs_dashboard" in signed_in.cookies
+        assert "already used" in httpx.get(link).text
         posted = httpx.post(f"{ingest}/clickstream", json={"event_name": "page_view"})
         assert posted.status_code == 202
         run = subprocess.run(
@@ -150,6 +158,7 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         assert process.wait(timeout=60) == 0
     _assert_all_gone(family)
     assert "Clickstream is up." in log.read_text()
+    assert log.read_text().count("/auth/link/") == 1  # the admin exists: no second link
 
 
 def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
@@ -179,7 +188,9 @@ def test_each_part_gets_only_its_own_database_url() -> None:
     urls = DatabaseUrls(admin="pg://admin", etl="pg://etl", dashboard="pg://dash", shop="pg://shop")
     envs = _part_environments({"CLICKSTREAM_DATA_DIR": "/d"}, urls)
 
-    assert not any("URL" in key and "pg://" in value for key, value in envs["ingest"].items())
+    ingest_urls = {k: v for k, v in envs["ingest"].items() if "URL" in k and "pg://" in v}
+    # the ingest reads the site registry, and only through the read-only role
+    assert ingest_urls == {"CLICKSTREAM_INGEST_SITES_DB_URL": "pg://dash"}
     assert envs["scheduler"]["CLICKSTREAM_WAREHOUSE_URL"] == "pg://etl"
     assert set(envs["dashboard"].values()) >= {"pg://dash"}
     assert "pg://etl" not in envs["dashboard"].values()

@@ -39,6 +39,13 @@ WHERE i.resolved_at IS NULL
     OR (i.opened_at < %(end)s::date + 1 AND i.resolved_at >= %(start)s::date)
 GROUP BY i.incident_id ORDER BY i.incident_id DESC LIMIT %(limit)s;
 
+-- name: first_run
+-- Whether anything was ever loaded, and the last ETL run: the empty dashboard's guide.
+SELECT EXISTS (SELECT 1 FROM clickstream_events) AS has_events,
+    (SELECT started_at FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_run_started,
+    (SELECT status FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_status,
+    now() AS checked_at;
+
 -- name: purchases
 -- Purchase events of the period's UTC days widened by an hour on each side (the
 -- reconciliation's `SLACK`), matched in Python with the shop's orders

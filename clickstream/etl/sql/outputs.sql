@@ -67,6 +67,7 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     r.order_item_count, r.user_agent, r.client_ip, a.device_type, a.browser, a.os,
     coalesce(a.is_bot, false) AS is_bot,
     r.properties, r.request_id, r.ingest_node, r.source_file, (SELECT run_id FROM run_context) AS etl_run_id,
+    r.site_id,
     r.items
 FROM records AS r JOIN final AS f ON f.row_key = r.rowid
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent

@@ -92,6 +92,8 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     properties,
     request_id,
     node_id AS ingest_node,
+    -- events sent without a site (and lake records older than sites) are the default site's
+    coalesce(site_id, 'default') AS site_id,
     CASE WHEN json_type(items) <> 'NULL' THEN items END AS items_text,
     raw_items(items) AS items_raw
 FROM lake_records;

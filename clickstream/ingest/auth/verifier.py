@@ -85,6 +85,28 @@ class Authenticator:
 
     async def authenticate(self, authorization: str | None) -> Authentication:
         """The actor behind an `Authorization: Bearer` header value; never raises."""
+        step = self._screen(authorization)
+        if isinstance(step, Authentication):
+            return step
+        assert self.keys is not None
+        token, alg, kid = step
+        key = self.keys.cached(kid) or await asyncio.to_thread(self.keys.get, kid)
+        return self._check(token, alg, kid, key)
+
+    def authenticate_blocking(self, authorization: str | None) -> Authentication:
+        """`authenticate` for callers with no event loop (a Lambda handler); never raises.
+
+        An unknown key id fetches the JWKS in this thread (rate-limited as ever).
+        """
+        step = self._screen(authorization)
+        if isinstance(step, Authentication):
+            return step
+        assert self.keys is not None
+        token, alg, kid = step
+        return self._check(token, alg, kid, self.keys.get(kid))
+
+    def _screen(self, authorization: str | None) -> Authentication | tuple[str, str, str]:
+        """The outcome when it is known without the key, else the token, its alg and kid."""
         if self.mode == "off" or not authorization:
             return Authentication()
         scheme, _, token = authorization.partition(" ")
@@ -107,7 +129,10 @@ class Authenticator:
             return Authentication(problem="the token's algorithm is not accepted")
         if not isinstance(kid, str):
             return Authentication(problem="the token has no key id")
-        key = self.keys.cached(kid) or await asyncio.to_thread(self.keys.get, kid)
+        return token, alg, kid
+
+    def _check(self, token: str, alg: str, kid: str, key: jwt.PyJWK | None) -> Authentication:
+        assert self.keys is not None
         if key is None:
             return Authentication(problem="the token's key id is unknown")
         declared = self.keys.declared_algorithm(kid)

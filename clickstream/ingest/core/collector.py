@@ -12,16 +12,19 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clickstream.events.record import Receipt, SkewWindow, encode_records
-from clickstream.ingest.configuration import IngestSettings, default_of
 from clickstream.ingest.core.contract import decode_events
 from clickstream.ingest.core.errors import Rejected
 from clickstream.ingest.core.limits import Limits, gunzip, too_large
+from clickstream.ingest.core.sites import Admission, SiteGate
 from clickstream.ingest.core.storable import check_no_nul, may_hold_nul, out_of_range_times
 from clickstream.lake.keys import event_object_key
 from clickstream.lake.store import LakeStore
+
+if TYPE_CHECKING:  # the settings (pydantic) stay off the import path of a Lambda cold start
+    from clickstream.ingest.configuration import IngestSettings
 
 __all__ = ["Accepted", "Batch", "Collector", "Context", "Refused", "Stored", "accept"]
 
@@ -29,6 +32,8 @@ __all__ = ["Accepted", "Batch", "Collector", "Context", "Refused", "Stored", "ac
 def skew_window(settings: IngestSettings | None = None) -> SkewWindow:
     """The client-clock window `settings` configure (their defaults without settings)."""
     if settings is None:
+        from clickstream.ingest.configuration import default_of
+
         past, future = (default_of(f"ingest_max_{end}_skew_seconds") for end in ("past", "future"))
     else:
         past = settings.ingest_max_past_skew_seconds
@@ -72,10 +77,18 @@ class Context:
     content_encoding: str = ""
     limits: Limits = field(default_factory=Limits)
     skew: SkewWindow = field(default_factory=skew_window)
+    gate: SiteGate | None = None  # None: no site checks (every site id passes)
+    admission: Admission = field(default_factory=Admission)
 
 
 def prepare(
-    body: bytes, receipt: Receipt, limits: Limits, skew: SkewWindow, encoding: str = ""
+    body: bytes,
+    receipt: Receipt,
+    limits: Limits,
+    skew: SkewWindow,
+    encoding: str = "",
+    gate: SiteGate | None = None,
+    admission: Admission | None = None,
 ) -> Batch:
     """Decode, check and enrich `body`; raises a `Rejected` subclass, storing nothing."""
     if len(body) > limits.max_body_bytes:
@@ -83,6 +96,8 @@ def prepare(
     if encoding == "gzip":
         body = gunzip(body, limits.max_body_bytes)
     events = decode_events(body, limits)
+    if gate is not None:
+        events = gate.admit(events, receipt, admission or _NO_ADMISSION)
     try:
         event_ids, lines = encode_records(events, receipt, skew)
     except OverflowError:
@@ -92,11 +107,20 @@ def prepare(
     return Batch(event_ids=event_ids, lines=lines)
 
 
+_NO_ADMISSION = Admission()
+
+
 def accept(body: bytes, context: Context) -> Accepted | Refused:
     """The lake lines for `body`, or why it is refused; never raises for bad input."""
     try:
         return prepare(
-            body, context.receipt, context.limits, context.skew, context.content_encoding
+            body,
+            context.receipt,
+            context.limits,
+            context.skew,
+            context.content_encoding,
+            context.gate,
+            context.admission,
         )
     except Rejected as error:
         return Refused.of(error)
@@ -119,23 +143,39 @@ class Collector:
         skew: SkewWindow | None = None,
         limits: Limits | None = None,
         lake: LakeStore | None = None,
+        gate: SiteGate | None = None,
     ) -> None:
         self.node_id = node_id
+        self.gate = gate
         self.skew = skew or skew_window()
         self.limits = limits or Limits()
         self.lake = lake
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
 
-    def prepare(self, body: bytes, receipt: Receipt, content_encoding: str = "") -> Batch:
+    def prepare(
+        self,
+        body: bytes,
+        receipt: Receipt,
+        content_encoding: str = "",
+        admission: Admission | None = None,
+    ) -> Batch:
         """Decode, check and enrich `body`; raises a `Rejected` subclass, storing nothing."""
-        return prepare(body, receipt, self.limits, self.skew, content_encoding)
+        return prepare(
+            body, receipt, self.limits, self.skew, content_encoding, self.gate, admission
+        )
 
-    def collect(self, body: bytes, receipt: Receipt, content_encoding: str = "") -> Stored:
+    def collect(
+        self,
+        body: bytes,
+        receipt: Receipt,
+        content_encoding: str = "",
+        admission: Admission | None = None,
+    ) -> Stored:
         """Prepare `body` and write it to the lake as one object (the spool-less path)."""
         if self.lake is None:
             raise RuntimeError("this collector has no lake to write to")
-        batch = self.prepare(body, receipt, content_encoding)
+        batch = self.prepare(body, receipt, content_encoding, admission)
         with self._lock:
             sequence = next(self._sequence)
         key = event_object_key(receipt.received_at, self.node_id, sequence)

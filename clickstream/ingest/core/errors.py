@@ -123,3 +123,27 @@ class InternalError(Rejected):
 
     status: ClassVar[int] = 500
     reason: ClassVar[str] = "internal_error"
+
+
+class SiteUnknown(Rejected):
+    """An event names a site that is not registered."""
+
+    status: ClassVar[int] = 403
+    reason: ClassVar[str] = "unknown_site"
+
+
+class WriteKeyRefused(Rejected):
+    """The site has a write key and the request's is missing or does not match."""
+
+    status: ClassVar[int] = 403
+    reason: ClassVar[str] = "write_key_refused"
+
+
+class RegistryUnavailable(Rejected):
+    """The site registry was never read (the warehouse did not answer yet); retry later."""
+
+    status: ClassVar[int] = 503
+    reason: ClassVar[str] = "site_registry_unavailable"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)

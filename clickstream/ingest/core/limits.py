@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from clickstream.ingest.configuration import IngestSettings, default_of
 from clickstream.ingest.core.errors import MalformedBody, PayloadTooLarge
+
+if TYPE_CHECKING:  # the settings (pydantic) stay off the import path of a Lambda cold start
+    from clickstream.ingest.configuration import IngestSettings
+
+
+def _default(name: str) -> Any:
+    """A factory for the default of ingest setting `name`, read when a `Limits` is built."""
+
+    def read() -> Any:
+        from clickstream.ingest.configuration import default_of
+
+        return default_of(name)
+
+    return field(default_factory=read)
 
 
 @dataclass(frozen=True)
 class Limits:
     """Configured limits; the defaults are those of the `CLICKSTREAM_INGEST_MAX_*` settings."""
 
-    max_body_bytes: int = default_of("ingest_max_body_bytes")
-    max_batch_events: int = default_of("ingest_max_batch_events")
-    max_event_bytes: int = default_of("ingest_max_event_bytes")
-    max_json_depth: int = default_of("ingest_max_json_depth")
-    max_property_keys: int = default_of("ingest_max_property_keys")
-    max_event_items: int = default_of("ingest_max_event_items")
+    max_body_bytes: int = _default("ingest_max_body_bytes")
+    max_batch_events: int = _default("ingest_max_batch_events")
+    max_event_bytes: int = _default("ingest_max_event_bytes")
+    max_json_depth: int = _default("ingest_max_json_depth")
+    max_property_keys: int = _default("ingest_max_property_keys")
+    max_event_items: int = _default("ingest_max_event_items")
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> Limits:

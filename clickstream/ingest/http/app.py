@@ -1,4 +1,5 @@
-"""The one place the ingest ASGI app is assembled: the service, the endpoint, status, CORS.
+"""The one place the ingest ASGI app is assembled: the service, the endpoint, status, CORS and
+the tracker file.
 
 `POST /clickstream` is a plain ASGI callable (the hot path); every other path goes to the
 Starlette status app, whose lifespan starts and stops the service.
@@ -9,8 +10,9 @@ from __future__ import annotations
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.http.asgi import ASGIApp
 from clickstream.ingest.http.cors import CORSMiddleware, parse_origins
-from clickstream.ingest.http.endpoint import COLLECT_PATH, CollectEndpoint
+from clickstream.ingest.http.endpoint import AWS_SDK_PATH, COLLECT_PATH, CollectEndpoint
 from clickstream.ingest.http.status import status_app
+from clickstream.ingest.http.tracker_file import TrackerRoutes
 from clickstream.ingest.service import IngestService
 from clickstream.lake import LakeStore
 
@@ -27,6 +29,9 @@ def build_app(settings: IngestSettings, service: IngestService | None = None) ->
     service = service or build_service(settings)
     app: ASGIApp = CollectEndpoint(service, status_app(service))
     origins = parse_origins(settings.ingest_cors_origins)
-    if origins:
-        app = CORSMiddleware(app, origins, service.metrics)
-    return app
+    if origins or service.sites is not None:
+        registered = service.cors_origins if service.sites is not None else None
+        app = CORSMiddleware(
+            app, origins, service.metrics, registered, credentialed_paths=frozenset({AWS_SDK_PATH})
+        )
+    return TrackerRoutes(app)

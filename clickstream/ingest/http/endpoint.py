@@ -16,6 +16,7 @@ import structlog
 
 from clickstream import utc
 from clickstream.events.record import Receipt, truncate_ip
+from clickstream.events.segment import SEGMENT_PATHS
 from clickstream.ingest.auth.verifier import Actor
 from clickstream.ingest.core.errors import (
     ClientGone,
@@ -27,7 +28,9 @@ from clickstream.ingest.core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from clickstream.ingest.core.formats import basic_user, from_aws_sdk, from_segment
 from clickstream.ingest.core.limits import too_large
+from clickstream.ingest.core.sites import Admission
 from clickstream.ingest.durability.spool import SpoolFull
 from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send, send_json
 from clickstream.ingest.http.client_ip import client_ip
@@ -35,6 +38,7 @@ from clickstream.ingest.http.sampled_log import sampled
 from clickstream.ingest.service import IngestService
 
 COLLECT_PATH = "/clickstream"
+AWS_SDK_PATH = "/collect"  # the AWS Clickstream Analytics ingestion server's default path
 _OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
 _WANTED = {
     b"content-type",
@@ -43,6 +47,7 @@ _WANTED = {
     b"authorization",
     b"user-agent",
     b"x-forwarded-for",
+    b"x-write-key",
 }
 log = structlog.get_logger("clickstream.ingest")
 
@@ -80,12 +85,26 @@ def accepted_body(event_ids: list[str]) -> bytes:
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
 
+def admission_of(scope: Scope, write_key: str | None) -> Admission:
+    """The request's write key (`X-Write-Key`) and whether it asks for cookieless counting
+    (`?cookieless=1`, which a tracker in cookieless mode adds to its endpoint)."""
+    query = scope.get("query_string", b"")
+    cookieless = b"cookieless=1" in query.split(b"&") if query else False
+    if not write_key and not cookieless:
+        return _PLAIN
+    return Admission(write_key=write_key or None, cookieless=cookieless)
+
+
+_PLAIN = Admission()
+
+
 def _media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
 
 class CollectEndpoint:
-    """Serves `POST /clickstream`; every other path goes to `fallback`."""
+    """Serves `POST /clickstream`, the Segment HTTP API's paths (`/v1/track`, ...) and the
+    AWS Clickstream SDKs' `/collect`; every other path goes to `fallback`."""
 
     def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
         self.service = service
@@ -93,7 +112,11 @@ class CollectEndpoint:
         self.rejections = sampled("clickstream.ingest")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != COLLECT_PATH:
+        path = scope["path"] if scope["type"] == "http" else None
+        foreign = SEGMENT_PATHS.get(path) if path is not None else None
+        if path == AWS_SDK_PATH:
+            foreign = "aws"
+        if path != COLLECT_PATH and foreign is None:
             await self.fallback(scope, receive, send)
             return
         started = perf_counter()
@@ -112,9 +135,11 @@ class CollectEndpoint:
             ip = peer[0] if peer else None
         body = b""
         try:
-            encoding, actor = await self._admit(scope, headers, ip)
+            encoding, actor = await self._admit(scope, headers, ip, foreign is not None)
             body = await read_body(receive, service.limits.max_body_bytes)
-            accepted = await self._store(body, encoding, actor, headers, ip, request_id)
+            accepted = await self._store(
+                scope, body, encoding, actor, headers, ip, request_id, foreign
+            )
         except Rejected as exc:
             await self._refuse(send, exc, body, request_id, ip)
         except ClientGone:
@@ -129,7 +154,8 @@ class CollectEndpoint:
             await send(
                 {
                     "type": "http.response.start",
-                    "status": 202,
+                    # the AWS SDK takes only a 200 as success (and retries anything else)
+                    "status": 200 if foreign == "aws" else 202,
                     "headers": [
                         (b"content-type", b"application/json"),
                         (b"content-length", b"%d" % len(reply)),
@@ -141,7 +167,7 @@ class CollectEndpoint:
         service.metrics.observe(perf_counter() - started)
 
     async def _admit(
-        self, scope: Scope, headers: dict[bytes, str], ip: str | None
+        self, scope: Scope, headers: dict[bytes, str], ip: str | None, foreign: bool = False
     ) -> tuple[str, Actor | None]:
         """Every check made before the body is read; returns its encoding and the sender."""
         service = self.service
@@ -164,6 +190,8 @@ class CollectEndpoint:
         if declared and declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
         authorization = headers.get(b"authorization")
+        if foreign and basic_user(authorization):
+            authorization = None  # Segment's write key, checked with the body
         actor = None
         if authorization:  # without one, `authenticate` finds nobody and no problem
             authentication = await service.auth.authenticate(authorization)
@@ -176,14 +204,20 @@ class CollectEndpoint:
 
     async def _store(
         self,
+        scope: Scope,
         body: bytes,
         encoding: str,
         actor: Actor | None,
         headers: dict[bytes, str],
         ip: str | None,
         request_id: str,
+        foreign: str | None = None,
     ) -> list[str]:
-        """Check, enrich and durably spool `body`; returns the acknowledged event ids."""
+        """Check, enrich and durably spool `body`; returns the acknowledged event ids.
+
+        A body in another tracker's format (`foreign`: `aws`, or the Segment message type) is
+        first turned into a canonical batch.
+        """
         service = self.service
         try:
             service.spool.check_capacity(len(body))
@@ -201,10 +235,32 @@ class CollectEndpoint:
             identity_source=actor.identity_source if actor else None,
         )
         prepare = service.collector.prepare
-        if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
-            batch = await asyncio.to_thread(prepare, body, receipt, encoding)
+        if foreign == "aws":
+            body, admission = from_aws_sdk(
+                body,
+                scope.get("query_string", b""),
+                service.limits,
+                encoding,
+                headers.get(b"x-write-key"),
+            )
+            encoding = ""
+        elif foreign is not None:
+            body, admission = from_segment(
+                body,
+                foreign,
+                headers.get(b"authorization"),
+                service.gate.registry(),
+                service.limits,
+                encoding,
+                service.retry_after,
+            )
+            encoding = ""
         else:
-            batch = prepare(body, receipt)
+            admission = admission_of(scope, headers.get(b"x-write-key"))
+        if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
+            batch = await asyncio.to_thread(prepare, body, receipt, encoding, admission)
+        else:
+            batch = prepare(body, receipt, "", admission)
         ship_now = service.settings.ingest_ship_before_ack
         try:
             await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)

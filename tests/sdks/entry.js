@@ -1,0 +1,1 @@
+export { ClickstreamAnalytics, SendMode, PageType } from "@aws/clickstream-web";
