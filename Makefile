@@ -16,7 +16,7 @@ SEGMENT_JS_PACKAGE := @segment/analytics-next@1.84.3
 SEGMENT_JS_INTEGRITY := sha512-5l7cPBzScxhfJ0zdcKQI4daDvMIWWUk7hClT1xGRelnHUltIEoQ9w8+ZpFPoWJMpX8D7IA1nVAfJbpiKi3XaKw==
 SDKS := $(VENV)/share/clickstream/sdks
 
-.PHONY: up test lint format browser plotly-js sdks bench-clean clean
+.PHONY: up test lint format browser fuse plotly-js sdks bench-clean clean
 
 # pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
 # when the install fails, so that `make up` prints Clickstream's own lines.
@@ -93,8 +93,18 @@ $(SDKS)/analytics-next/index.js: Makefile | $(VENV)/.runtime
 	rm -rf $(@D); mkdir -p $(@D); \
 	for f in "$$tmp"/package/dist/umd/*.js; do cp "$$f" $(@D)/; done; touch $@
 
-## test: install dev dependencies and Chromium, then run every test
-test: $(VENV)/.dev $(VENV)/.aws browser plotly-js sdks
+## fuse: Debian's libfuse 3 for the power-cut tests' FUSE disk (installed with apt when root)
+fuse:
+	@if ! ldconfig -p | grep -q 'libfuse3\.so\.3 '; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3 >/dev/null; \
+	  else \
+	    echo "libfuse3 is missing: run 'sudo apt-get install fuse3' (Debian) and retry" >&2; exit 1; \
+	  fi; \
+	fi
+
+## test: install dev dependencies, Chromium, libfuse and the SDKs, then run every test
+test: $(VENV)/.dev $(VENV)/.aws browser fuse plotly-js sdks
 	$(BIN)/pytest
 
 ## lint: ruff and mypy, as CI runs them

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -160,16 +160,45 @@ def lake_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ingest_server(lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """The ingest API over real HTTP, writing into `lake_dir`."""
+    """The ingest API over real HTTP, writing into `lake_dir` through its background shipper.
+
+    Events reach the lake as in production (spool, then the shipper), only sooner: wait for
+    them with `wait_for_lake` before reading the lake.
+    """
     from clickstream.ingest.configuration import IngestSettings
     from clickstream.ingest.http.app import build_app
 
     monkeypatch.setenv("CLICKSTREAM_LAKE_URL", str(lake_dir))
     monkeypatch.setenv("CLICKSTREAM_NODE_ID", "testnode")
     monkeypatch.setenv("CLICKSTREAM_DATA_DIR", str(lake_dir.parent / "ingest-data"))
-    monkeypatch.setenv("CLICKSTREAM_INGEST_SHIP_BEFORE_ACK", "true")
+    for name, value in FAST_SHIPPING.items():
+        monkeypatch.setenv(f"CLICKSTREAM_{name.upper()}", str(value))
     with ServerThread(build_app(IngestSettings())) as server:
         yield server
+
+
+# Ingest settings for end-to-end tests: the real background shipper, made quick (a spool file
+# closes after 0.2 s, the shipper looks every 0.1 s and backs off at most 0.5 s).
+FAST_SHIPPING = {
+    "ingest_spool_file_seconds": 0.2,
+    "ingest_ship_interval_seconds": 0.1,
+    "ingest_ship_max_backoff_seconds": 0.5,
+}
+
+
+def wait_for_lake(
+    lake_dir: Path, ids: Iterable[object], timeout: float = 15, lines: int = 0
+) -> list[dict[str, object]]:
+    """Poll a local lake until it holds every event id in `ids` (and `lines` lines at least)."""
+    wanted = {str(i) for i in ids}
+    deadline = time.monotonic() + timeout
+    while True:
+        records = lake_records(lake_dir)
+        missing = wanted - {str(r["event_id"]) for r in records}
+        if not missing and len(records) >= lines:
+            return records
+        assert time.monotonic() < deadline, f"{len(missing)} acknowledged events never shipped"
+        time.sleep(0.05)
 
 
 def lake_records(lake_dir: Path) -> list[dict[str, object]]:

@@ -69,6 +69,17 @@ class IngestSettings(CommonSettings):
         ge=1024,
         description="Largest spool while the lake is unreachable; past it requests get 503.",
     )
+    ingest_ship_interval_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="The shipper looks for closed spool files to move to the lake this often.",
+    )
+    ingest_ship_max_backoff_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait between two attempts to ship while the lake is failing (the "
+        "wait doubles from the ship interval up to this).",
+    )
     ingest_ship_before_ack: bool = Field(
         False,
         description="Also ship each batch to the lake before answering (slow; for tests and "

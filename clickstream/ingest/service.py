@@ -86,7 +86,13 @@ class IngestService:
             max_bytes=settings.ingest_spool_max_bytes,
         )
         self.quarantine = Quarantine(self.node, per_minute=settings.ingest_quarantine_per_minute)
-        self.shipper = Shipper(self.spool, self.lake, quarantine=self.quarantine)
+        self.shipper = Shipper(
+            self.spool,
+            self.lake,
+            interval=settings.ingest_ship_interval_seconds,
+            quarantine=self.quarantine,
+            max_backoff=settings.ingest_ship_max_backoff_seconds,
+        )
         self.auth = Authenticator.from_settings(settings)
         self.trusted_proxies: tuple[Network, ...] = parse_networks(settings.ingest_trusted_proxies)
         self.limiter: RateLimiter | None = None

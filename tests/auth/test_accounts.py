@@ -34,7 +34,9 @@ def _sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
     )
 
 
-def test_sign_up_enforces_password_rules_and_unique_emails(client: httpx.Client) -> None:
+def test_sign_up_enforces_password_rules_and_unique_emails(
+    client: httpx.Client, db: Session
+) -> None:
     token = csrf_of(client.get("/account/signup").text)
     short = client.post(
         "/account/signup", data={"csrf": token, "email": "a@example.com", "password": "short1"}
@@ -48,6 +50,9 @@ def test_sign_up_enforces_password_rules_and_unique_emails(client: httpx.Client)
         "/account/signup", data={"csrf": token, "email": "a@example.com", "password": PASSWORD}
     )
     assert again.status_code == 400 and "already exists" in again.text
+    # what is stored: one account, its e-mail lower-cased, its password hashed
+    [user] = db.scalars(select(User).where(User.email.ilike("a@example.com"))).all()
+    assert user.email == "a@example.com" and user.password_hash.startswith("$argon2id$")
 
 
 def test_password_is_stored_as_argon2id_never_in_clear(db: Session) -> None:
@@ -165,6 +170,7 @@ def test_password_reset_signs_out_the_users_other_sessions(
                 "/account/signin"
             )
         assert _sign_in(laptop, "two@example.com", "fresh pass 2026").status_code == 303
+        assert _sign_in(phone, "two@example.com", PASSWORD).status_code != 303  # old one gone
 
 
 def test_no_email_or_reset_token_in_any_shop_url(client: httpx.Client, db: Session) -> None:

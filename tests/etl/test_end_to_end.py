@@ -12,7 +12,7 @@ import psycopg
 
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, wait_for_lake
 
 
 def _post(server: ServerThread, body: object) -> list[str]:
@@ -44,6 +44,7 @@ def test_posted_events_land_in_the_warehouse_with_their_values(
             "properties": {"colour": "blue"},
         },
     )
+    wait_for_lake(lake_dir, [view_id])  # shipped in a file of its own
     purchase_ids = _post(
         ingest_server,
         [
@@ -55,6 +56,7 @@ def test_posted_events_land_in_the_warehouse_with_their_values(
             },
         ],
     )
+    wait_for_lake(lake_dir, purchase_ids)
 
     result = run_etl(warehouse_url, open_lake(str(lake_dir)))
 
@@ -102,7 +104,9 @@ def test_posted_events_land_in_the_warehouse_with_their_values(
 def test_second_run_loads_nothing(
     ingest_server: ServerThread, lake_dir: Path, warehouse_url: str
 ) -> None:
-    _post(ingest_server, [{"event_name": "page_view"}, {"event_name": "click"}])
+    wait_for_lake(
+        lake_dir, _post(ingest_server, [{"event_name": "page_view"}, {"event_name": "click"}])
+    )
     lake = open_lake(str(lake_dir))
     first = run_etl(warehouse_url, lake)
 
@@ -121,6 +125,7 @@ def test_repeated_event_id_is_stored_once_and_counted_as_duplicate(
     event = {"event_name": "page_view", "event_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}
     _post(ingest_server, event)
     _post(ingest_server, [event, event])
+    wait_for_lake(lake_dir, [event["event_id"]], lines=3)  # both requests' copies
 
     result = run_etl(warehouse_url, open_lake(str(lake_dir)))
 

@@ -178,7 +178,9 @@ def test_wrong_content_type_or_encoding_returns_415_and_stores_nothing(
 
 def test_content_type_with_charset_is_accepted(ingest: Ingest) -> None:
     headers = {"content-type": "application/json; charset=utf-8"}
-    assert ingest.post({"event_name": "page_view"}, headers=headers).status_code == 202
+    response = ingest.post({"event_name": "page_view"}, headers=headers)
+    assert response.status_code == 202
+    assert [r["event_id"] for r in ingest.stored()] == response.json()["event_ids"]
 
 
 def test_body_over_limit_without_length_is_cut_off_while_reading_with_413(
@@ -219,9 +221,10 @@ def test_corrupt_gzip_returns_400(ingest: Ingest) -> None:
 def test_limits_follow_settings(make_ingest: object) -> None:
     ingest = make_ingest(ingest_max_batch_events=2, ingest_ship_before_ack=True)  # type: ignore[operator]
     assert ingest.post([{"event_name": "a"}] * 2).status_code == 202
-    response = ingest.post([{"event_name": "a"}] * 3)
+    response = ingest.post([{"event_name": "b"}] * 3)
     assert response.status_code == 413
     assert "at most 2" in response.json()["detail"]
+    assert [r["event_name"] for r in ingest.stored()] == ["a", "a"]
 
 
 def test_beacon_text_plain_body_is_parsed_as_json(ingest: Ingest) -> None:

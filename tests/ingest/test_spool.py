@@ -131,10 +131,9 @@ def test_restart_ships_files_a_dead_process_left_dropping_a_torn_line(
     fd = os.open(held, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # a live writer in another process holds this one
     try:
-        ingest = make_ingest()
+        ingest = make_ingest(ingest_ship_interval_seconds=0.05)
 
         def shipped_all() -> bool:
-            ingest.service.shipper.wake()
             # the shipper deletes a spool file just after the lake took it: wait for both
             left = [p.name for p in spool_dir.glob("*.ndjson*")]
             return len(lake_records(ingest.lake_dir)) == 4 and left == [held.name]
@@ -164,6 +163,8 @@ def test_lake_down_fills_spool_to_cap_then_503_and_recovers_when_lake_returns(
         ingest_spool_max_bytes=4096,
         ingest_spool_file_seconds=0.05,
         ingest_retry_after_seconds=7,
+        ingest_ship_interval_seconds=0.05,
+        ingest_ship_max_backoff_seconds=0.3,
     )
     acknowledged: list[str] = []
     refused = None
@@ -179,11 +180,11 @@ def test_lake_down_fills_spool_to_cap_then_503_and_recovers_when_lake_returns(
     assert refused.json()["error"] == "storage_unavailable"
     assert 4 <= len(acknowledged) <= 12
     assert {r["event_id"] for r in spooled_records(ingest.spool_dir)} == set(acknowledged)
-    wait_for(lambda: ingest.service.shipper.failures > 0)
+    # enough failed attempts that a back-off doubling past its cap would wait 0.05 * 2**8 s
+    wait_for(lambda: ingest.service.shipper.failures >= 8)
 
-    blocker.unlink()
-    ingest.service.shipper.wake()
-    wait_for(lambda: not list(ingest.spool_dir.glob("*.ndjson")))
+    blocker.unlink()  # the lake is back: the shipper finds it on its own, within its cap
+    wait_for(lambda: not list(ingest.spool_dir.glob("*.ndjson*")), timeout=5)
     lake = blocker / "lake"
     assert set(acknowledged) <= {r["event_id"] for r in lake_records(lake)}
     assert ingest.post({"event_name": "page_view"}).status_code == 202

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +21,8 @@ from clickstream.ops.configuration import OpsSettings
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestProbe, IngestSample
 from clickstream.ops.watch import check
-from tests.conftest import ServerThread, free_port
+from tests.conftest import FAST_SHIPPING, ServerThread, free_port
+from tests.ingest.conftest import Ingest, running_ingest
 
 
 class Webhook:
@@ -224,3 +226,158 @@ def test_spool_backlog_fires_on_bytes_or_lag() -> None:
     probe.current = IngestSample(10, {}, spool_bytes=500, ship_lag_seconds=90, replicas=1)
     finding = spool_backlog(Context(conn=None, settings=settings, ingest=probe))  # type: ignore[arg-type]
     assert finding is not None and "90 s old" in finding.summary  # type: ignore[union-attr]
+
+
+def _notifications(url: str) -> list[tuple[str, str, int, float | None]]:
+    """(kind, status, attempts, seconds from the last attempt to the next) of each notification."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT kind, status, attempts,"
+            " extract(epoch FROM next_attempt_at - last_attempt_at)::float8"
+            " FROM ops_notifications ORDER BY notification_id"
+        ).fetchall()
+    return [(r[0], r[1], r[2], None if r[3] is None else round(r[3], 3)) for r in rows]
+
+
+def _wait_until_due(url: str) -> None:
+    deadline = time.monotonic() + 10
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT bool_and(next_attempt_at <= now()) FROM ops_notifications"
+            " WHERE status = 'pending'"
+        ).fetchone() != (True,):
+            assert time.monotonic() < deadline, "no notification came due"
+            time.sleep(0.05)
+
+
+def test_second_failed_run_keeps_the_incident_and_sends_nothing_new(
+    warehouse_url: str, lake_dir: Path, tmp_path: Path, webhook: Webhook
+) -> None:
+    settings = _settings(webhook, tmp_path)
+    lake = open_lake(str(lake_dir))
+    webhook.start()
+    _break_the_warehouse(warehouse_url)
+    with pytest.raises(EtlRunFailed):
+        run_etl(warehouse_url, lake)
+    opened = check(warehouse_url, settings)
+
+    with pytest.raises(EtlRunFailed):
+        run_etl(warehouse_url, lake)  # still failing: a second failed run in the ledger
+    still = check(warehouse_url, settings)
+
+    assert [(t.alarm, t.kind) for t in opened.transitions] == [("etl_run_failed", "opened")]
+    assert still.transitions == []
+    with psycopg.connect(warehouse_url) as conn:
+        runs = conn.execute("SELECT status FROM etl_runs ORDER BY run_id").fetchall()
+        incidents = conn.execute("SELECT alarm, resolved_at FROM ops_incidents").fetchall()
+    assert runs == [("failed",), ("failed",)]
+    assert incidents == [("etl_run_failed", None)]
+    assert [m["title"] for m in webhook.received] == ["[clickstream] ALARM etl_run_failed"]
+
+
+def test_failed_notification_is_retried_after_a_doubling_wait_and_not_before(
+    warehouse_url: str, tmp_path: Path, webhook: Webhook
+) -> None:
+    settings = OpsSettings(
+        alert_urls=webhook.url,
+        alert_retry_seconds=0.2,
+        data_dir=tmp_path,
+        alarm_disk_free_percent=0,
+    )
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO etl_runs (trigger, status, error) VALUES ('t', 'failed', 'x')")
+
+    check(warehouse_url, settings)  # the webhook is down: attempt 1 fails
+    assert _notifications(warehouse_url) == [("opened", "pending", 1, 0.2)]
+    early = check(warehouse_url, settings)  # not due yet: no attempt
+    assert (early.delivery.delivered, early.delivery.retrying) == (0, 0)
+    assert _notifications(warehouse_url) == [("opened", "pending", 1, 0.2)]
+
+    _wait_until_due(warehouse_url)
+    check(warehouse_url, settings)
+    assert _notifications(warehouse_url) == [("opened", "pending", 2, 0.4)]
+    _wait_until_due(warehouse_url)
+    check(warehouse_url, settings)
+    assert _notifications(warehouse_url) == [("opened", "pending", 3, 0.8)]
+
+    webhook.start()
+    _wait_until_due(warehouse_url)
+    delivered = check(warehouse_url, settings)
+    assert (delivered.delivery.delivered, delivered.delivery.retrying) == (1, 0)
+    assert _notifications(warehouse_url)[0][:3] == ("opened", "delivered", 4)
+    assert [m["title"] for m in webhook.received] == ["[clickstream] ALARM etl_run_failed"]
+
+
+def _wait_until_drained(ingest: Ingest) -> None:
+    deadline = time.monotonic() + 10
+    while ingest.service.spool_bytes() > 0:
+        assert time.monotonic() < deadline, "the spool did not drain"
+        time.sleep(0.05)
+
+
+def test_spool_at_its_cap_opens_backlog_and_5xx_alarms_until_the_lake_returns(
+    warehouse_url: str, tmp_path: Path, webhook: Webhook
+) -> None:
+    """The real fault: a blocked lake fills the spool to its cap, and the ingest answers 503."""
+    webhook.start()
+    settings = OpsSettings(
+        alert_urls=webhook.url,
+        alert_retry_seconds=0,
+        data_dir=tmp_path,
+        alarm_disk_free_percent=0,
+        alarm_spool_bytes=2048,
+        alarm_ship_lag_seconds=3600,  # only the bytes can open the backlog alarm here
+        alarm_ingest_min_requests=5,
+        alarm_ingest_5xx_rate=0.2,
+        alarm_ingest_reject_rate=1.0,
+    )
+    blocker = tmp_path / "lake-blocked"
+    blocker.write_text("a file where the lake folder should be")
+    padded = {"event_name": "page_view", "properties": {"pad": "x" * 400}}
+    (tmp_path / "ingest").mkdir()
+    with running_ingest(
+        tmp_path / "ingest",
+        lake_url=str(blocker / "lake"),
+        ingest_spool_max_bytes=4096,
+        **FAST_SHIPPING,
+    ) as ingest:
+        probe = IngestProbe([f"{ingest.server.url}/metrics"])
+        assert check(warehouse_url, settings, probe).transitions == []
+
+        statuses = [ingest.post(padded).status_code for _ in range(20)]
+        assert statuses.count(202) >= 4 and statuses.count(503) >= 10
+        opened = check(warehouse_url, settings, probe)
+        assert {(t.alarm, t.kind) for t in opened.transitions} == {
+            ("spool_backlog", "opened"),
+            ("ingest_5xx_rate", "opened"),
+        }
+
+        # The metrics cannot be read: the incidents stay open, nothing is sent.
+        probe.urls = [f"http://127.0.0.1:{free_port()}/metrics"]
+        assert check(warehouse_url, settings, probe).transitions == []
+        probe.urls = [f"{ingest.server.url}/metrics"]
+        check(warehouse_url, settings, probe)  # a first sample again: the rates are unknown
+        for _ in range(10):
+            assert ingest.post(padded).status_code == 503
+        assert check(warehouse_url, settings, probe).transitions == []  # still failing
+        with psycopg.connect(warehouse_url) as conn:
+            assert sorted(a for a, _ in open_alarms(conn)) == ["ingest_5xx_rate", "spool_backlog"]
+
+        blocker.unlink()  # the lake is back: the shipper drains the spool on its own
+        _wait_until_drained(ingest)
+        for _ in range(5):  # fewer bytes than the spool's cap, in one open file
+            assert ingest.post(padded).status_code == 202
+        _wait_until_drained(ingest)
+        resolved = check(warehouse_url, settings, probe)
+
+    assert {(t.alarm, t.kind) for t in resolved.transitions} == {
+        ("spool_backlog", "resolved"),
+        ("ingest_5xx_rate", "resolved"),
+    }
+    titles = sorted(m["title"] for m in webhook.received)
+    assert titles == [
+        "[clickstream] ALARM ingest_5xx_rate",
+        "[clickstream] ALARM spool_backlog",
+        "[clickstream] RESOLVED ingest_5xx_rate",
+        "[clickstream] RESOLVED spool_backlog",
+    ]

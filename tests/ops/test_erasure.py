@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -15,8 +19,10 @@ from psycopg import sql
 from clickstream.etl.rebuild import rebuild
 from clickstream.etl.run import ETL_LOCK_KEY, run_etl
 from clickstream.lake import open_lake
+from clickstream.lake.remote import RemoteLake
 from clickstream.ops.erasure import ErasureBusy, erase_subject, subject_digest
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, wait_for_lake
+from tests.ingest.test_s3_lake import BUCKET, CREDENTIALS, Moto, moto  # noqa: F401 (a fixture)
 
 VICTIM = "victim-7f3a"
 
@@ -113,13 +119,12 @@ def test_erasing_a_client_id_sent_over_http_removes_it_everywhere(
     ingest_server: ServerThread, lake_dir: Path, warehouse_url: str
 ) -> None:
     collect = f"{ingest_server.url}/clickstream"
-    for name in ("page_view", "product_view"):
-        assert (
-            httpx.post(collect, json={"event_name": name, "client_id": VICTIM}).status_code == 202
-        )
-    assert (
-        httpx.post(collect, json={"event_name": "page_view", "client_id": "c-2"}).status_code == 202
-    )
+    acknowledged: list[str] = []
+    for name, client in (("page_view", VICTIM), ("product_view", VICTIM), ("page_view", "c-2")):
+        response = httpx.post(collect, json={"event_name": name, "client_id": client})
+        assert response.status_code == 202
+        acknowledged += response.json()["event_ids"]
+    wait_for_lake(lake_dir, acknowledged)
     lake = open_lake(str(lake_dir))
     run_etl(warehouse_url, lake)
 
@@ -136,6 +141,121 @@ def test_erasure_waits_for_a_running_etl(lake_dir: Path, warehouse_url: str) -> 
         holder.execute("SELECT pg_advisory_lock(%s)", (ETL_LOCK_KEY,))
         with pytest.raises(ErasureBusy):
             erase_subject(warehouse_url, open_lake(str(lake_dir)), "user_id", VICTIM)
+
+
+def _quarantine_samples(lake_dir: Path) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for path in sorted((lake_dir / "quarantine").rglob("*.gz"))
+        for line in gzip.decompress(path.read_bytes()).splitlines()
+    ]
+
+
+def test_erasure_rewrites_the_quarantine_samples_the_ingest_wrote(
+    ingest_server: ServerThread, lake_dir: Path, warehouse_url: str
+) -> None:
+    collect = f"{ingest_server.url}/clickstream"
+    refused = [
+        httpx.post(collect, json={"event_name": "Not A Name", "client_id": client})
+        for client in (VICTIM, "c-2")
+    ]
+    accepted = httpx.post(collect, json={"event_name": "page_view", "client_id": "c-2"})
+    assert [r.status_code for r in refused] == [400, 400] and accepted.status_code == 202
+    wait_for_lake(lake_dir, accepted.json()["event_ids"])
+    deadline = time.monotonic() + 10
+    while len(_quarantine_samples(lake_dir)) < 2:  # the shipper writes the sample too
+        assert time.monotonic() < deadline, "the refusals were not sampled into the lake"
+        time.sleep(0.05)
+    lake = open_lake(str(lake_dir))
+    run_etl(warehouse_url, lake)
+
+    report = erase_subject(warehouse_url, lake, "client_id", VICTIM)
+
+    assert _lake_objects_mentioning(lake_dir, VICTIM) == []
+    [kept] = _quarantine_samples(lake_dir)
+    assert '"c-2"' in str(kept["body_sample"]) and kept["reason"] == refused[1].json()["error"]
+    assert report.lake_lines_removed == 1
+    assert report.rewritten_keys and report.rewritten_keys[0].startswith("quarantine/")
+
+
+def test_erasure_on_an_s3_lake_rewrites_and_deletes_objects(
+    request: pytest.FixtureRequest, warehouse_url: str
+) -> None:
+    server: Moto = request.getfixturevalue("moto")  # S3 on loopback, from the ingest's tests
+    # moto keeps one store per process: a root of its own keeps other tests' objects apart
+    lake = RemoteLake(
+        f"s3://{BUCKET}/erasure-{uuid.uuid4().hex[:8]}",
+        skip_instance_cache=True,
+        client_kwargs={"endpoint_url": server.endpoint, "region_name": "us-east-1"},
+        **CREDENTIALS,
+    )
+    mixed = [_record(VICTIM, "c-victim", "page_view", 1), _record(None, "c-other", "click", 2)]
+    only_victim = [_record(VICTIM, "c-victim", "purchase", 3)]
+    for seq, records in ((1, mixed), (2, only_victim)):
+        body = "".join(json.dumps(r) + "\n" for r in records).encode()
+        lake.put(
+            f"events/2026/11/20/10/n-20261120T100000000000Z-{seq:06d}.ndjson.gz",
+            gzip.compress(body),
+        )
+    run_etl(warehouse_url, lake)
+
+    report = erase_subject(warehouse_url, lake, "user_id", VICTIM)
+
+    keys = sorted(obj.key for obj in lake.list("events/") if obj.key.endswith(".gz"))
+    assert keys == ["events/2026/11/20/10/n-20261120T100000000000Z-000001.ndjson.gz"]
+    remaining = [json.loads(line) for line in gzip.decompress(lake.get(keys[0])).splitlines()]
+    assert [r["client_id"] for r in remaining] == ["c-other"]
+    assert (report.events_deleted, report.lake_objects_rewritten) == (2, 1)
+    assert report.lake_objects_deleted == 1
+    assert _tables_mentioning(warehouse_url, VICTIM) == {}
+
+
+# HMAC-SHA256(b"k" * 32, "user-7"), computed outside the project (`openssl dgst -hmac`)
+PSEUDONYM_OF_USER_7 = "p_cb64e719cba153be592035a86cb78bea"
+
+
+# the command's wiring, not SQL: one kind of PostgreSQL server is enough
+@pytest.mark.parametrize("pg_admin_url", ["embedded"], indirect=True)
+def test_ops_erase_command_erases_the_pseudonym_of_the_shops_user_id(
+    lake_dir: Path, warehouse_url: str, tmp_path: Path
+) -> None:
+    _put(
+        lake_dir,
+        1,
+        [
+            json.dumps(_record(PSEUDONYM_OF_USER_7, "c-7", "page_view", 1)),
+            json.dumps(_record(PSEUDONYM_OF_USER_7, "c-7", "purchase", 2)),
+            json.dumps(_record("p_someoneelse", "c-8", "page_view", 3)),
+        ],
+    )
+    run_etl(warehouse_url, open_lake(str(lake_dir)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKSTREAM_")}
+    env.update(
+        CLICKSTREAM_DATA_DIR=str(tmp_path / "data"),
+        CLICKSTREAM_WAREHOUSE_URL=warehouse_url,
+        CLICKSTREAM_LAKE_URL=str(lake_dir),
+        CLICKSTREAM_PSEUDONYMISE_KEY="k" * 32,
+    )
+
+    erased = subprocess.run(
+        [sys.executable, "-m", "clickstream", "ops", "erase", "--user-id", "user-7"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    both = subprocess.run(
+        [sys.executable, "-m", "clickstream", "ops", "erase", "--user-id", "a", "--client-id", "b"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert erased.returncode == 0, erased.stderr
+    assert "events=2 " in erased.stdout and "lake_objects_rewritten=1" in erased.stdout
+    assert _tables_mentioning(warehouse_url, PSEUDONYM_OF_USER_7) == {}
+    assert _lake_objects_mentioning(lake_dir, PSEUDONYM_OF_USER_7) == []
+    with psycopg.connect(warehouse_url) as conn:
+        users = conn.execute("SELECT user_id FROM clickstream_events").fetchall()
+        audit = conn.execute("SELECT subject_kind, subject_digest FROM privacy_erasures").fetchall()
+    assert users == [("p_someoneelse",)]
+    assert audit == [("user_id", subject_digest("user_id", PSEUDONYM_OF_USER_7))]
+    assert both.returncode == 2 and "exactly one of --user-id and --client-id" in both.stderr
 
 
 def test_erasing_a_user_removes_the_lines_of_their_events_and_keeps_everyone_elses(

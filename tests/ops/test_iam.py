@@ -41,3 +41,24 @@ def test_no_policy_grants_wildcard_actions_or_whole_buckets_for_objects(part: st
 def test_unknown_part_is_refused() -> None:
     with pytest.raises(UnknownPart, match="dashboard"):
         policy_for("dashboard", "b")
+
+
+def test_iam_policy_command_prints_the_policy_as_json() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKSTREAM_")}
+    shown = subprocess.run(
+        [sys.executable, "-m", "clickstream", "ops", "iam-policy", "ingest",
+         "--bucket", "lake-bucket", "--prefix", "prod"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    policy = json.loads(shown.stdout)
+    assert _actions(policy) == {"s3:PutObject"}
+    assert _resources(policy) == {
+        "arn:aws:s3:::lake-bucket/prod/events/*",
+        "arn:aws:s3:::lake-bucket/prod/quarantine/*",
+    }

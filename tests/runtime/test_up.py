@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from clickstream.runtime.postgres import EmbeddedPostgres
-from tests.conftest import free_port
+from tests.conftest import FAST_SHIPPING, free_port, wait_for_lake
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +33,9 @@ def _env(data_dir: Path, ingest_port: int, dashboard_port: int) -> dict[str, str
         CLICKSTREAM_INGEST_HOST="127.0.0.1",
         CLICKSTREAM_SHOP_PORT=str(shop_port),
         CLICKSTREAM_SHOP_PUBLIC_URL=f"http://127.0.0.1:{shop_port}",
-        # a 202 means "in the spool"; this test runs the ETL right after, so ship at once
-        CLICKSTREAM_INGEST_SHIP_BEFORE_ACK="true",
     )
+    # a 202 means "in the spool": the real background shipper moves it to the lake, quickly
+    env.update({f"CLICKSTREAM_{k.upper()}": str(v) for k, v in FAST_SHIPPING.items()})
     return env
 
 
@@ -116,6 +116,7 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         assert "already used" in httpx.get(link).text
         posted = httpx.post(f"{ingest}/clickstream", json={"event_name": "page_view"})
         assert posted.status_code == 202
+        wait_for_lake(data_dir / "lake", posted.json()["event_ids"])
         run = subprocess.run(
             [sys.executable, "-m", "clickstream", "etl", "run"],
             env=env,

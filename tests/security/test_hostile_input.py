@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
-from tests.conftest import ServerThread, free_port, lake_records, wait_for_http
+from tests.conftest import ServerThread, free_port, lake_records, wait_for_http, wait_for_lake
 from tests.ingest.conftest import running_ingest
 
 SQLISH = [
@@ -39,6 +39,7 @@ def test_sql_like_strings_are_stored_verbatim_and_harm_nothing(
     ingest_server: ServerThread, lake_dir: Path, warehouse_url: str
 ) -> None:
     collect = f"{ingest_server.url}/clickstream"
+    acknowledged: list[str] = []
     for index, text in enumerate(SQLISH):
         event = {
             "event_name": "search",
@@ -47,7 +48,10 @@ def test_sql_like_strings_are_stored_verbatim_and_harm_nothing(
             "product": {"id": f"p{index}", "name": text},
             "properties": {"query": text},
         }
-        assert httpx.post(collect, json=event).status_code == 202
+        response = httpx.post(collect, json=event)
+        assert response.status_code == 202
+        acknowledged += response.json()["event_ids"]
+    wait_for_lake(lake_dir, acknowledged)
 
     result = run_etl(warehouse_url, open_lake(str(lake_dir)))
 
@@ -66,10 +70,14 @@ def test_identifiers_never_steer_lake_paths(
 ) -> None:
     hostile = ["../../../../tmp/pwned", "..\\..\\pwned", "/etc/passwd", "a/../../b", "%2e%2e%2f"]
     collect = f"{ingest_server.url}/clickstream"
+    acknowledged: list[str] = []
     for text in hostile:
         event = {"event_name": "page_view", "client_id": text, "session_id": text}
         event["product"] = {"id": text, "url_path": text}
-        assert httpx.post(collect, json=event).status_code == 202
+        response = httpx.post(collect, json=event)
+        assert response.status_code == 202
+        acknowledged += response.json()["event_ids"]
+    wait_for_lake(lake_dir, acknowledged)
 
     keys = [p.relative_to(lake_dir).as_posix() for p in lake_dir.rglob("*") if p.is_file()]
     assert keys and all(k.startswith("events/") and k.count("/") == 5 for k in keys)
@@ -160,7 +168,7 @@ def test_unreachable_jwks_refuses_tokens_and_still_takes_guests(tmp_path: Path) 
 
 
 def test_slow_clients_hold_no_one_else_up_and_store_nothing(tmp_path: Path) -> None:
-    with running_ingest(tmp_path, ingest_ship_before_ack=True) as ingest:
+    with running_ingest(tmp_path) as ingest:
         host, port = "127.0.0.1", ingest.server.port
         slow = []
         for _ in range(30):
@@ -170,13 +178,24 @@ def test_slow_clients_hold_no_one_else_up_and_store_nothing(tmp_path: Path) -> N
                 b'Content-Length: 100000\r\n\r\n[{"event_name": "page_'
             )
             slow.append(sock)
-        started = time.monotonic()
         response = ingest.post({"event_name": "purchase"})
-        elapsed = time.monotonic() - started
+        # The order of events, not a stopwatch: the fast request was answered while every
+        # slow one was still waiting for its body (none answered, none closed by the server).
+        still_waiting = [_unanswered(sock) for sock in slow]
         for sock in slow:
             sock.close()
         stored = ingest.stored()
 
     assert response.status_code == 202
-    assert elapsed < 2.0
+    assert still_waiting == [True] * len(slow)
     assert [r["event_name"] for r in stored] == ["purchase"]
+
+
+def _unanswered(sock: socket.socket) -> bool:
+    """True when the server has neither answered on `sock` nor closed it."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # b"" is a close, anything else an answer
+    except BlockingIOError:
+        return True
+    return False

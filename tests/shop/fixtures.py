@@ -81,7 +81,7 @@ def authorizing_ingest(
 ) -> object:
     """The real ingest API, verifying the shop's tokens against its JWKS, allowing its origin.
 
-    Each batch is shipped to the lake before the 202 so the test can run the ETL at once.
+    The background shipper moves the spool to the lake; stopping the server ships the rest.
     """
     settings = IngestSettings(  # type: ignore[call-arg]
         lake_url=str(lake_dir),
@@ -92,7 +92,6 @@ def authorizing_ingest(
         ingest_jwt_issuer=policy.issuer,
         ingest_jwt_audience=policy.audience,
         ingest_cors_origins=shop_url,
-        ingest_ship_before_ack=True,
         ingest_rate_limit_per_second=0,
     )
     return build_ingest(settings)

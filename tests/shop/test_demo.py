@@ -156,7 +156,6 @@ def test_demo_traffic_stays_under_the_rate_limit_and_lands_on_the_given_shop(
         node_id="demo",
         ingest_rate_limit_per_second=per_second,
         ingest_rate_limit_burst=burst,
-        ingest_ship_before_ack=True,
     )
     with ServerThread(build_ingest(settings)) as ingest:
         report = send_traffic(

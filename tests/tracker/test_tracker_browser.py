@@ -1,8 +1,8 @@
 """The tracker in a real Chromium: batching, and retries with the same event ids after the
 ingest API was down, so the warehouse holds each event exactly once.
 
-The test page and the ingest API are on different origins, as in production. The foundation's
-ingest app has no CORS yet, so the test wraps it in Starlette's CORS middleware.
+The test page and the ingest API are on different origins, as in production, and the ingest
+lets the page's origin in through its own CORS allow-list (`CLICKSTREAM_INGEST_CORS_ORIGINS`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Request
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
@@ -53,14 +52,15 @@ def page_app(ingest_url: str, dnt: bool = False) -> Starlette:
     return Starlette(routes=[Route("/", index), Route("/t.js", tracker)])
 
 
-def ingest_app(lake_dir: Path, origin: str) -> CORSMiddleware:
-    settings = IngestSettings(lake_url=str(lake_dir), node_id="testnode")  # type: ignore[call-arg]
-    return CORSMiddleware(
-        build_ingest(settings),  # type: ignore[arg-type]
-        allow_origins=[origin],
-        allow_methods=["POST"],
-        allow_headers=["content-type", "authorization"],
+def ingest_app(lake_dir: Path, origin: str) -> object:
+    """The ingest as deployed: its own CORS allow-list, its spool beside the test's lake."""
+    settings = IngestSettings(  # type: ignore[call-arg]
+        lake_url=str(lake_dir),
+        data_dir=lake_dir.parent / "ingest-data",
+        node_id="testnode",
+        ingest_cors_origins=origin,
     )
+    return build_ingest(settings)
 
 
 def _ids(request: Request) -> list[str]:

@@ -112,7 +112,6 @@ def test_signed_in_events_sent_as_the_page_is_left_arrive_with_the_next_page(
         ingest_jwt_issuer=ISSUER,
         ingest_jwt_audience=AUDIENCE,
         ingest_cors_origins=site_url,
-        ingest_ship_before_ack=True,
     )
     gate = HoldFirstSignedInPost(build_ingest(settings))  # type: ignore[arg-type]
     ingest_url = f"http://127.0.0.1:{ingest_port}/clickstream"

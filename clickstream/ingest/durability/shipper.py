@@ -17,6 +17,7 @@ from pathlib import Path
 import structlog
 
 from clickstream import jsonio, utc
+from clickstream.ingest.configuration import default_of
 from clickstream.ingest.durability.quarantine import Quarantine
 from clickstream.ingest.durability.spool import CLOSED_SUFFIX, OPEN_SUFFIX, Spool
 from clickstream.lake.keys import event_key_of_stem
@@ -54,24 +55,29 @@ def complete_lines(data: bytes) -> bytes:
 
 
 class Shipper:
-    """A background thread that ships waiting spool files every `interval` seconds."""
+    """A background thread that ships waiting spool files every `interval` seconds.
+
+    After a failed attempt it waits twice as long as before, up to `max_backoff` seconds, so
+    a lake that comes back is picked up again within `max_backoff` at the latest.
+    """
 
     def __init__(
         self,
         spool: Spool,
         lake: LakeStore,
-        interval: float = 1.0,
+        interval: float = default_of("ingest_ship_interval_seconds"),
         quarantine: Quarantine | None = None,
+        max_backoff: float = default_of("ingest_ship_max_backoff_seconds"),
     ) -> None:
         self.spool = spool
         self.quarantine = quarantine
         self.lake = lake
         self.interval = interval
+        self.max_backoff = max(max_backoff, interval)
         self.shipped_files = 0
         self.failures = 0
         self.last_error: str | None = None
         self.lake_ok = True
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -85,17 +91,12 @@ class Shipper:
     def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop the thread, then ship what is left for up to `drain_seconds`."""
         self._stop.set()
-        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         deadline = time.monotonic() + drain_seconds
         while time.monotonic() < deadline and not self.ship_once():
             time.sleep(0.2)
-
-    def wake(self) -> None:
-        """Ship now instead of at the next interval."""
-        self._wake.set()
 
     def lag_seconds(self) -> float:
         """Age of the oldest event still waiting in the spool, 0 when it is empty."""
@@ -106,9 +107,8 @@ class Shipper:
         backoff = self.interval
         while not self._stop.is_set():
             done = self.ship_once()
-            backoff = self.interval if done else min(backoff * 2, 30.0)
-            self._wake.wait(timeout=backoff)
-            self._wake.clear()
+            backoff = self.interval if done else min(backoff * 2, self.max_backoff)
+            self._stop.wait(timeout=backoff)
 
     def ship_once(self) -> bool:
         """Ship every waiting file; True when none is left behind by a lake failure."""
