@@ -2,7 +2,8 @@
 
 DuckDB writes the files (`COPY ... (FORMAT json, COMPRESSION gzip)`), so generating a
 million events takes seconds. Sessions of about eight events walk the funnel; some agents
-are bots; a few percent of purchases carry an order.
+are bots; a few percent of purchases carry an order; cart adds, checkouts and purchases carry
+their lines (`items`).
 
 Usage: python -m bench.etl.generate --events 1000000 --lake /tmp/cs-bench-lake
 """
@@ -67,6 +68,14 @@ COPY (
             'id': 'o-' || s, 'number': NULL, 'total': round(20 + (s % 300) * 1.1, 2),
             'currency': 'EUR', 'item_count': 1 + s % 4}} END AS "order",
         CASE WHEN step = 7 THEN {{'section': 'footer', 'position': i % 9}} END AS properties,
+        -- Cart adds carry one line, checkouts and purchases one to four.
+        CASE WHEN step = 4 THEN [0]
+            WHEN (step = 5 AND s % 3 = 0) OR (step = 6 AND s % 6 = 0) THEN range(1 + s % 4)
+        END.list_transform(lambda k: {{
+            'id': 'p' || ((i + k * 37) % 500), 'name': 'Product ' || ((i + k * 37) % 500),
+            'category': 'cat-' || ((i + k * 37) % 25), 'brand': 'brand-' || ((i + k * 37) % 30),
+            'variant': NULL, 'price': round(5 + ((i + k * 37) % 500) * 0.37, 2),
+            'discount_price': NULL, 'quantity': 1 + (i + k) % 3}}) AS items,
         '203.0.113.0' AS client_ip,
         {agents}[1 + (s % {n_agents})] AS user_agent,
         'req-' || i AS request_id,

@@ -87,6 +87,9 @@ def create_app(
     formatting.use_currency(options.dashboard_currency)
     warehouse = Warehouse(warehouse_url, PoolOptions.from_settings(options))
     default_days = options.dashboard_default_days
+    # The Pipeline page compares the shop's orders (read-only) with the purchase events.
+    shop_url = options.shop_db_url.get_secret_value() if options.shop_db_url else None
+    page_extras: dict[str, dict[str, Any]] = {pipeline.PAGE: {"shop_url": shop_url}}
 
     def server(input: Inputs, output: Outputs, session: Session) -> None:
         @reactive.calc
@@ -150,7 +153,8 @@ def create_app(
             if name in started or name not in PAGE_BY_NAME:
                 return
             started.add(name)
-            PAGE_BY_NAME[name].page_server(name, warehouse=warehouse, filters=current)
+            extra = page_extras.get(name, {})
+            PAGE_BY_NAME[name].page_server(name, warehouse=warehouse, filters=current, **extra)
 
         start(PAGES[0].PAGE)
 

@@ -35,6 +35,8 @@ class PreparedBatch:
     files: tuple[FileLedger, ...]
     rejected_by_reason: Mapping[str, int]
     derive_rows: Path  # Parquet: the derive's columns of the rows to insert
+    # Each UTC day whose rows carry items, with the query of its `event_items` rows.
+    items_by_day: tuple[tuple[date, str], ...] = ()
 
     @property
     def days(self) -> list[date]:

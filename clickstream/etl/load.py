@@ -1,4 +1,5 @@
-"""Write one prepared batch into PostgreSQL: rows, quarantine, manifest, ledger, dirty days.
+"""Write one prepared batch into PostgreSQL: rows and their item lines, quarantine, manifest,
+ledger, dirty days.
 
 Everything happens in the caller's single transaction (which also registered the batch's
 ids), so a crash at any point leaves all or none of the batch's files: their rows, quarantine
@@ -15,11 +16,11 @@ from clickstream.etl.batch import PreparedBatch
 from clickstream.etl.copy import copy_in, copy_query
 from clickstream.etl.outcomes import QUARANTINE_COLUMNS
 from clickstream.etl.result import RunResult
-from clickstream.etl.transform import EVENT_COLUMNS
+from clickstream.etl.transform import EVENT_COLUMNS, ITEM_COLUMNS
 from clickstream.warehouse.dirty_days import mark_days
 from clickstream.warehouse.ledger import add_batch
 from clickstream.warehouse.manifest import record_files
-from clickstream.warehouse.partitions import ensure_partitions, partition_for
+from clickstream.warehouse.partitions import ITEMS, ensure_partitions, partition_for
 
 Step = Callable[[str], None]
 
@@ -52,6 +53,8 @@ def write_batch(
     # thread transforms the next batch, keeps the two lanes of work about even.
     for day, rows in batch.rows_by_day:
         copy_query(conn, partition_for(day), EVENT_COLUMNS, batch.con, rows)
+    for day, lines in batch.items_by_day:
+        copy_query(conn, partition_for(day, ITEMS), ITEM_COLUMNS, batch.con, lines)
     step("mid_load")
     if batch.quarantine is not None:
         conn.execute(STAGE_QUARANTINE)

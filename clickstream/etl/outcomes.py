@@ -90,6 +90,7 @@ def _outputs(
         quarantine = directory / f"quarantine{suffix}.csv"
         _write_quarantine(con, quarantine, direct, any(f.conflicts for f in files))
     days = [row[0] for row in con.execute(statement("loaded_days")).fetchall()]
+    item_days = [row[0] for row in con.execute(statement("item_days")).fetchall()]
 
     return PreparedBatch(
         number=number,
@@ -108,6 +109,9 @@ def _outputs(
             for reason, count in con.execute(statement("rejected_by_reason")).fetchall()
         },
         derive_rows=derive_rows,
+        items_by_day=tuple(
+            (day, statement("loaded_items").format(day=f"DATE '{day}'")) for day in item_days
+        ),
     )
 
 

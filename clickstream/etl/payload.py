@@ -46,6 +46,7 @@ PAYLOAD_FIELDS: tuple[tuple[str, Kind], ...] = (
     ("order_currency", "text"),
     ("order_item_count", "number"),
     ("properties", "json"),
+    ("items_json", "json"),  # the lines in canonical form (NULL when none were sent)
 )
 
 _TEXT = {"duckdb": "VARCHAR", "spark": "STRING"}

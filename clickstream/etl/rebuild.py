@@ -30,6 +30,7 @@ EMPTIED_TABLES = (
     "product_daily",
     "page_daily",
     "traffic_daily",
+    "event_items",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

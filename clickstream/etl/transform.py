@@ -31,6 +31,8 @@ SQL_PACKAGE = "clickstream.etl.sql"
 
 # Column order of `loaded_events`, which `load` copies into clickstream_events.
 EVENT_COLUMNS = schema.EVENT_COLUMNS
+# Column order of `loaded_items`, which `load` copies into event_items.
+ITEM_COLUMNS = schema.ITEM_COLUMNS
 # The event contract as DuckDB reads it: every scalar as text (typed and checked in SQL), so a
 # line of the wrong type is rejected with a reason instead of failing the read. Generated from
 # the lake record's definition (`events/columns.py`).

@@ -1,11 +1,11 @@
 """The fields a lake record is read by: the ETL's input contract, generated from one definition.
 
 The contract lists every field of `LakeRecord` (the client's `Event` and what the server adds),
-with `product` and `order` as nested objects, plus the original storefront's camelCase names
-(`legacy.py`) beside the fields they stand for, so that lake records of the original system
-are read too. An engine supplies its own type names: every scalar as text (it is typed and
-checked in the engine's SQL, so a value of the wrong type is a rejection with a reason, not a
-failed read) and free-form objects as JSON.
+with `product` and `order` as nested objects and `properties` and `items` as JSON, plus the
+original storefront's camelCase names (`legacy.py`) beside the fields they stand for, so that
+lake records of the original system are read too. An engine supplies its own type names: every
+scalar as text (it is typed and checked in the engine's SQL, so a value of the wrong type is a
+rejection with a reason, not a failed read) and free-form objects and lists as JSON.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def input_contract(text: str, json: str) -> Contract:
             nested = dict.fromkeys((f.encode_name for f in kind.fields), text)
             aliases = _NESTED_ALIASES.get(field.encode_name, {})
             fields[field.encode_name] = _with_aliases(nested, aliases)
-        elif isinstance(kind, msgspec.inspect.DictType):
-            fields[field.encode_name] = json
+        elif isinstance(kind, msgspec.inspect.DictType | msgspec.inspect.ListType):
+            fields[field.encode_name] = json  # `properties`; `items`, typed in the engine's SQL
         else:
             fields[field.encode_name] = text
     return _with_aliases(fields, STOREFRONT_FIELDS)

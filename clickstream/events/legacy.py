@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from clickstream.events.schema import Product
+from clickstream.events.schema import Item, Product
 
 # The storefront's own event names for standard events (the ETL maps them in lake records too).
 LEGACY_EVENT_NAMES = {
@@ -54,6 +54,15 @@ _PRODUCT = {
     },
     **STOREFRONT_PRODUCT_FIELDS,
 }
+# Every item field, under the storefront's name where it has one of its own (as for products).
+_ITEM = {
+    **{
+        field.name: field.name
+        for field in msgspec.structs.fields(Item)
+        if field.name not in STOREFRONT_PRODUCT_FIELDS.values()
+    },
+    **{k: v for k, v in STOREFRONT_PRODUCT_FIELDS.items() if v != "url_path"},
+}
 # Which `element.dataset` keys become which `order` fields, per (canonical) event name.
 _ORDER_FROM_DATASET = {
     "begin_checkout": {"cartId": "id", "total": "total", "itemCount": "item_count"},
@@ -77,6 +86,17 @@ def _number(value: Any, kind: type[float] | type[int]) -> Any:
     return value
 
 
+def _line(fields: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A product or an item line under canonical names, its numbers sent as text made numbers."""
+    mapped = {names[k]: v for k, v in fields.items() if k in names}
+    for money in ("price", "discount_price"):
+        if money in mapped:
+            mapped[money] = _number(mapped[money], float)
+    if "quantity" in mapped:
+        mapped["quantity"] = _number(mapped["quantity"], int)
+    return mapped
+
+
 def from_legacy(item: dict[str, Any]) -> dict[str, Any]:
     """The canonical event dict for a camelCase payload; validation happens afterwards."""
     name = item.get("eventName")
@@ -88,15 +108,14 @@ def from_legacy(item: dict[str, Any]) -> dict[str, Any]:
             event[canonical] = item[legacy]
     product = item.get("product")
     if isinstance(product, dict):
-        mapped = {_PRODUCT[k]: v for k, v in product.items() if k in _PRODUCT}
-        for money in ("price", "discount_price"):
-            if money in mapped:
-                mapped[money] = _number(mapped[money], float)
-        if "quantity" in mapped:
-            mapped["quantity"] = _number(mapped["quantity"], int)
-        event["product"] = mapped
+        event["product"] = _line(product, _PRODUCT)
     elif product is not None:
         event["product"] = product  # let validation name the problem
+    lines = item.get("items")
+    if isinstance(lines, list):
+        event["items"] = [_line(line, _ITEM) if isinstance(line, dict) else line for line in lines]
+    elif lines is not None:
+        event["items"] = lines
     element = item.get("element")
     if isinstance(element, dict):
         rest = dict(element)

@@ -48,6 +48,19 @@ class Product(msgspec.Struct, omit_defaults=True):
     quantity: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
 
 
+class Item(msgspec.Struct, omit_defaults=True):
+    """One line of a cart, checkout or order (GA4's and the AWS solution's `items`)."""
+
+    id: ShortText
+    name: ShortText | None = None
+    category: ShortText | None = None
+    brand: ShortText | None = None
+    variant: ShortText | None = None
+    price: Money | None = None
+    discount_price: Money | None = None
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
+
+
 class Order(msgspec.Struct, omit_defaults=True):
     """The order a `purchase` (or `begin_checkout`) event completes."""
 
@@ -73,3 +86,4 @@ class Event(msgspec.Struct, omit_defaults=True):
     order: Order | None = None
     properties: dict[str, Any] | None = None
     site_id: SiteId | None = None  # None: the default site
+    items: list[Item] | None = None

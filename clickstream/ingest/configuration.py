@@ -46,6 +46,9 @@ class IngestSettings(CommonSettings):
     ingest_max_property_keys: int = Field(
         50, ge=0, description="Most keys (counted at every depth) in an event's `properties`."
     )
+    ingest_max_event_items: int = Field(
+        200, ge=1, description="Most lines in an event's `items` (a cart, checkout or order)."
+    )
     ingest_spool_dir: Path | None = Field(
         None,
         description="Folder of the durable local spool; unset means `<data_dir>/spool`.",

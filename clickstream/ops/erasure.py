@@ -42,6 +42,11 @@ DAYS_SQL = (
     "WHERE {column} = %s"
 )
 DELETE_EVENTS_SQL = "DELETE FROM clickstream_events WHERE {column} = %s"
+# The item lines of the subject's events go with them (before them: they are found by them).
+DELETE_ITEMS_SQL = """
+DELETE FROM event_items AS i USING clickstream_events AS e
+WHERE e.{column} = %s AND i.event_id = e.event_id AND i.event_timestamp = e.event_timestamp
+"""
 DELETE_QUARANTINE_SQL = """
 DELETE FROM etl_quarantine
 WHERE strpos(raw, %(plain)s) > 0 OR strpos(raw, %(nested)s) > 0
@@ -63,6 +68,7 @@ class ErasureReport:
 
     erasure_id: int = 0
     events_deleted: int = 0
+    items_deleted: int = 0
     quarantine_deleted: int = 0
     days_rederived: int = 0
     lake_objects_rewritten: int = 0
@@ -136,6 +142,9 @@ def erase_subject(warehouse_url: str, lake: LakeStore, kind: str, value: str) ->
         plain, nested = (needle.decode() for needle in subject_needles(value))
         with psycopg.connect(warehouse_url) as conn, conn.transaction():
             days = [r[0] for r in conn.execute(DAYS_SQL.format(column=column), (value,))]
+            report.items_deleted = conn.execute(
+                DELETE_ITEMS_SQL.format(column=column), (value,)
+            ).rowcount
             deleted = conn.execute(DELETE_EVENTS_SQL.format(column=column), (value,))
             report.events_deleted = deleted.rowcount
             report.quarantine_deleted = conn.execute(

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 import psycopg
 
+from clickstream import utc
 from clickstream.lake import open_lake
 from clickstream.ops.incidents import open_alarms
 from clickstream.ops.ingest_probe import IngestSample, scrape
-from clickstream.ops.status_urls import DatabaseSettings, cors_problem, database_lines
+from clickstream.ops.status_urls import (
+    DatabaseSettings,
+    cors_problem,
+    database_lines,
+    shop_database_url,
+)
 from clickstream.warehouse.manifest import pending_files
+from clickstream.warehouse.reconciliation import describe, reconcile_period
 
+# Orders are compared with purchase events over this span, ending this long ago (the ETL runs
+# hourly: an order of the last hour may not have been loaded yet).
+ORDERS_SPAN = timedelta(days=7)
+ORDERS_SETTLED = timedelta(hours=2)
 LAST_RUN_SQL = """
 SELECT run_id, status, started_at, finished_at, files, received, loaded, duplicates,
        conflicts, rejected, late, error
@@ -34,6 +46,7 @@ class StatusReport:
     spool: IngestSample | None = None
     alarms: list[tuple[str, str]] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
+    orders: str = "not compared"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -98,7 +111,20 @@ def collect_status(settings: StatusSettings, warehouse_url: str) -> StatusReport
             report.pending_files = len(pending_files(conn, open_lake(settings.lake_location)))
         except OSError as exc:
             report.problems.append(f"lake unreachable: {exc}")
+        report.orders = _orders_line(conn, shop_database_url(settings, warehouse_url))
     return report
+
+
+def _orders_line(conn: psycopg.Connection, shop_url: str | None) -> str:
+    """The shop's orders of the last days against the purchase events, in one line."""
+    if shop_url is None:
+        return "not compared (set CLICKSTREAM_SHOP_DB_URL)"
+    end = utc.now() - ORDERS_SETTLED
+    try:
+        found = reconcile_period(conn, shop_url, end - ORDERS_SPAN, end)
+    except psycopg.Error as exc:
+        return f"not compared (shop database: {type(exc).__name__})"
+    return f"{describe(found)} (7 days to 2 h ago)"
 
 
 def render_status(report: StatusReport) -> str:
@@ -125,6 +151,7 @@ def render_status(report: StatusReport) -> str:
         f"lake       {report.lake} ({report.pending_files} files waiting for the ETL)",
         f"warehouse  {report.events} events",
         *report.databases,
+        f"orders     {report.orders}",
         f"last run   {run_line}",
         "alarms     " + ("; ".join(f"{n}: {s}" for n, s in report.alarms) or "none open"),
         "status     " + ("ok" if report.healthy else "ATTENTION: " + "; ".join(report.problems)),

@@ -55,6 +55,16 @@ class DatabaseSettings(Protocol):
     def data_dir(self) -> Path: ...
 
 
+def shop_database_url(settings: DatabaseSettings, warehouse_url: str) -> str | None:
+    """The shop database's URL as `status` can reach it: the one set, or the embedded server's
+    when the warehouse is embedded too; None when it is not known here."""
+    if settings.shop_db_url is not None:
+        return settings.shop_db_url.get_secret_value()
+    if settings.warehouse_url is None:
+        return _embedded_shop_url(warehouse_url)
+    return None
+
+
 def database_lines(settings: DatabaseSettings, warehouse_url: str) -> list[str]:
     """A line per database: its URL with the password masked, and whether it is embedded."""
     embedded = settings.warehouse_url is None

@@ -13,6 +13,7 @@ from clickstream.settings import CommonSettings
 from clickstream.warehouse.roles import (
     DASHBOARD_ROLE,
     ETL_ROLE,
+    SHOP_READER_ROLE,
     SHOP_ROLE,
     ensure_roles,
     ensure_shop_database,
@@ -28,6 +29,9 @@ class DatabaseUrls:
     etl: str
     dashboard: str
     shop: str
+    # The shop database as the role that may only read its orders (orders against events);
+    # empty where the shop database is not the embedded server's.
+    shop_reader: str = ""
 
 
 def embedded_server(settings: CommonSettings) -> EmbeddedPostgres:
@@ -68,6 +72,7 @@ def _resolve(settings: CommonSettings, server: RunningServer | None) -> Database
             etl=warehouse or server.url("warehouse", ETL_ROLE),
             dashboard=dashboard or (warehouse or server.url("warehouse", DASHBOARD_ROLE)),
             shop=shop or server.url("shop", SHOP_ROLE),
+            shop_reader="" if shop else server.url("shop", SHOP_READER_ROLE),
         )
     return DatabaseUrls(
         admin=warehouse or "",

@@ -148,6 +148,8 @@ def _part_environments(common: dict[str, str], urls: DatabaseUrls) -> dict[str, 
             **common,
             "CLICKSTREAM_WAREHOUSE_URL": urls.dashboard,
             "CLICKSTREAM_DASHBOARD_DB_URL": urls.dashboard,
+            # Orders against purchase events: the role that may only read the shop's orders.
+            **({"CLICKSTREAM_SHOP_DB_URL": urls.shop_reader} if urls.shop_reader else {}),
         },
         "shop": {**common, "CLICKSTREAM_SHOP_DB_URL": urls.shop},
     }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -156,6 +157,26 @@ def _product(item: ItemSpec, quantity: int | None = None) -> dict[str, Any]:
     return product
 
 
+def _line(item: ItemSpec, quantity: int) -> dict[str, Any]:
+    """One line of an event's `items`."""
+    line: dict[str, Any] = {
+        "id": item.slug,
+        "name": item.name,
+        "category": item.category,
+        "brand": item.brand,
+        "price": float(item.price),
+        "quantity": quantity,
+    }
+    if item.discount_price is not None:
+        line["discount_price"] = float(item.discount_price)
+    return line
+
+
+def _unit(item: ItemSpec) -> Any:
+    """What one costs: the discount price when there is one (as a line's revenue counts it)."""
+    return item.price if item.discount_price is None else item.discount_price
+
+
 def _hour(rng: random.Random) -> int:
     """An hour of the day, busiest in the evening and quiet at night."""
     weights = [0.6 + math.sin(math.pi * (h - 6) / 18) ** 2 * (2 if 18 <= h <= 22 else 1)
@@ -188,32 +209,45 @@ def _shopper_session(visit: _Visit, items: list[ItemSpec], landing: str = "") ->
     if rng.random() > 0.65:
         return []
     viewed = [rng.choice([i for i in items if i.category_slug == item.category_slug])
-              for _ in range(rng.randint(1, 3))]  # fmt: skip
+              for _ in range(rng.randint(1, 4))]  # fmt: skip
     for product in viewed:
         visit.add("page_view", product.url_path)
         visit.add("product_view", product.url_path, product=_product(product))
     if rng.random() > 0.3:
         return []
-    cart = viewed[: rng.randint(1, len(viewed))]
-    for product in cart:
-        visit.add("add_to_cart", product.url_path, product=_product(product, 1))
+    # The cart's lines by product, most with one unit, some with more; orders often hold
+    # several lines.
+    lines: dict[str, tuple[ItemSpec, int]] = {}
+    for product in viewed[: rng.randint(1, len(viewed))]:
+        quantity = 1 if rng.random() < 0.75 else rng.randint(2, 3)
+        visit.add("add_to_cart", product.url_path, product=_product(product, quantity),
+                  items=[_line(product, quantity)])  # fmt: skip
+        lines[product.slug] = (product, lines.get(product.slug, (product, 0))[1] + quantity)
     if rng.random() < 0.8:
         visit.add("page_view", "/cart")
         if rng.random() < 0.15:
-            visit.add("remove_from_cart", "/cart", product=_product(cart[-1], 1))
-            cart = cart[:-1]
-    if not cart or rng.random() > 0.55:
+            product, quantity = lines.pop(list(lines)[-1])
+            visit.add("remove_from_cart", "/cart", product=_product(product, quantity),
+                      items=[_line(product, quantity)])  # fmt: skip
+    if not lines or rng.random() > 0.55:
         return []
     visit.add("page_view", "/account/signin")
     sign_in_at = len(visit.events)
     visit.add("login", "/account/signin")
-    total = sum(float(p.discount_price or p.price) for p in cart)
-    order = {"total": round(total, 2), "currency": "EUR", "item_count": len(cart)}
+    ordered = [_line(product, quantity) for product, quantity in lines.values()]
+    # The total is the sum of the lines, as the shop's is: products' revenue adds up to it.
+    total = sum(
+        (Decimal(str(_unit(p))) * quantity for p, quantity in lines.values()),
+        Decimal("0.00"),
+    )
+    count = sum(quantity for _, quantity in lines.values())
+    order: dict[str, Any] = {"total": float(total), "currency": "EUR", "item_count": count}
     visit.add("page_view", "/checkout")
-    visit.add("begin_checkout", "/checkout", order=order)
+    visit.add("begin_checkout", "/checkout", order=order, items=ordered)
     if rng.random() < 0.7:
         number = f"DEMO-{uuid.UUID(int=rng.getrandbits(128)).hex[:10].upper()}"
-        visit.add("purchase", f"/orders/{number}", order={**order, "number": number})
+        order = {**order, "id": number, "number": number}
+        visit.add("purchase", f"/orders/{number}", order=order, items=ordered)
     return [sign_in_at]
 
 

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from clickstream.shop.cart import add_item, load_cart, remove_item
 from clickstream.shop.checkout import CartEmpty, OutOfStock, orders_of, place_order
 from clickstream.shop.models import Brand, Category, Order, Product
-from clickstream.shop.web import Ctx, page, product_fields, purchase_event_id
+from clickstream.shop.web import Ctx, item_fields, page, product_fields, purchase_event_id
 
 SEARCH_LIMIT = 48
 HOME_PER_CATEGORY = 2
@@ -107,7 +107,10 @@ def cart_add(ctx: Ctx) -> Response:
         return _not_found(ctx, "product")
     quantity = int(ctx.field("quantity") or 1) if ctx.field("quantity").isdigit() else 1
     add_item(ctx.db, ctx.cart_id, found.id, quantity)
-    ctx.queue_event("add_to_cart", {"product": product_fields(found, quantity)})
+    ctx.queue_event(
+        "add_to_cart",
+        {"product": product_fields(found, quantity), "items": [item_fields(found, quantity)]},
+    )
     return RedirectResponse("/cart", status_code=303)
 
 
@@ -121,7 +124,11 @@ def cart_remove(ctx: Ctx) -> Response:
         )
         remove_item(ctx.db, ctx.cart_id, found.id)
         if line is not None:
-            ctx.queue_event("remove_from_cart", {"product": product_fields(found, line.quantity)})
+            fields = {
+                "product": product_fields(found, line.quantity),
+                "items": [item_fields(found, line.quantity)],
+            }
+            ctx.queue_event("remove_from_cart", fields)
     return RedirectResponse("/cart", status_code=303)
 
 
@@ -138,7 +145,13 @@ def checkout_page(ctx: Ctx) -> Response:
     if not cart.items:
         return RedirectResponse("/cart", status_code=303)
     currency = ctx.state.settings.shop_currency
-    event = ["begin_checkout", {"order": _order_fields(cart.total, currency, cart.item_count)}]
+    event = [
+        "begin_checkout",
+        {
+            "order": _order_fields(cart.total, currency, cart.item_count),
+            "items": [item_fields(line.product, line.quantity) for line in cart.items],
+        },
+    ]
     return ctx.render("checkout.html", title="Checkout", cart=cart, events=[event])
 
 
@@ -155,7 +168,15 @@ def checkout_submit(ctx: Ctx) -> Response:
     fields = _order_fields(
         order.total, order.currency, order.item_count, id=str(order.id), number=order.number
     )
-    ctx.queue_event("purchase", {"event_id": purchase_event_id(order.number), "order": fields})
+    # The order's own lines at the price paid: they add up to its total.
+    items = [
+        item_fields(ctx.db.get_one(Product, line.product_id), line.quantity, paid=line.unit_price)
+        for line in order.items
+    ]
+    ctx.queue_event(
+        "purchase",
+        {"event_id": purchase_event_id(order.number), "order": fields, "items": items},
+    )
     return RedirectResponse(f"/orders/{order.number}", status_code=303)
 
 

@@ -10,6 +10,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment
@@ -131,6 +132,24 @@ class Ctx:
 
             keep_tokens(response, refreshed, settings.shop_cookie_secure)
         return response
+
+
+def item_fields(product: Product, quantity: int, paid: Decimal | None = None) -> dict[str, Any]:
+    """One line of a tracker event's `items`: the product, its quantity and, for an order
+    line, the unit price paid (as `discount_price` when it is not the list price), so that
+    quantity * (discount_price or price) is the line's total in the shop's database."""
+    fields: dict[str, Any] = {
+        "id": str(product.id),
+        "name": product.name,
+        "category": product.category.name,
+        "brand": product.brand.name,
+        "price": float(product.price),
+        "quantity": quantity,
+    }
+    unit = product.unit_price if paid is None else paid
+    if unit != product.price:
+        fields["discount_price"] = float(unit)
+    return fields
 
 
 def product_fields(product: Product, quantity: int | None = None) -> dict[str, Any]:

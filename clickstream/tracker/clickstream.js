@@ -6,6 +6,8 @@
  * Global Privacy Control (nothing is sent or kept); data-cookieless keeps nothing in the browser
  * (the server counts visitors by a salted daily hash); history.pushState and popstate send
  * page views (data-spa="0" turns that off); data-write-key is sent as X-Write-Key.
+ * Cart, checkout and purchase events carry their lines: clickstream("purchase",
+ * {order: {id: "1042", total: 93.5}, items: [{id: "p1", price: 50, quantity: 1}, ...]});
  * Events wait in a bounded localStorage queue and leave in batches (on size, on a timer and
  * on page hide); a failed batch is retried with back-off and keeps its event_id, so the
  * warehouse stores each event once. A signed-in page puts its access token in

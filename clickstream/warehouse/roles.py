@@ -5,6 +5,8 @@
 - `clickstream_dashboard` may connect to the warehouse and read it, nothing else.
 - `clickstream_shop` owns the shop database and may not connect to the warehouse.
 - `clickstream_ingest` cannot log in at all: the ingest API has no database.
+- `clickstream_shop_reader` may connect to the shop database and read its `orders`, nothing
+  else: the dashboard compares them with the purchase events (`reconciliation.py`).
 
 `ensure_roles` needs a connection with CREATEROLE (the embedded superuser, or a DBA's); where
 the warehouse URL already is the ETL role, roles are the DBA's business and nothing runs.
@@ -24,6 +26,9 @@ ETL_ROLE: Final = "clickstream_etl"
 DASHBOARD_ROLE: Final = "clickstream_dashboard"
 SHOP_ROLE: Final = "clickstream_shop"
 INGEST_ROLE: Final = "clickstream_ingest"
+SHOP_READER_ROLE: Final = "clickstream_shop_reader"
+# The only shop tables the reader may read (never `users`, `sessions` or keys).
+SHOP_READER_TABLES: Final = ("orders",)
 _LOGIN_ROLES = (ETL_ROLE, DASHBOARD_ROLE, SHOP_ROLE)
 
 CAN_MANAGE_ROLES_SQL = "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
@@ -120,6 +125,26 @@ def ensure_shop_database(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
     conn.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(database, shop))
     conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(shop))
+    _create_role(conn, SHOP_READER_ROLE, login=True)
+    grant_shop_reader(conn)
+
+
+def grant_shop_reader(conn: psycopg.Connection) -> None:
+    """Let the shop reader connect to the connected (shop) database and read its orders.
+
+    The orders table exists once the shop has migrated (its own migration grants the same);
+    nothing happens where the server has no reader role.
+    """
+    if not role_exists(conn, SHOP_READER_ROLE):
+        return
+    database = sql.Identifier(_current_database(conn))
+    reader = sql.Identifier(SHOP_READER_ROLE)
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, reader))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(reader))
+    for table in SHOP_READER_TABLES:
+        found = conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone()
+        if found and found[0] is not None:
+            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(table), reader))
 
 
 def restrict_shop_database(conn: psycopg.Connection) -> bool:
@@ -135,6 +160,8 @@ def restrict_shop_database(conn: psycopg.Connection) -> bool:
     grantees: list[sql.Composable] = [sql.SQL("CURRENT_USER")]
     if role_exists(conn, SHOP_ROLE):
         grantees.append(sql.Identifier(SHOP_ROLE))
+    if role_exists(conn, SHOP_READER_ROLE):
+        grantees.append(sql.Identifier(SHOP_READER_ROLE))
     conn.execute(
         sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
             database, sql.SQL(", ").join(grantees)

@@ -127,6 +127,24 @@ CLICKSTREAM_EVENTS: Final = table(
     *ACQUISITION_EVENT_COLUMNS,
     "site_id text not null",
 )
+# One row per line of an event's `items`, partitioned by day on event_timestamp like the
+# events (migration 0080).
+EVENT_ITEMS: Final = table(
+    "event_items",
+    "event_id uuid not null",
+    "event_timestamp timestamptz not null",
+    "event_name text not null",
+    "order_id text",
+    "line integer not null",
+    "item_id text not null",
+    "name text",
+    "category text",
+    "brand text",
+    "variant text",
+    "price numeric(14,2)",
+    "discount_price numeric(14,2)",
+    "quantity integer",
+)
 # The id registry: each stored event_id once, with the hash of its client-made payload.
 EVENT_IDS: Final = table(
     "event_ids",
@@ -301,6 +319,7 @@ PRODUCT_DAILY: Final = table(
     "purchases integer not null",
     "units integer not null",
     "revenue numeric(16,2) not null",
+    "cart_units integer not null",
     key=("day", "login_state", "is_bot", "product_id"),
 )
 PAGE_DAILY: Final = table(
@@ -450,6 +469,7 @@ TABLES: Final = {
     for t in (
         CLICKSTREAM_EVENTS,
         EVENT_IDS,
+        EVENT_ITEMS,
         ETL_RUNS,
         LAKE_MANIFEST,
         ETL_QUARANTINE,
@@ -519,6 +539,8 @@ DERIVE_COLUMNS: Final = (
     "traffic_medium",
     "channel",
 )
+# `event_items` in load order.
+ITEM_COLUMNS: Final = EVENT_ITEMS.column_names
 # Each derived table's columns and primary key, by table name.
 DERIVED_TABLES: Final = {t.name: t.column_names for t in DERIVED}
 PRIMARY_KEYS: Final = {t.name: t.primary_key for t in DERIVED}

@@ -73,6 +73,9 @@ SNAPSHOT_QUERIES = {
     "page_daily": "SELECT * FROM page_daily ORDER BY 1, 2, 3, 4",
     "traffic_daily": "SELECT * FROM traffic_daily ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
     "dirty": "SELECT day FROM etl_dirty_days ORDER BY 1",
+    "event_items": "SELECT * FROM event_items ORDER BY event_id, line",
+    "item_partitions": "SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+    "ON c.oid = i.inhrelid WHERE i.inhparent = 'event_items'::regclass ORDER BY 1",
 }
 
 

@@ -282,13 +282,16 @@ def test_edge_rows_have_the_duckdb_types_the_transform_gives_events_and_ids(
     read_batch(con, files)
     prepare(con, 0, files, tmp_path, run_id=1, direct=False)
 
-    loaded = con.sql("SELECT * FROM loaded")
+    # The event rows as `loaded_events` COPYs them; their lines (`items`) go to event_items.
+    loaded = con.sql("SELECT * EXCLUDE (items) FROM loaded")
+    items_type = str(con.sql("SELECT items FROM loaded").types[0])
     candidates = con.sql(named(SQL_PACKAGE, "outputs.sql")["candidate_ids"])
     event_types = dict(zip(loaded.columns, map(str, loaded.types), strict=True))
     id_types = dict(zip(candidates.columns, map(str, candidates.types), strict=True))
     con.close()
 
     assert event_types == EVENT_TYPES
+    assert items_type == "JSON"
     assert id_types == ID_TYPES
 
 

@@ -16,7 +16,7 @@ from clickstream.etl.transform import contract_columns, contract_json
 from clickstream.events.columns import input_contract
 from clickstream.events.legacy import STOREFRONT_FIELDS, STOREFRONT_PRODUCT_FIELDS
 from clickstream.events.record import LakeRecord, Receipt, SkewWindow, encode_records, enrich
-from clickstream.events.schema import Event, Order, Product
+from clickstream.events.schema import Event, Item, Order, Product
 
 WINDOW = SkewWindow(past=timedelta(days=1), future=timedelta(minutes=5))
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -47,6 +47,10 @@ FULL_EVENT = msgspec.convert(
         "order": {"id": "o1", "number": "N1", "total": 5.5, "currency": "EUR", "item_count": 2},
         "properties": {"a": [1, {"b": None}]},
         "site_id": "shop",
+        "items": [
+            {f: "1" for f in Item.__struct_fields__}
+            | {"price": 2.5, "discount_price": 2.0, "quantity": 2}
+        ],
     },
     Event,
 )
@@ -65,9 +69,9 @@ def test_contract_lists_every_lake_record_field_and_each_storefront_name_beside_
     assert set(contract["product"]) == _names(Product) | set(STOREFRONT_PRODUCT_FIELDS)
     assert set(contract["order"]) == _names(Order)
     assert contract["properties"] == "J"
-    assert {contract[name] for name in _names(LakeRecord) - {"product", "order", "properties"}} == {
-        "T"
-    }
+    assert contract["items"] == "J"
+    nested = {"product", "order", "properties", "items"}
+    assert {contract[name] for name in _names(LakeRecord) - nested} == {"T"}
 
 
 def test_every_line_the_ingest_writes_is_exactly_a_lake_record() -> None:
@@ -114,7 +118,7 @@ def test_duckdb_reads_every_field_of_a_written_line_through_the_contract(tmp_pat
             *(f"product.{name}" for name in STOREFRONT_PRODUCT_FIELDS),
         }
         for key, value in written.items():
-            expected = value if isinstance(value, str | dict) else json.dumps(value)
+            expected = value if isinstance(value, str | dict | list) else json.dumps(value)
             assert values[key] == expected, key
 
 

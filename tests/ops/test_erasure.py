@@ -256,3 +256,23 @@ def test_ops_erase_command_erases_the_pseudonym_of_the_shops_user_id(
     assert users == [("p_someoneelse",)]
     assert audit == [("user_id", subject_digest("user_id", PSEUDONYM_OF_USER_7))]
     assert both.returncode == 2 and "exactly one of --user-id and --client-id" in both.stderr
+
+
+def test_erasing_a_user_removes_the_lines_of_their_events_and_keeps_everyone_elses(
+    lake_dir: Path, warehouse_url: str
+) -> None:
+    lines = [{"id": "p1", "price": 10, "quantity": 2}, {"id": "p2", "price": 5}]
+    bought = {**_record(VICTIM, "c-victim", "purchase", 1), "items": lines}
+    other = {**_record("someone-else", "c-else", "purchase", 2), "items": lines[:1]}
+    _put(lake_dir, 1, [json.dumps(bought), json.dumps(other)])
+    lake = open_lake(str(lake_dir))
+    run_etl(warehouse_url, lake)
+
+    report = erase_subject(warehouse_url, lake, "user_id", VICTIM)
+
+    with psycopg.connect(warehouse_url) as conn:
+        left = conn.execute("SELECT event_id::text, item_id FROM event_items").fetchall()
+        revenue = conn.execute("SELECT sum(revenue) FROM product_daily").fetchone()
+    assert report.items_deleted == 2
+    assert left == [(other["event_id"], "p1")]
+    assert revenue == (20,)

@@ -200,6 +200,20 @@ def test_each_part_gets_only_its_own_database_url() -> None:
     assert "CLICKSTREAM_WAREHOUSE_URL" not in envs["shop"]
 
 
+def test_the_dashboard_gets_the_shop_only_as_the_role_that_reads_its_orders() -> None:
+    from clickstream.runtime.databases import DatabaseUrls
+    from clickstream.runtime.supervisor import _part_environments
+
+    urls = DatabaseUrls("pg://admin", "pg://etl", "pg://dash", "pg://shop", "pg://reader")
+    envs = _part_environments({"CLICKSTREAM_DATA_DIR": "/d"}, urls)
+
+    assert envs["dashboard"]["CLICKSTREAM_SHOP_DB_URL"] == "pg://reader"
+    assert "pg://shop" not in envs["dashboard"].values()
+    assert "pg://reader" not in {
+        v for part in ("ingest", "scheduler", "shop") for v in envs[part].values()
+    }
+
+
 def _wait_for_text(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -258,6 +272,8 @@ def test_up_on_a_moved_shop_port_wires_every_url_to_the_ports_in_use(tmp_path: P
     assert f"warehouse db  postgresql://clickstream_etl@127.0.0.1:{port}/warehouse" in (
         status.stdout
     ), status.stdout
+    # The shop's orders were compared with the purchase events (the demo's have no order).
+    assert "purchase events without an order" in status.stdout, status.stdout
     lines = log.read_text().splitlines()
     assert not [line for line in lines if "jwks_refresh_failed" in line]
     # `"bytes": 4299` once matched a bare " 429": look for the refusal and its status only.

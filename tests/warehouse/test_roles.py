@@ -21,6 +21,7 @@ from clickstream.warehouse.roles import (
     DASHBOARD_ROLE,
     ETL_ROLE,
     INGEST_ROLE,
+    SHOP_READER_ROLE,
     SHOP_ROLE,
     ensure_shop_database,
 )
@@ -89,7 +90,13 @@ def test_ingest_role_cannot_log_in_anywhere(warehouse_url: str, shop_database_ur
 
 
 @pytest.mark.parametrize(
-    ("role", "target"), [(SHOP_ROLE, "warehouse"), (ETL_ROLE, "shop"), (DASHBOARD_ROLE, "shop")]
+    ("role", "target"),
+    [
+        (SHOP_ROLE, "warehouse"),
+        (ETL_ROLE, "shop"),
+        (DASHBOARD_ROLE, "shop"),
+        (SHOP_READER_ROLE, "warehouse"),
+    ],
 )
 def test_roles_cannot_connect_to_the_other_database(
     warehouse_url: str, shop_database_url: str, role: str, target: str
@@ -104,6 +111,28 @@ def test_shop_role_owns_its_database(shop_database_url: str) -> None:
         conn.execute("CREATE TABLE products (id int)")
         conn.execute("INSERT INTO products VALUES (1)")
         assert conn.execute("SELECT count(*) FROM products").fetchone() == (1,)
+
+
+def test_shop_reader_reads_the_shops_orders_and_nothing_else(shop_database_url: str) -> None:
+    from clickstream.shop.db import create_shop_engine, migrate_shop
+
+    # The shop migrates as its own role after the database was made, as under `clickstream up`.
+    engine = create_shop_engine(as_role(shop_database_url, SHOP_ROLE), pool_size=1)
+    try:
+        migrate_shop(engine)
+    finally:
+        engine.dispose()
+
+    with psycopg.connect(as_role(shop_database_url, SHOP_READER_ROLE)) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+        for statement in (
+            "SELECT count(*) FROM users",
+            "INSERT INTO orders (number, user_id, total, currency, item_count, created_at) "
+            "VALUES ('x', 'u', 1, 'EUR', 1, now())",
+            "DELETE FROM orders",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(statement)
 
 
 def test_warehouse_tables_belong_to_the_etl_role(warehouse_url: str) -> None:

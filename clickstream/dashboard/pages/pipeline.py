@@ -1,12 +1,15 @@
 """Pipeline health: the last ETL runs with their ledger, lag since the newest loaded event,
-quarantine by reason, and alarms with the delivery of their notifications."""
+quarantine by reason, alarms with the delivery of their notifications, and the shop's orders
+against the purchase events."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import psycopg
 from htmltools import Tag
-from shiny import module, ui
+from shiny import module, reactive, render, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
@@ -28,7 +31,13 @@ from clickstream.dashboard.pages import (
     panel,
     zero,
 )
-from clickstream.dashboard.warehouse import Warehouse
+from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
+from clickstream.warehouse.reconciliation import (
+    Reconciliation,
+    period_of,
+    reconcile,
+    shop_orders,
+)
 
 PAGE = "pipeline"
 QUERIES = ("kpis", "freshness", "runs", "quarantine", "incidents")
@@ -52,17 +61,72 @@ def page_ui() -> Any:
             card("Quarantine by reason", chart_output("quarantine_chart")),
             card("Alarms and notifications", ui.output_ui("incidents_table")),
         ),
+        card("Shop orders against purchase events", ui.output_ui("orders_table")),
         value=PAGE,
     )
 
 
 @module.server
 def page_server(
-    input: object, output: object, session: object, warehouse: Warehouse, filters: FiltersCalc
+    input: object,
+    output: object,
+    session: object,
+    warehouse: Warehouse,
+    filters: FiltersCalc,
+    shop_url: str | None = None,
 ) -> None:
-    """Fill the Pipeline health tab."""
+    """Fill the Pipeline health tab; `shop_url` reads the shop's orders (read-only)."""
 
     data = page_data(warehouse, PAGE, QUERIES, filters, limit=RUNS)
+
+    @reactive.calc
+    def orders() -> Reconciliation | str:
+        if not shop_url:
+            return "Set CLICKSTREAM_SHOP_DB_URL to compare the shop's orders with purchase events."
+        start, end = period_of(filters().start, filters().end)
+        try:
+            rows = warehouse.rows(PAGE, "purchases", filters().params())
+            placed = shop_orders(shop_url, start, end)
+        except (WarehouseUnavailable, psycopg.Error) as exc:
+            return f"The orders could not be compared: {type(exc).__name__}."
+        purchases = [
+            (r["event_id"], r["order_id"], Decimal(r["total"]), r["event_timestamp"]) for r in rows
+        ]
+        return reconcile(placed, purchases, start, end)
+
+    @render.ui
+    def orders_table() -> Tag:
+        found = orders()
+        if isinstance(found, str):
+            return empty_state(found)
+        sides = (
+            ("matched", "Orders with their purchase event", found.matched),
+            (
+                "orders_without_event",
+                "Orders with no purchase event (tracking lost)",
+                found.orders_without_event,
+            ),
+            ("events_without_order", "Purchase events with no order", found.events_without_order),
+        )
+        shown = [
+            {"kind": kind, "label": label, "count": side.count, "total": side.total}
+            for kind, label, side in sides
+        ]
+        missing = ", ".join(found.missing_order_ids)
+        return ui.div(
+            table(
+                [
+                    Column("label", "Orders and events"),
+                    Column("count", "Count", formatting.count, numeric=True),
+                    Column("total", "Total", formatting.money, numeric=True),
+                ],
+                shown,
+                "No order and no purchase event in this period.",
+            ),
+            ui.p(f"Orders with no event: {missing}", class_="small missing-orders")
+            if missing
+            else None,
+        )
 
     @panel(data)
     def kpis(found: Tables) -> Tag:

@@ -1,5 +1,9 @@
 """Products: top products by views, cart adds, purchases or revenue with the view-to-purchase
-rate, and the same for categories and brands."""
+rate, and the same for categories and brands.
+
+Every product line counts (an event's `items`, or its `product`): cart adds and units sold are
+quantities, orders the purchases holding the product.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +47,9 @@ def with_rates(rows: list[Row]) -> list[Row]:
 def _metric_columns() -> list[Column]:
     return [
         Column("views", "Views", formatting.count, numeric=True),
-        Column("cart_adds", "Cart adds", formatting.count, numeric=True),
-        Column("purchases", "Purchases", formatting.count, numeric=True),
+        Column("cart_units", "Cart adds", formatting.count, numeric=True),
+        Column("purchases", "Orders", formatting.count, numeric=True),
+        Column("units", "Units sold", formatting.count, numeric=True),
         Column("revenue", "Revenue", formatting.money, numeric=True),
         Column("view_to_purchase", "View→purchase", formatting.percent, numeric=True),
     ]

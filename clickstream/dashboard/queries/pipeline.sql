@@ -45,3 +45,13 @@ SELECT EXISTS (SELECT 1 FROM clickstream_events) AS has_events,
     (SELECT started_at FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_run_started,
     (SELECT status FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_status,
     now() AS checked_at;
+
+-- name: purchases
+-- Purchase events of the period's UTC days widened by an hour on each side (the
+-- reconciliation's `SLACK`), matched in Python with the shop's orders
+-- (`warehouse/reconciliation.py`).
+SELECT event_id::text AS event_id, order_id, coalesce(order_total, 0) AS total, event_timestamp
+FROM clickstream_events
+WHERE event_name = 'purchase'
+    AND event_timestamp >= (%(start)s::date::timestamp AT TIME ZONE 'UTC') - interval '1 hour'
+    AND event_timestamp < ((%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '1 hour';

@@ -17,8 +17,45 @@ SELECT CAST(event_timestamp AS DATE) AS day,
     context_product_brand, context_product_price, context_product_discount_price,
     context_product_quantity,
     country, region, referrer_host, utm_campaign, utm_term, utm_content, click_id_name,
-    traffic_source, traffic_medium, channel
+    traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items
 FROM derive_input;
+
+-- name: day_lines
+-- Every product line of the day's events: an event's `items`, or its `product` as one line
+-- when it has no items. A line's revenue is quantity * (discount_price if given else price).
+CREATE OR REPLACE TEMP TABLE day_lines AS
+SELECT day, skey, event_id, event_name, l.id AS product_id, l.name, l.category, l.brand,
+    coalesce(l.quantity, 1) AS quantity,
+    coalesce(l.discount_price, l.price, 0) * coalesce(l.quantity, 1) AS revenue
+FROM (
+    SELECT day, skey, event_id, event_name, unnest(from_json(items, '[{"id": "VARCHAR",
+        "name": "VARCHAR", "category": "VARCHAR", "brand": "VARCHAR",
+        "price": "DECIMAL(14, 2)", "discount_price": "DECIMAL(14, 2)",
+        "quantity": "INTEGER"}]')) AS l
+    FROM day_events WHERE items IS NOT NULL
+    UNION ALL
+    SELECT day, skey, event_id, event_name, {'id': context_product_id,
+        'name': context_product_name, 'category': context_product_category,
+        'brand': context_product_brand, 'price': context_product_price,
+        'discount_price': context_product_discount_price,
+        'quantity': context_product_quantity} AS l
+    FROM day_events
+    WHERE context_product_id IS NOT NULL AND (items IS NULL OR items = '[]')
+);
+
+-- name: purchase_revenue
+-- Each purchase's revenue: its order total, or the sum of its lines when it sent no total.
+-- Overview's revenue and the products' (lines plus the rest, see product_daily) both add
+-- these up, so they agree.
+CREATE OR REPLACE TEMP TABLE purchase_revenue AS
+SELECT e.day, e.skey, e.event_id, coalesce(e.order_total, l.revenue, 0) AS revenue,
+    coalesce(e.order_total, l.revenue, 0) - coalesce(l.revenue, 0) AS unitemised
+FROM day_events AS e
+LEFT JOIN (
+    SELECT event_id, sum(revenue) AS revenue FROM day_lines
+    WHERE event_name = 'purchase' GROUP BY event_id
+) AS l USING (event_id)
+WHERE e.event_name = 'purchase';
 
 -- name: sessions
 CREATE OR REPLACE TEMP TABLE out_sessions AS
@@ -54,7 +91,7 @@ FROM (
         count(*) FILTER (WHERE event_name = 'begin_checkout') AS checkouts,
         count(*) FILTER (WHERE event_name = 'purchase') AS purchases,
         bool_or(event_name = 'purchase') AS has_purchase,
-        coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0) AS revenue,
+        coalesce(sum(r.revenue), 0) AS revenue,
         CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
             AS login_state,
         bool_or(event_name IN ('add_to_cart', 'begin_checkout', 'purchase')) AS has_cart_step,
@@ -68,6 +105,7 @@ FROM (
             's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
             'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
+    LEFT JOIN purchase_revenue AS r USING (day, skey, event_id)
     GROUP BY day, skey
 );
 
@@ -107,21 +145,29 @@ FROM out_sessions
 GROUP BY day, login_state, is_bot;
 
 -- name: product_daily
+-- Per product, from its lines: views (lines of product_view), cart adds (lines and units),
+-- purchases (lines, i.e. orders, and units) and revenue. What purchases earned beyond their
+-- lines (an order total above or below the sum of its lines: shipping, an order discount, or
+-- no lines at all) is the row of product '' named '(not itemised)', so that revenue summed
+-- over products is Overview's revenue.
 CREATE OR REPLACE TEMP TABLE out_product_daily AS
-SELECT s.day, e.context_product_id AS product_id, s.login_state, s.is_bot,
-    max(e.context_product_name) AS name, max(e.context_product_category) AS category,
-    max(e.context_product_brand) AS brand,
-    count(*) FILTER (WHERE e.event_name = 'product_view') AS views,
-    count(*) FILTER (WHERE e.event_name = 'add_to_cart') AS cart_adds,
-    count(*) FILTER (WHERE e.event_name = 'purchase') AS purchases,
-    coalesce(sum(coalesce(e.context_product_quantity, 1))
-        FILTER (WHERE e.event_name = 'purchase'), 0) AS units,
-    coalesce(sum(coalesce(e.context_product_discount_price, e.context_product_price, 0)
-        * coalesce(e.context_product_quantity, 1)) FILTER (WHERE e.event_name = 'purchase'), 0)
-        AS revenue
-FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey
-WHERE e.context_product_id IS NOT NULL
-GROUP BY s.day, e.context_product_id, s.login_state, s.is_bot;
+SELECT s.day, p.product_id, s.login_state, s.is_bot,
+    max(p.name) AS name, max(p.category) AS category, max(p.brand) AS brand,
+    count(*) FILTER (WHERE p.event_name = 'product_view') AS views,
+    count(*) FILTER (WHERE p.event_name = 'add_to_cart') AS cart_adds,
+    count(*) FILTER (WHERE p.event_name = 'purchase') AS purchases,
+    coalesce(sum(p.quantity) FILTER (WHERE p.event_name = 'purchase'), 0) AS units,
+    coalesce(sum(p.revenue) FILTER (WHERE p.event_name = 'purchase'), 0) AS revenue,
+    coalesce(sum(p.quantity) FILTER (WHERE p.event_name = 'add_to_cart'), 0) AS cart_units
+FROM (
+    SELECT day, skey, event_name, product_id, name, category, brand, quantity, revenue
+    FROM day_lines
+    UNION ALL
+    SELECT day, skey, 'purchase', '', '(not itemised)', NULL, NULL, 0, unitemised
+    FROM purchase_revenue WHERE unitemised <> 0
+) AS p
+JOIN out_sessions AS s ON s.day = p.day AND s.session_id = p.skey
+GROUP BY s.day, p.product_id, s.login_state, s.is_bot;
 
 -- name: page_daily
 CREATE OR REPLACE TEMP TABLE out_page_daily AS

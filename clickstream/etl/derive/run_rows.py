@@ -16,8 +16,11 @@ import psycopg
 
 from clickstream.warehouse import schema
 
-# The columns of `clickstream_events` the derive reads, in this order everywhere.
-DERIVE_COLUMNS = schema.DERIVE_COLUMNS
+# The columns of `clickstream_events` the derive reads, in this order everywhere, then each
+# event's lines (`items`, JSON): from the batch's own rows, or from `event_items` for stored
+# events.
+ITEMS_COLUMN = "items"
+DERIVE_COLUMNS = (*schema.DERIVE_COLUMNS, ITEMS_COLUMN)
 # Days (of `days`) without any stored event; uses the event_timestamp index, one probe a day.
 EMPTY_DAYS = """
 SELECT d FROM unnest(%s::date[]) AS d

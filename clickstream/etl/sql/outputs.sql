@@ -75,7 +75,8 @@ SELECT r.event_id, r.event_timestamp, r.event_name, r.user_id, r.user_login_stat
     CASE WHEN NOT v.is_plain THEN v.traffic_source END AS traffic_source,
     CASE WHEN NOT v.is_plain THEN v.traffic_medium END AS traffic_medium, v.channel,
     -- sites (0090)
-    r.site_id
+    r.site_id,
+    r.items
 FROM records AS r JOIN final AS f ON f.row_key = r.rowid
 LEFT JOIN agents AS a ON a.user_agent IS NOT DISTINCT FROM r.user_agent
 LEFT JOIN landings AS v ON v.page_url IS NOT DISTINCT FROM r.page_url
@@ -88,7 +89,29 @@ WHERE f.outcome = 'loaded';
 -- appends near the right edge of the event_timestamp indexes either way (a 125,000-row day
 -- file COPYs in the same backend CPU time sorted or not), while the sort cost DuckDB a quarter
 -- of a second per batch.
+-- `copy_query` takes the event columns by name: the lines (`items`) go to event_items only
+-- (`loaded_items`).
 SELECT * FROM loaded WHERE CAST(event_timestamp AS DATE) = {day};
+
+-- name: item_days
+-- The UTC days of the rows to insert that carry items.
+SELECT DISTINCT CAST(event_timestamp AS DATE) AS day
+FROM loaded WHERE items IS NOT NULL ORDER BY day;
+
+-- name: loaded_items
+-- One UTC day's item lines (`{day}` as in `loaded_events`), one row per line, numbered from 1
+-- in the order the event lists them: exactly the lines of the events loaded, so a duplicate or
+-- a conflict adds none.
+SELECT event_id, event_timestamp, event_name, order_id, line, i.id AS item_id, i.name,
+    i.category, i.brand, i.variant, i.price, i.discount_price, i.quantity
+FROM (
+    SELECT event_id, event_timestamp, event_name, order_id, unnest(lines) AS i,
+        generate_subscripts(lines, 1) AS line
+    FROM (
+        SELECT *, typed_items(items) AS lines
+        FROM loaded WHERE items IS NOT NULL AND CAST(event_timestamp AS DATE) = {day}
+    )
+);
 
 -- name: quarantined_rejected
 SELECT (SELECT run_id FROM run_context) AS run_id, r.source_file, r.line_number, r.reason,

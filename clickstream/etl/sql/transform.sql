@@ -18,6 +18,25 @@ CREATE OR REPLACE MACRO as_time(t) AS CASE
     THEN TRY_CAST(t AS TIMESTAMPTZ)
 END;
 
+-- An event's `items` (JSON) as sent: a list of structs of text, or NULL when it is no array of
+-- objects. The storefront's camelCase `discountPrice` is read beside `discount_price`.
+CREATE OR REPLACE MACRO raw_items(j) AS CASE WHEN json_type(j) = 'ARRAY' THEN try(from_json(j,
+    '[{"id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR", "brand": "VARCHAR",
+       "variant": "VARCHAR", "price": "VARCHAR", "discount_price": "VARCHAR",
+       "discountPrice": "VARCHAR", "quantity": "VARCHAR"}]')) END;
+
+-- The lines in canonical names and types (JSON), as `event_items` stores them.
+CREATE OR REPLACE MACRO canonical_items(raw) AS CASE WHEN raw IS NOT NULL THEN
+    to_json(list_transform(raw, lambda i: {'id': i.id, 'name': i.name, 'category': i.category,
+        'brand': i.brand, 'variant': i.variant, 'price': TRY_CAST(i.price AS DECIMAL(14, 2)),
+        'discount_price': TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)),
+        'quantity': as_whole(i.quantity)})) END;
+
+-- Canonical items (JSON) as typed lines, for the rows of `event_items`.
+CREATE OR REPLACE MACRO typed_items(j) AS from_json(j, '[{"id": "VARCHAR", "name": "VARCHAR",
+    "category": "VARCHAR", "brand": "VARCHAR", "variant": "VARCHAR",
+    "price": "DECIMAL(14, 2)", "discount_price": "DECIMAL(14, 2)", "quantity": "INTEGER"}]');
+
 CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(event_name, eventName) AS name_text,
@@ -76,11 +95,13 @@ SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     country,
     region,
     -- events sent without a site (and lake records older than sites) are the default site's
-    coalesce(site_id, 'default') AS site_id
+    coalesce(site_id, 'default') AS site_id,
+    CASE WHEN json_type(items) <> 'NULL' THEN items END AS items_text,
+    raw_items(items) AS items_raw
 FROM lake_records;
 
 CREATE OR REPLACE TEMP VIEW checked AS
-SELECT *,
+SELECT *, canonical_items(items_raw) AS items_json,
     CASE
         WHEN NOT is_json THEN 'unparseable JSON line'
         WHEN NOT is_object THEN 'line is not a JSON object'
@@ -107,6 +128,20 @@ SELECT *,
             THEN 'order.total is not a number in range'
         WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
             THEN 'order.item_count is not a whole number'
+        WHEN items_text IS NULL THEN NULL
+        WHEN items_raw IS NULL THEN 'items is not an array of objects'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i IS NULL OR i.id IS NULL))
+            THEN 'items[].id is missing'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i.price IS NOT NULL
+                AND TRY_CAST(i.price AS DECIMAL(14, 2)) IS NULL))
+            THEN 'items[].price is not a number in range'
+        WHEN list_bool_or(list_transform(items_raw,
+                lambda i: coalesce(i.discount_price, i.discountPrice) IS NOT NULL
+                AND TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)) IS NULL))
+            THEN 'items[].discount_price is not a number in range'
+        WHEN list_bool_or(list_transform(items_raw, lambda i: i.quantity IS NOT NULL
+                AND as_whole(i.quantity) IS NULL))
+            THEN 'items[].quantity is not a whole number'
     END AS reason
 FROM typed;
 
@@ -117,12 +152,14 @@ CREATE OR REPLACE TEMP TABLE records AS
 -- narrower.
 SELECT * EXCLUDE (line, is_json, is_object, name_text, event_id_text, event_timestamp_text,
         received_at_text, client_timestamp_text, is_first_visit_text, price_text,
-        discount_text, quantity_text, total_text, item_count_text),
+        discount_text, quantity_text, total_text, item_count_text, items_text, items_raw,
+        items_json),
     -- Only rejected lines keep their text here; conflicts fetch theirs from raw_lines.
     CASE WHEN reason IS NOT NULL THEN line END AS line,
     -- The one definition of the hash, for both engines: clickstream/etl/payload.py.
     $PAYLOAD_HASH AS payload_hash,
-    coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late
+    coalesce(event_timestamp < hour_start - INTERVAL 1 HOUR, false) AS is_late,
+    items_json AS items
 FROM checked;
 
 -- Each distinct user agent is parsed once (a batch holds few distinct agents).

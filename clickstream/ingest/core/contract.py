@@ -23,6 +23,7 @@ from clickstream.ingest.core.limits import Limits, depth_and_keys
 
 _MAX_ERRORS = 20
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
 _DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 _decoder = msgspec.json.Decoder()
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
@@ -84,7 +85,11 @@ def _field_error(index: int, exc: msgspec.ValidationError) -> dict[str, Any]:
     match = _AT_PATH.match(str(exc))
     assert match is not None
     path = (match.group("path") or "").lstrip(".")
-    return {"index": index, "field": path or None, "message": match.group("message")}
+    message = match.group("message")
+    missing = _MISSING.match(message)
+    if missing:  # name the missing field itself: `items[1].id`, not `items[1]`
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return {"index": index, "field": path or None, "message": message}
 
 
 def _check_item(item: Any, index: int, limits: Limits) -> list[dict[str, Any]]:
@@ -102,6 +107,13 @@ def _check_item(item: Any, index: int, limits: Limits) -> list[dict[str, Any]]:
             message = f"{keys} property keys; at most {limits.max_property_keys} are accepted"
             problems.append({"index": index, "field": "properties", "message": message})
     return problems
+
+
+def _too_many_items(event: Event, index: int, limits: Limits) -> list[dict[str, Any]]:
+    if event.items is None or len(event.items) <= limits.max_event_items:
+        return []
+    message = f"{len(event.items)} items; at most {limits.max_event_items} are accepted"
+    return [{"index": index, "field": "items", "message": message}]
 
 
 def _fast_path(body: bytes, limits: Limits) -> list[Event] | None:
@@ -128,6 +140,8 @@ def _fast_path(body: bytes, limits: Limits) -> list[Event] | None:
             depth, keys = depth_and_keys(event.properties)
             if depth + 1 > limits.max_json_depth or keys > limits.max_property_keys:
                 return None
+        if event.items is not None and len(event.items) > limits.max_event_items:
+            return None
     return events
 
 
@@ -157,9 +171,12 @@ def decode_events(body: bytes, limits: Limits | None = None) -> list[Event]:
         if not problems:
             canonical = from_legacy(item) if is_legacy(item) else item
             try:
-                events.append(msgspec.convert(canonical, Event))
+                event = msgspec.convert(canonical, Event)
             except msgspec.ValidationError as exc:
                 problems.append(_field_error(index, exc))
+            else:
+                problems += _too_many_items(event, index, limits)
+                events.append(event)
         errors.extend(problems)
         if len(errors) >= _MAX_ERRORS:
             break

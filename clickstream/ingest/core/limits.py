@@ -32,6 +32,7 @@ class Limits:
     max_event_bytes: int = _default("ingest_max_event_bytes")
     max_json_depth: int = _default("ingest_max_json_depth")
     max_property_keys: int = _default("ingest_max_property_keys")
+    max_event_items: int = _default("ingest_max_event_items")
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> Limits:
@@ -42,6 +43,7 @@ class Limits:
             max_event_bytes=settings.ingest_max_event_bytes,
             max_json_depth=settings.ingest_max_json_depth,
             max_property_keys=settings.ingest_max_property_keys,
+            max_event_items=settings.ingest_max_event_items,
         )
 
 
