@@ -35,6 +35,7 @@ from clickstream.ingest.core.limits import Limits, too_large
 if TYPE_CHECKING:
     from clickstream.aws.configuration import AwsIngestSettings
     from clickstream.aws.delivery import Delivery
+    from clickstream.events.geo import Locator
     from clickstream.ingest.auth.verifier import Authenticator
     from clickstream.ingest.durability.quarantine import Quarantine
     from clickstream.lake.store import LakeStore
@@ -55,6 +56,7 @@ class IngestFunction:
     lake: LakeStore
     quarantine: Quarantine
     retry_after: int
+    locator: Locator | None = None  # country and region from the full client IP, as over HTTP
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         """The HTTP API response for one API Gateway v2 event; never raises."""
@@ -67,6 +69,7 @@ class IngestFunction:
         try:
             encoding, actor = self._admit(event, headers)
             body = request_body(event, self.limits.max_body_bytes)
+            place = self.locator.locate(ip) if self.locator is not None else None
             receipt = Receipt(
                 received_at=utc.now(),
                 request_id=request_id,
@@ -75,6 +78,8 @@ class IngestFunction:
                 user_agent=(headers.get("user-agent") or "")[:512] or None,
                 user_id=actor.user_id if actor else None,
                 identity_source=actor.identity_source if actor else None,
+                country=place.country if place else None,
+                region=place.region if place else None,
             )
             batch = prepare(body, receipt, self.limits, self.skew, encoding)
             self._deliver(batch.lines, receipt, request_id)
@@ -196,6 +201,7 @@ def response(status: int, payload: Any, headers: dict[str, str]) -> dict[str, An
 def build_function(settings: AwsIngestSettings, clients: dict[str, Any]) -> IngestFunction:
     """The ingest `settings` configure, over the boto3 `clients` (`s3`, and `firehose`)."""
     from clickstream.aws.delivery import FirehoseDelivery, S3Delivery, S3Lake
+    from clickstream.events.geo import open_locator
     from clickstream.ingest.auth.verifier import Authenticator
     from clickstream.ingest.core.collector import skew_window
     from clickstream.ingest.durability.quarantine import Quarantine
@@ -221,6 +227,7 @@ def build_function(settings: AwsIngestSettings, clients: dict[str, Any]) -> Inge
         lake=lake,
         quarantine=Quarantine(node, settings.ingest_quarantine_per_minute),
         retry_after=settings.ingest_retry_after_seconds,
+        locator=open_locator(settings.ingest_geoip_database),
     )
 
 

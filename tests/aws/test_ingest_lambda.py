@@ -35,6 +35,7 @@ def api_event(
     headers: dict[str, str] | None = None,
     method: str = "POST",
     binary: bool = False,
+    source_ip: str = "203.0.113.9",
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload format 2.0) event as the service sends it."""
     return {
@@ -48,7 +49,7 @@ def api_event(
         },
         "requestContext": {
             "requestId": "req-1",
-            "http": {"method": method, "path": "/clickstream", "sourceIp": "203.0.113.9"},
+            "http": {"method": method, "path": "/clickstream", "sourceIp": source_ip},
         },
         "body": base64.b64encode(body).decode() if binary else body.decode("latin-1"),
         "isBase64Encoded": binary,
@@ -107,6 +108,20 @@ def test_post_through_the_handler_lands_under_the_hour_it_was_received(
     # the second call of the same container reuses it and writes a second object
     assert ingest_lambda.handler(api_event(body))["statusCode"] == 202
     assert len(objects(moto, bucket, "events/")) == 2
+
+
+def test_the_country_comes_from_the_full_client_ip_as_over_http(
+    moto: Moto, tmp_path: Path
+) -> None:
+    bucket = moto.new_bucket()
+    function = function_for(moto, tmp_path, bucket)
+    body = json.dumps([{"event_name": "page_view"}]).encode()
+
+    assert function.handle(api_event(body, source_ip="8.8.8.8"))["statusCode"] == 202
+
+    (record,) = records(moto, bucket)
+    assert record["country"] == "US"
+    assert record["client_ip"] != "8.8.8.8"  # stored truncated, looked up before
 
 
 def test_gzip_body_sent_base64_is_accepted(moto: Moto, tmp_path: Path) -> None:
