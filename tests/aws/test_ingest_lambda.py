@@ -110,9 +110,7 @@ def test_post_through_the_handler_lands_under_the_hour_it_was_received(
     assert len(objects(moto, bucket, "events/")) == 2
 
 
-def test_the_country_comes_from_the_full_client_ip_as_over_http(
-    moto: Moto, tmp_path: Path
-) -> None:
+def test_the_country_comes_from_the_full_client_ip_as_over_http(moto: Moto, tmp_path: Path) -> None:
     bucket = moto.new_bucket()
     function = function_for(moto, tmp_path, bucket)
     body = json.dumps([{"event_name": "page_view"}]).encode()
