@@ -134,12 +134,11 @@ def sites_snippet(site_id: str, ingest_url: str | None, pinned: bool) -> None:
         loader = (
             f'<script async src="{base}{tracker.versioned_path}" '
             f'integrity="{tracker.integrity}" crossorigin="anonymous" '
-            f'data-site="{site_id}" data-dnt="1"></script>'
+            f'data-site="{site_id}"></script>'
         )
     else:
         loader = (
-            f'<script async src="{base}/clickstream.js" data-site="{site_id}" '
-            'data-dnt="1"></script>'
+            f'<script async src="{base}/clickstream.js" data-site="{site_id}"></script>'
         )
     click.echo(queue)
     click.echo(loader)

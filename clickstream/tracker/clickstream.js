@@ -2,10 +2,10 @@
  * <script async src="https://ingest.example/clickstream.js" data-site="blog"></script>
  * then  clickstream("product_view", {product: {...}});  Calls made before it loaded (queued
  * in clickstream.q by the snippet) are sent too. It posts to /clickstream on the origin it was
- * loaded from unless data-endpoint says otherwise. data-dnt="1" honours Do Not Track and
- * Global Privacy Control (nothing is sent or kept); data-cookieless keeps nothing in the browser
- * (the server counts visitors by a salted daily hash); history.pushState and popstate send
- * page views (data-spa="0" turns that off); data-write-key is sent as X-Write-Key.
+ * loaded from unless data-endpoint says otherwise. Do Not Track and Global Privacy Control
+ * are honoured (nothing is sent or kept) unless data-dnt="0"; data-cookieless keeps nothing
+ * in the browser (the server counts visitors by a salted daily hash); history.pushState and
+ * popstate send page views (data-spa="0" turns that off); data-write-key is sent as X-Write-Key.
  * Cart, checkout and purchase events carry their lines: clickstream("purchase",
  * {order: {id: "1042", total: 93.5}, items: [{id: "p1", price: 50, quantity: 1}, ...]});
  * Events wait in a bounded localStorage queue and leave in batches (on size, on a timer and
@@ -22,7 +22,7 @@
   var L = K ? { getItem: function (k) { return M[k] || null; }, setItem: function (k, v) { M[k] = v; } } : w.localStorage;
   var MAX = 200, BATCH = +c.batch || 10, EVERY = +c.interval || 5000, IDLE = 18e5;
   var busy = 0, fails = 0, next = 0, first = 0, fly = {};
-  if (c.dnt && (n.doNotTrack == "1" || w.doNotTrack == "1" || n.globalPrivacyControl)) {
+  if (c.dnt != "0" && (n.doNotTrack == "1" || w.doNotTrack == "1" || n.globalPrivacyControl)) {
     w.clickstream = function () {};
     return;
   }

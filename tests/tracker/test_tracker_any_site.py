@@ -49,7 +49,7 @@ def site_pages(ingest_url: str) -> Starlette:
         return f"<!doctype html><title>blog</title><body>{QUEUE}{loader}{early}</body>"
 
     stable = (
-        f'<script async src="{ingest_url}/clickstream.js" data-site="blog" data-dnt="1" '
+        f'<script async src="{ingest_url}/clickstream.js" data-site="blog" '
         'data-batch="1" data-interval="200"></script>'
     )
     pinned = (

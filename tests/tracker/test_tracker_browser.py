@@ -35,12 +35,12 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-def page_app(ingest_url: str, dnt: bool = False) -> Starlette:
+def page_app(ingest_url: str, dnt: bool = True) -> Starlette:
     """A page that loads the tracker with small batches and a short interval."""
     html = (
         "<!doctype html><title>t</title><body>"
         f'<script src="/t.js" data-endpoint="{ingest_url}" data-batch="3" '
-        f'data-interval="300"{" data-dnt=1" if dnt else ""}></script></body>'
+        f'data-interval="300"{"" if dnt else " data-dnt=0"}></script></body>'
     )
 
     async def index(request: object) -> Response:
@@ -139,8 +139,8 @@ def test_session_rotates_after_30_idle_minutes_but_the_client_id_stays(
     assert (first["is_first_visit"], second["is_first_visit"]) == (True, False)
 
 
-@pytest.mark.parametrize("honour", [True, False], ids=["honoured", "not-configured"])
-def test_do_not_track_stops_all_tracking_only_when_configured(
+@pytest.mark.parametrize("honour", [True, False], ids=["by-default", "data-dnt-0"])
+def test_do_not_track_stops_all_tracking_unless_told_to_ignore_it(
     browser: Browser, honour: bool
 ) -> None:
     with ServerThread(page_app("http://127.0.0.1:9/clickstream", dnt=honour)) as site:
