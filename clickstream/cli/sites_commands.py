@@ -137,8 +137,6 @@ def sites_snippet(site_id: str, ingest_url: str | None, pinned: bool) -> None:
             f'data-site="{site_id}"></script>'
         )
     else:
-        loader = (
-            f'<script async src="{base}/clickstream.js" data-site="{site_id}"></script>'
-        )
+        loader = f'<script async src="{base}/clickstream.js" data-site="{site_id}"></script>'
     click.echo(queue)
     click.echo(loader)
