@@ -199,6 +199,13 @@ class IngestSettings(CommonSettings):
         "spool folder; 0 means one per core (`clickstream up` runs one unless set).",
     )
 
+    ingest_rate_limit_prefix: str = Field(
+        "clickstream:rl:",
+        pattern=r"^[A-Za-z0-9:_.-]{1,64}$",
+        description="Prefix of the rate-limit keys in Redis: replicas with the same prefix share "
+        "one budget per client; give each deployment sharing a Redis its own.",
+    )
+
     @property
     def ingest_local_url(self) -> str:
         """Where a process on this machine reaches the ingest API."""

@@ -108,7 +108,12 @@ class IngestService:
         self.limiter: RateLimiter | None = None
         rate, burst = settings.ingest_rate_limit_per_second, settings.ingest_rate_limit_burst
         if rate > 0 and settings.redis_url is not None:
-            self.limiter = RedisBuckets(settings.redis_url.get_secret_value(), rate, burst)
+            self.limiter = RedisBuckets(
+                settings.redis_url.get_secret_value(),
+                rate,
+                burst,
+                prefix=settings.ingest_rate_limit_prefix,
+            )
         elif rate > 0:
             self.limiter = LocalBuckets(rate, burst)
         self.metrics = IngestMetrics()
