@@ -45,7 +45,8 @@ def ingest_serve(host: str | None, port: int | None, workers: int | None) -> Non
     count = worker_count(settings.ingest_workers)
     options: dict[str, Any] = {
         "grace_seconds": 10,
-        "proxy_headers": False,  # the app judges X-Forwarded-For (CLICKSTREAM_INGEST_TRUSTED_PROXIES)
+        # the app judges X-Forwarded-For (CLICKSTREAM_INGEST_TRUSTED_PROXIES)
+        "proxy_headers": False,
     }
     if count == 1:
         serve(build_app(settings), settings.ingest_host, settings.ingest_port, **options)

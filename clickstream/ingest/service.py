@@ -25,8 +25,8 @@ from clickstream.ingest.durability.shipper import Shipper
 from clickstream.ingest.durability.spool import Spool
 from clickstream.ingest.http.client_ip import Network, parse_networks
 from clickstream.ingest.http.metrics import IngestMetrics
-from clickstream.ingest.http.shared_metrics import PUBLISH_SECONDS, SharedMetrics
 from clickstream.ingest.http.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
+from clickstream.ingest.http.shared_metrics import PUBLISH_SECONDS, SharedMetrics
 from clickstream.ingest.registry import SiteRegistry, redis_salt_store
 from clickstream.lake import LakeStore, open_lake
 

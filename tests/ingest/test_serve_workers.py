@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import free_port, lake_records, wait_for_http
 
+CLI = [sys.executable, "-m", "clickstream", "ingest", "serve"]
 CLIENTS = 4
 REQUESTS_PER_PHASE = 25  # per client
 EVENTS_PER_REQUEST = 3
@@ -80,8 +81,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         "CLICKSTREAM_LOG_LEVEL": "warning",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "clickstream", "ingest", "serve"]
-        + ["--port", str(port), "--workers", "2"],
+        [*CLI, "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

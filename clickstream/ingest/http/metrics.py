@@ -102,7 +102,8 @@ class IngestMetrics:
         )
         counts = snapshot.get("latency_counts", [])
         if len(counts) == len(self.latency_counts):
-            self.latency_counts = [a + int(b) for a, b in zip(self.latency_counts, counts, strict=True)]
+            pairs = zip(self.latency_counts, counts, strict=True)
+            self.latency_counts = [a + int(b) for a, b in pairs]
         self.latency_sum += float(snapshot.get("latency_sum", 0.0))
         self.ship_failures += int(snapshot.get("ship_failures", 0))
 
