@@ -27,7 +27,8 @@ from moto.server import ThreadedMotoServer
 from clickstream.lake.keys import is_event_key
 from tests.conftest import free_port, wait_for_http
 
-BUCKET = "clickstream-lake"
+# moto keeps its buckets in this process's memory across servers: a bucket of this module's own
+BUCKET = f"replicas-{uuid.uuid4().hex[:12]}"
 REDIS = "redis://127.0.0.1:6379/0"
 BURST = 10
 
