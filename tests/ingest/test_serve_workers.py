@@ -121,7 +121,10 @@ def test_two_workers_share_a_spool_and_a_killed_one_loses_nothing_acknowledged(
     for thread in load.run(REQUESTS_PER_PHASE):
         thread.join(timeout=60)
     assert len(load.acknowledged) == CLIENTS * REQUESTS_PER_PHASE * EVENTS_PER_REQUEST
-    time.sleep(1.5)  # each worker publishes its counters every second
+    deadline = time.monotonic() + 15  # each worker publishes its counters every second
+    while metric(url, "clickstream_ingest_accepted_events_total") != len(load.acknowledged):
+        assert time.monotonic() < deadline, "/metrics never showed both workers' events"
+        time.sleep(0.3)
     for _ in range(4):  # whichever worker answers, it serves the sum of both
         assert metric(url, "clickstream_ingest_accepted_events_total") == len(load.acknowledged)
 
@@ -155,5 +158,5 @@ def test_two_workers_share_a_spool_and_a_killed_one_loses_nothing_acknowledged(
     assert set(counts) <= load.sent
     assert not list(spool.glob("*.ndjson*"))
     nodes = {p.name.split("-")[1] for p in (lake / "events").rglob("*.ndjson.gz")}
-    assert len(nodes) >= 3  # two workers (node id `multi-<pid>`), then the replacement
-    assert str(victim.pid) in nodes  # what the killed one spooled is in the lake
+    assert len(nodes) >= 2  # both workers (node id `multi-<pid>`) took requests
+    assert str(victim.pid) in nodes
