@@ -157,6 +157,7 @@ def start_servers(work: Path) -> list[ServerProcess]:
         "CLICKSTREAM_LAKE_URL": str(work / "lake"),
         "CLICKSTREAM_INGEST_HOST": "127.0.0.1",
         "CLICKSTREAM_INGEST_PORT": str(port),
+        "CLICKSTREAM_INGEST_WORKERS": "1",  # against one baseline worker
         "CLICKSTREAM_INGEST_RATE_LIMIT_PER_SECOND": "0",  # one client IP drives the load
         "CLICKSTREAM_LOG_LEVEL": "warning",
     }

@@ -7,6 +7,7 @@ window) are read from these fields with `default_of`.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -190,12 +191,37 @@ class IngestSettings(CommonSettings):
                     ) from None
         return value
 
+    ingest_workers: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Ingest processes `clickstream ingest serve` runs on one port, sharing one "
+        "spool folder; 0 means one per core (`clickstream up` runs one unless set).",
+    )
+
+    ingest_rate_limit_prefix: str = Field(
+        "clickstream:rl:",
+        pattern=r"^[A-Za-z0-9:_.-]{1,64}$",
+        description="Prefix of the rate-limit keys in Redis: replicas with the same prefix share "
+        "one budget per client; give each deployment sharing a Redis its own.",
+    )
+
     @property
     def ingest_local_url(self) -> str:
         """Where a process on this machine reaches the ingest API."""
         wildcard = self.ingest_host in ("0.0.0.0", "::", "")  # noqa: S104
         host = "127.0.0.1" if wildcard else self.ingest_host
         return f"http://{host}:{self.ingest_port}"
+
+
+def worker_count(configured: int) -> int:
+    """The number of ingest processes for the setting `configured` (0: one per usable core)."""
+    if configured > 0:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def default_of(name: str) -> Any:

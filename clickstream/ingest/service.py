@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from clickstream.events.geo import Locator, open_locator
 from clickstream.ingest.auth.verifier import Authenticator
@@ -25,6 +26,7 @@ from clickstream.ingest.durability.spool import Spool
 from clickstream.ingest.http.client_ip import Network, parse_networks
 from clickstream.ingest.http.metrics import IngestMetrics
 from clickstream.ingest.http.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
+from clickstream.ingest.http.shared_metrics import PUBLISH_SECONDS, SharedMetrics
 from clickstream.ingest.registry import SiteRegistry, redis_salt_store
 from clickstream.lake import LakeStore, open_lake
 
@@ -58,7 +60,13 @@ class Readiness:
 class IngestService:
     """The parts of one ingest process, wired from `settings`."""
 
-    def __init__(self, settings: IngestSettings, lake: LakeStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        lake: LakeStore | None = None,
+        metrics_folder: Path | None = None,
+    ) -> None:
+        """`metrics_folder`: where sibling worker processes share their counters, if any."""
         self.settings = settings
         self.node = f"{settings.node_id}-{os.getpid()}"
         self.lake = lake or open_lake(settings.lake_location)
@@ -100,10 +108,19 @@ class IngestService:
         self.limiter: RateLimiter | None = None
         rate, burst = settings.ingest_rate_limit_per_second, settings.ingest_rate_limit_burst
         if rate > 0 and settings.redis_url is not None:
-            self.limiter = RedisBuckets(settings.redis_url.get_secret_value(), rate, burst)
+            self.limiter = RedisBuckets(
+                settings.redis_url.get_secret_value(),
+                rate,
+                burst,
+                prefix=settings.ingest_rate_limit_prefix,
+            )
         elif rate > 0:
             self.limiter = LocalBuckets(rate, burst)
         self.metrics = IngestMetrics()
+        self.shared_metrics: SharedMetrics | None = None
+        if metrics_folder is not None:
+            self.shared_metrics = SharedMetrics(metrics_folder, self.node, self.metrics)
+        self._publisher: asyncio.Task[None] | None = None
         self.retry_after = settings.ingest_retry_after_seconds
         self.started = False
 
@@ -134,17 +151,32 @@ class IngestService:
         self.started = False
 
     async def astart(self) -> None:
-        """`start` off the event loop."""
+        """`start` off the event loop; with sibling workers, publish the counters every second."""
         await asyncio.to_thread(self.start)
+        if self.shared_metrics is not None and self._publisher is None:
+            self._publisher = asyncio.get_running_loop().create_task(self._publish_metrics())
+
+    async def _publish_metrics(self) -> None:
+        assert self.shared_metrics is not None
+        while True:
+            self.metrics.ship_failures = self.ship_failures()
+            self.shared_metrics.publish()
+            await asyncio.sleep(PUBLISH_SECONDS)
 
     async def astop(self) -> None:
         """`stop` from the event loop that appended, then release the rate-limit store."""
+        if self._publisher is not None:
+            self._publisher.cancel()
+            self._publisher = None
         if self.started:
             self.spool.close()  # in the loop's thread, which owns the open file
             await asyncio.to_thread(self.shipper.stop)
             if self.sites is not None:
                 await asyncio.to_thread(self.sites.stop)
             self.started = False
+        if self.shared_metrics is not None:
+            self.metrics.ship_failures = self.ship_failures()
+            self.shared_metrics.publish()  # the last counts of this worker
         if isinstance(self.limiter, RedisBuckets):
             await self.limiter.close()
 
@@ -166,9 +198,10 @@ class IngestService:
         return self.shipper.failures
 
     def metrics_text(self) -> bytes:
-        """The Prometheus text exposition of this process, gauges read now."""
+        """The Prometheus text exposition, gauges read now; sibling workers' counters added."""
+        others = self.shared_metrics.siblings() if self.shared_metrics is not None else ()
         return self.metrics.render(
-            float(self.spool_bytes()), self.ship_lag_seconds(), self.ship_failures()
+            float(self.spool_bytes()), self.ship_lag_seconds(), self.ship_failures(), others
         )
 
     async def ready(self) -> Readiness:

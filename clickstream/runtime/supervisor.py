@@ -208,6 +208,8 @@ def run_platform(settings: PlatformSettings, demo: bool = False) -> int:
                 CLICKSTREAM_MEDIA_URL=media if "://" in media else str(Path(media).resolve()),
             )
             envs = _part_environments(common, urls)
+            # one ingest process unless CLICKSTREAM_INGEST_WORKERS says otherwise (0: per core)
+            envs["ingest"]["CLICKSTREAM_INGEST_WORKERS"] = str(settings.ingest_workers or 1)
             addresses = _wire(settings, envs)
             register_shop_site(urls.admin, addresses.shop)
             if demo:

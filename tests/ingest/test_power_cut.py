@@ -92,6 +92,7 @@ class Ingest:
             "CLICKSTREAM_NODE_ID": "cutnode",
             "CLICKSTREAM_INGEST_HOST": "127.0.0.1",
             "CLICKSTREAM_INGEST_PORT": str(self.port),
+            "CLICKSTREAM_INGEST_WORKERS": "1",
             "CLICKSTREAM_INGEST_RATE_LIMIT_PER_SECOND": "0",
             "CLICKSTREAM_INGEST_AUTH": "off",
             "CLICKSTREAM_LOG_LEVEL": "warning",

@@ -94,6 +94,7 @@ def test_log_injection_stays_inside_one_escaped_json_line(tmp_path: Path) -> Non
         CLICKSTREAM_LAKE_URL=str(tmp_path / "lake"),
         CLICKSTREAM_INGEST_HOST="127.0.0.1",
         CLICKSTREAM_INGEST_PORT=str(port),
+        CLICKSTREAM_INGEST_WORKERS="1",
         CLICKSTREAM_LOG_LEVEL="debug",
     )
     log_path = tmp_path / "ingest.log"

@@ -7,6 +7,8 @@ Starlette status app, whose lifespan starts and stops the service.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.http.asgi import ASGIApp
 from clickstream.ingest.http.cors import CORSMiddleware, parse_origins
@@ -19,9 +21,11 @@ from clickstream.lake import LakeStore
 __all__ = ["COLLECT_PATH", "build_app", "build_service"]
 
 
-def build_service(settings: IngestSettings, lake: LakeStore | None = None) -> IngestService:
-    """The process's ingest parts, not yet started."""
-    return IngestService(settings, lake)
+def build_service(
+    settings: IngestSettings, lake: LakeStore | None = None, metrics_folder: Path | None = None
+) -> IngestService:
+    """The process's ingest parts, not yet started (`metrics_folder`: see `shared_metrics`)."""
+    return IngestService(settings, lake, metrics_folder)
 
 
 def build_app(settings: IngestSettings, service: IngestService | None = None) -> ASGIApp:

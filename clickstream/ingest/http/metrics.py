@@ -1,14 +1,16 @@
 """Prometheus metrics of one ingest process, in a registry of its own.
 
 The hot path only bumps plain integers (a lock-free `+= 1` under the GIL, from the event loop);
-they become Prometheus families when `/metrics` is scraped.
+they become Prometheus families when `/metrics` is scraped. With several worker processes on one
+port, each publishes a `snapshot` of its counters and a scrape adds them up (`shared_metrics`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -56,10 +58,54 @@ class IngestMetrics:
         self.latency_counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
-    def render(self, spool_bytes: float, lag: float, failures: int) -> bytes:
-        """The text exposition, with the gauges given as read now."""
+    def render(
+        self,
+        spool_bytes: float,
+        lag: float,
+        failures: int,
+        others: Iterable[dict[str, Any]] = (),
+    ) -> bytes:
+        """The text exposition, with the gauges given as read now.
+
+        `others` are the `snapshot`s of sibling worker processes: their counters are added to
+        this process's (the gauges describe the spool folder they share, read here).
+        """
         self.spool_bytes, self.ship_lag, self.ship_failures = spool_bytes, lag, failures
-        return generate_latest(self.registry)
+        others = list(others)
+        if not others:
+            return generate_latest(self.registry)
+        total = IngestMetrics()
+        for snapshot in [self.snapshot(), *others]:
+            total.add(snapshot)
+        total.spool_bytes, total.ship_lag = spool_bytes, lag
+        return generate_latest(total.registry)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters as plain JSON values, for a sibling process to add up."""
+        return {
+            "accepted_events": self.accepted_events,
+            "accepted_requests": self.accepted_requests,
+            "rejected": dict(self.rejected),
+            "cors_refused": dict(self.cors_refused),
+            "latency_counts": list(self.latency_counts),
+            "latency_sum": self.latency_sum,
+            "ship_failures": self.ship_failures,
+        }
+
+    def add(self, snapshot: dict[str, Any]) -> None:
+        """Add the counters of `snapshot` (from `snapshot`) to these."""
+        self.accepted_events += int(snapshot.get("accepted_events", 0))
+        self.accepted_requests += int(snapshot.get("accepted_requests", 0))
+        self.rejected.update({str(k): int(v) for k, v in snapshot.get("rejected", {}).items()})
+        self.cors_refused.update(
+            {str(k): int(v) for k, v in snapshot.get("cors_refused", {}).items()}
+        )
+        counts = snapshot.get("latency_counts", [])
+        if len(counts) == len(self.latency_counts):
+            pairs = zip(self.latency_counts, counts, strict=True)
+            self.latency_counts = [a + int(b) for a, b in pairs]
+        self.latency_sum += float(snapshot.get("latency_sum", 0.0))
+        self.ship_failures += int(snapshot.get("ship_failures", 0))
 
 
 class _Exporter(Collector):
