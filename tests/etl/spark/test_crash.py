@@ -55,7 +55,7 @@ def test_spark_run_killed_before_its_commit_leaves_nothing_and_the_next_run_load
         staged = conn.execute(
             "SELECT count(*) FROM pg_class WHERE relname LIKE 'etl\\_stage\\_%'"
         ).fetchone()
-    assert staged is not None and staged[0] == 3  # the dead run's staging tables, unmoved
+    assert staged is not None and staged[0] == 4  # the dead run's staging tables, unmoved
 
     done = run_etl(warehouse_url, open_lake(str(lake_dir)), options=EtlOptions(engine="spark"))
     reference = run_etl(
