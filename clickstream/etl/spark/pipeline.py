@@ -161,7 +161,8 @@ class SparkPipeline:
         self._lookup(
             spark, text["distinct_items"], lookups.items(), lookups.ITEM_SCHEMA
         ).createOrReplaceTempView("item_checks")
-        spark.sql(text["checked"]).createOrReplaceTempView("checked")
+        for name in ("with_items", "checked"):
+            spark.sql(text[name]).createOrReplaceTempView(name)
         records = spark.sql(text["records"]).persist(StorageLevel.MEMORY_AND_DISK)
         self.cached.append(records)
         records.createOrReplaceTempView("records")

@@ -89,8 +89,18 @@ FROM (
 -- (etl/spark/lookups.py) into `item_checks`.
 SELECT DISTINCT items_text FROM typed WHERE items_text IS NOT NULL;
 
+-- name: with_items
+-- Each line with its item list's answer; only the lines that carry a list are joined (and
+-- shuffled for it), the others pass by.
+SELECT t.*, i.items_json, i.items_reason
+FROM (SELECT * FROM typed WHERE items_text IS NOT NULL) AS t
+LEFT JOIN item_checks AS i ON i.items_text = t.items_text
+UNION ALL
+SELECT *, CAST(NULL AS STRING) AS items_json, CAST(NULL AS STRING) AS items_reason
+FROM typed WHERE items_text IS NULL;
+
 -- name: checked
-SELECT t.*, i.items_json,
+SELECT *,
     CASE
         WHEN NOT is_json THEN 'unparseable JSON line'
         WHEN NOT is_object THEN 'line is not a JSON object'
@@ -118,9 +128,9 @@ SELECT t.*, i.items_json,
             THEN 'order.total is not a number in range'
         WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
             THEN 'order.item_count is not a whole number'
-        ELSE i.items_reason
+        ELSE items_reason
     END AS reason
-FROM typed AS t LEFT JOIN item_checks AS i ON i.items_text = t.items_text;
+FROM with_items;
 
 -- name: records
 -- One row per received line with its payload hash, lateness and, in one window pass, its rank
