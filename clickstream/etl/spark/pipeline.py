@@ -33,11 +33,12 @@ from pyspark.sql.types import (
 )
 from pyspark.storagelevel import StorageLevel
 
+from clickstream.etl.channels import load_rules
 from clickstream.etl.configuration import EtlOptions
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
-from clickstream.etl.spark import stage
+from clickstream.etl.spark import lookups, stage
 from clickstream.etl.spark.transform import statements
 from clickstream.lake.keys import hour_of_key
 from clickstream.lake.local import LocalLake
@@ -73,6 +74,7 @@ MOVE_IDS = sql.SQL(
     "WHERE NOT EXISTS (SELECT 1 FROM event_ids e WHERE e.event_id = s.event_id::uuid)"
 )
 MOVE_EVENTS = sql.SQL("INSERT INTO clickstream_events ({columns}) SELECT {casts} FROM {stage}")
+MOVE_ITEMS = sql.SQL("INSERT INTO event_items ({columns}) SELECT {casts} FROM {stage}")
 # A conflict keeps both versions: the lake line as `raw`, the stored row as `kept_version`.
 MOVE_QUARANTINE = sql.SQL(
     "INSERT INTO etl_quarantine (run_id, source_file, line_number, reason, raw, kind, "
@@ -108,8 +110,11 @@ class SparkPipeline:
         self.options = options
         self.step = step
         self.spark = spark
+        # Read and checked before anything loads: a bad rules file fails the run, saying why.
+        self.channel_rules = load_rules(options.channel_rules)
         self.tables = {
-            name: stage.table_name(run_id, name) for name in ("ids", "events", "quarantine")
+            name: stage.table_name(run_id, name)
+            for name in ("ids", "events", "quarantine", "items")
         }
         self.cached: list[DataFrame] = []  # persisted by this run, unpersisted at its end
 
@@ -148,7 +153,15 @@ class SparkPipeline:
         text = statements(self.run_id)
         self._lines(spark, groups).createOrReplaceTempView("lake_lines")
         self.step("extracted")
-        for name in ("lake_records", "typed", "checked"):
+        spark.sql(text["lake_records"]).createOrReplaceTempView("lake_records")
+        # Parsed once: the distinct item lists and the checked lines both read it.
+        typed = spark.sql(text["typed"]).persist(StorageLevel.MEMORY_AND_DISK)
+        self.cached.append(typed)
+        typed.createOrReplaceTempView("typed")
+        self._lookup(
+            spark, text["distinct_items"], lookups.items(), lookups.ITEM_SCHEMA
+        ).createOrReplaceTempView("item_checks")
+        for name in ("with_items", "checked"):
             spark.sql(text[name]).createOrReplaceTempView(name)
         records = spark.sql(text["records"]).persist(StorageLevel.MEMORY_AND_DISK)
         self.cached.append(records)
@@ -158,20 +171,28 @@ class SparkPipeline:
             ("ids", stage.ID_SOURCES),
             ("events", schema.EVENT_COLUMNS),
             ("quarantine", stage.QUARANTINE_SOURCES),
+            ("items", schema.ITEM_COLUMNS),
         ):
             stage.create(conn, self.tables[name], columns)
         candidates = self._stage(spark.sql(text["candidate_ids"]), "ids", stage.ID_SOURCES)
+        typed.unpersist()  # `records` holds every line now
         known = conn.execute(KNOWN_IDS.format(sql.Identifier(self.tables["ids"]))).fetchall()
         spark.createDataFrame(known, KNOWN_SCHEMA).createOrReplaceTempView("known")
         final = spark.sql(text["final"]).persist(StorageLevel.MEMORY_AND_DISK)
         self.cached.append(final)
         final.createOrReplaceTempView("final")
-        spark.sql(text["agents"]).createOrReplaceTempView("agents")
+        self._lookup(
+            spark, text["distinct_agents"], lookups.agents(), lookups.AGENT_SCHEMA
+        ).createOrReplaceTempView("agents")
+        landings = lookups.landings(self.channel_rules)
+        self._lookup(
+            spark, text["distinct_landings"], landings, lookups.LANDING_SCHEMA
+        ).createOrReplaceTempView("landings")
         self.step("transformed")
 
-        # Three independent jobs at once: a cluster runs them side by side, and each one's
+        # Four independent jobs at once: a cluster runs them side by side, and each one's
         # scheduling and Python start-up overlap the others' work.
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="etl-spark") as jobs:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="etl-spark") as jobs:
             summary = jobs.submit(spark.sql(text["summary"]).collect)
             loaded_rows = jobs.submit(
                 self._stage, spark.sql(text["loaded"]), "events", schema.EVENT_COLUMNS
@@ -179,9 +200,15 @@ class SparkPipeline:
             quarantined_rows = jobs.submit(
                 self._stage, spark.sql(text["quarantined"]), "quarantine", stage.QUARANTINE_SOURCES
             )
-            files, reasons, days = self._summarise(summary.result(), objects)
+            item_rows = jobs.submit(
+                self._stage, spark.sql(text["items"]), "items", schema.ITEM_COLUMNS
+            )
+            summary_rows = summary.result()
+            files, reasons, days = self._summarise(summary_rows, objects)
             loaded, quarantined = loaded_rows.result(), quarantined_rows.result()
+            lines = item_rows.result()
         self._check(conn, "events", loaded, sum(f.loaded for f in files))
+        self._check(conn, "items", lines, sum(int(row["item_lines"]) for row in summary_rows))
         self._check(conn, "quarantine", quarantined, sum(f.rejected + f.conflicts for f in files))
         self._check(conn, "ids", candidates, candidates)
         self.step("mid_load")
@@ -235,6 +262,13 @@ class SparkPipeline:
         if url.startswith("s3://"):
             url = "s3a://" + url.removeprefix("s3://")
         return f"{url}/{key}"
+
+    def _lookup(
+        self, spark: SparkSession, distinct: str, function: lookups.ArrowMap, ddl: str
+    ) -> DataFrame:
+        """`function` (the DuckDB engine's rules, `lookups.py`) over the distinct values the
+        statement `distinct` selects."""
+        return spark.sql(distinct).mapInArrow(function, ddl)
 
     def _stage(self, frame: DataFrame, name: str, columns: tuple[str, ...]) -> int:
         """COPY `frame` partition by partition into the staging table `name`; how many rows."""
@@ -292,8 +326,8 @@ class SparkPipeline:
     ) -> RunResult:
         """Every staged row into the warehouse, with manifest, ledger and dirty days: one
         transaction, which also drops the staging tables."""
-        ids, events, quarantine = (
-            sql.Identifier(self.tables[n]) for n in ("ids", "events", "quarantine")
+        ids, events, quarantine, items = (
+            sql.Identifier(self.tables[n]) for n in ("ids", "events", "quarantine", "items")
         )
         with conn.transaction():
             ensure_partitions(conn, days)
@@ -309,6 +343,13 @@ class SparkPipeline:
                     columns=sql.SQL(", ").join(sql.Identifier(c) for c in schema.EVENT_COLUMNS),
                     casts=stage.cast_list(schema.CLICKSTREAM_EVENTS, schema.EVENT_COLUMNS),
                     stage=events,
+                )
+            )
+            conn.execute(
+                MOVE_ITEMS.format(
+                    columns=sql.SQL(", ").join(sql.Identifier(c) for c in schema.ITEM_COLUMNS),
+                    casts=stage.cast_list(schema.EVENT_ITEMS, schema.ITEM_COLUMNS),
+                    stage=items,
                 )
             )
             conn.execute(MOVE_QUARANTINE.format(run_id=sql.Literal(self.run_id), stage=quarantine))

@@ -3,9 +3,12 @@
 `sql/transform.sql` holds the rules (the same as the DuckDB engine's, written for Spark);
 this module fills in what is generated: the contract's struct type (`events/columns.py`),
 the contract fields that pass through as warehouse columns unchanged, the payload hash
-(`etl/payload.py`), the user-agent rules, and the text each `clickstream_events` column is
-staged as (`warehouse/schema.py`). A field added to the lake record that is a column of the
-same name passes through without an edit here; a column with no source fails the run by name.
+(`etl/payload.py`), the acquisition columns `lookups.py` adds, the type of a canonical item
+line, and the text each `clickstream_events` and `event_items` column is staged as
+(`warehouse/schema.py`). User agents, landings and items are not written here at all: the
+DuckDB engine's SQL runs on their distinct values (`lookups.py`). A field added to the lake
+record that is a column of the same name passes through without an edit here; a column with
+no source fails the run by name.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from functools import cache
 
 from clickstream.etl.payload import payload_hash_sql
+from clickstream.etl.spark import lookups
 from clickstream.events.columns import input_contract
 from clickstream.sqlfiles import named
 from clickstream.warehouse import schema
@@ -50,8 +54,17 @@ TYPED_COLUMNS = frozenset(
         "ingest_node",
     }
 )
-# Columns the `loaded` statement adds (user agent and lineage).
-ADDED_COLUMNS = frozenset({"device_type", "browser", "os", "is_bot", "source_file", "etl_run_id"})
+# Columns the `loaded` statement adds (user agent, landing and lineage).
+LANDING_COLUMNS = tuple(c for c in lookups.LANDING_COLUMNS if c != "is_plain")
+ADDED_COLUMNS = frozenset(
+    {"device_type", "browser", "os", "is_bot", "source_file", "etl_run_id", *LANDING_COLUMNS}
+)
+# Most events are plain visits (no tags, no outside referrer): their source and medium are
+# left NULL, as the DuckDB engine's `loaded` statement (sql/outputs.sql) leaves them.
+PLAIN_NULLED = frozenset({"traffic_source", "traffic_medium"})
+# The Spark types of `event_items` columns a canonical line (`canonical_items`) holds.
+ITEM_TYPES = {"text": "STRING", "numeric(14,2)": "DECIMAL(14, 2)", "integer": "INT"}
+ITEM_FIRST_FIELD = "line"  # the columns after it are the line's fields (`item_id` is its `id`)
 # What a pass-through column is when its field is absent, where the DuckDB engine's `typed`
 # view says so (events sent without a site belong to the default site, docs/tracking.md).
 PASSTHROUGH_DEFAULTS = {"site_id": "'default'"}
@@ -96,6 +109,29 @@ def staged_text(column: schema.Column) -> str:
     if column.type in ("text", "jsonb", "uuid"):
         return name
     return f"CAST({name} AS STRING) AS {name}"
+
+
+def _landing(column: str) -> str:
+    field = f"v.{_quoted(column)}"
+    if column in PLAIN_NULLED:
+        field = f"CASE WHEN NOT v.is_plain THEN {field} END"
+    return f"{field} AS {_quoted(column)}"
+
+
+def item_fields() -> dict[str, str]:
+    """The fields of a canonical item line (JSON name -> `event_items` column), in order."""
+    names = schema.ITEM_COLUMNS
+    columns = names[names.index(ITEM_FIRST_FIELD) + 1 :]
+    return {("id" if c == "item_id" else c): c for c in columns}
+
+
+def item_type() -> str:
+    """A canonical item list as a Spark DDL type, from the `event_items` column types."""
+    types = {c.name: c.type for c in schema.EVENT_ITEMS.columns}
+    fields = ", ".join(
+        f"{_quoted(key)}: {ITEM_TYPES[types[column]]}" for key, column in item_fields().items()
+    )
+    return f"ARRAY<STRUCT<{fields}>>"
 
 
 def _passthrough(column: str) -> str:
@@ -146,17 +182,17 @@ def statements(run_id: int) -> dict[str, str]:
         raise ColumnWithoutSource(
             f"clickstream_events columns with no source in the Spark transform: {missing}"
         )
-    agents = named(SQL_PACKAGE, "useragent.sql")
-    is_bot = agents["is_bot"]
     fills = {
         "$CONTRACT": contract_ddl().replace("'", "\\'"),
         "$PASSTHROUGH": ", ".join(_passthrough(c) for c in passthrough),
         "$PAYLOAD_HASH": payload_hash_sql("spark"),
         "$EVENT_COLUMNS": ", ".join(staged_text(c) for c in schema.CLICKSTREAM_EVENTS.columns),
-        "$DEVICE_TYPE": agents["device_type"].replace("$IS_BOT", is_bot),
-        "$BROWSER": agents["browser"].replace("$IS_BOT", is_bot),
-        "$OS": agents["os"],
-        "$IS_BOT": f"coalesce({is_bot}, false)",
+        "$LANDING_COLUMNS": ", ".join(_landing(c) for c in LANDING_COLUMNS),
+        "$ITEM_COLUMNS": ", ".join(staged_text(c) for c in schema.EVENT_ITEMS.columns),
+        "$ITEM_FIELDS": ", ".join(
+            f"i.{_quoted(key)} AS {_quoted(column)}" for key, column in item_fields().items()
+        ),
+        "$ITEM_TYPE": item_type(),
         "$RUN_ID": str(int(run_id)),
     }
     filled = {}

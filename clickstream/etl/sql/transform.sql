@@ -37,6 +37,25 @@ CREATE OR REPLACE MACRO typed_items(j) AS from_json(j, '[{"id": "VARCHAR", "name
     "category": "VARCHAR", "brand": "VARCHAR", "variant": "VARCHAR",
     "price": "DECIMAL(14, 2)", "discount_price": "DECIMAL(14, 2)", "quantity": "INTEGER"}]');
 
+-- Why an event's `items` (its JSON text and `raw_items`) cannot be loaded, or NULL when
+-- they can (or none were sent). Shared with the Spark engine (etl/spark/lookups.py).
+CREATE OR REPLACE MACRO items_problem(items_text, items_raw) AS CASE
+    WHEN items_text IS NULL THEN NULL
+    WHEN items_raw IS NULL THEN 'items is not an array of objects'
+    WHEN list_bool_or(list_transform(items_raw, lambda i: i IS NULL OR i.id IS NULL))
+        THEN 'items[].id is missing'
+    WHEN list_bool_or(list_transform(items_raw, lambda i: i.price IS NOT NULL
+            AND TRY_CAST(i.price AS DECIMAL(14, 2)) IS NULL))
+        THEN 'items[].price is not a number in range'
+    WHEN list_bool_or(list_transform(items_raw,
+            lambda i: coalesce(i.discount_price, i.discountPrice) IS NOT NULL
+            AND TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)) IS NULL))
+        THEN 'items[].discount_price is not a number in range'
+    WHEN list_bool_or(list_transform(items_raw, lambda i: i.quantity IS NOT NULL
+            AND as_whole(i.quantity) IS NULL))
+        THEN 'items[].quantity is not a whole number'
+END;
+
 CREATE OR REPLACE TEMP VIEW typed AS
 SELECT file_no, source_file, hour_start, line_number, line, is_json, is_object,
     coalesce(event_name, eventName) AS name_text,
@@ -128,20 +147,7 @@ SELECT *, canonical_items(items_raw) AS items_json,
             THEN 'order.total is not a number in range'
         WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
             THEN 'order.item_count is not a whole number'
-        WHEN items_text IS NULL THEN NULL
-        WHEN items_raw IS NULL THEN 'items is not an array of objects'
-        WHEN list_bool_or(list_transform(items_raw, lambda i: i IS NULL OR i.id IS NULL))
-            THEN 'items[].id is missing'
-        WHEN list_bool_or(list_transform(items_raw, lambda i: i.price IS NOT NULL
-                AND TRY_CAST(i.price AS DECIMAL(14, 2)) IS NULL))
-            THEN 'items[].price is not a number in range'
-        WHEN list_bool_or(list_transform(items_raw,
-                lambda i: coalesce(i.discount_price, i.discountPrice) IS NOT NULL
-                AND TRY_CAST(coalesce(i.discount_price, i.discountPrice) AS DECIMAL(14, 2)) IS NULL))
-            THEN 'items[].discount_price is not a number in range'
-        WHEN list_bool_or(list_transform(items_raw, lambda i: i.quantity IS NOT NULL
-                AND as_whole(i.quantity) IS NULL))
-            THEN 'items[].quantity is not a whole number'
+        ELSE items_problem(items_text, items_raw)
     END AS reason
 FROM typed;
 

@@ -22,7 +22,19 @@ def main() -> None:
         if name == crash_at:
             os._exit(CRASH_EXIT)
 
-    session("local[1]", "clickstream-crash", {"spark.sql.shuffle.partitions": "2"})
+    # As small as a run of one small file needs: a cold JVM in a child process is the cost.
+    session(
+        "local[1]",
+        "clickstream-crash",
+        {
+            "spark.sql.shuffle.partitions": "1",
+            "spark.driver.memory": "512m",
+            # A short-lived JVM: the quick compiler only, the simplest collector, plans run
+            # without compiling generated code (what it proves is the move's atomicity).
+            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+            "spark.sql.codegen.wholeStage": "false",
+        },
+    )
     run_etl(url, open_lake(lake_dir), options=EtlOptions(engine="spark"), on_step=step)
 
 

@@ -3,7 +3,10 @@
 One lake holds what a real one does: events over two days from two ingest nodes, retries
 resent in the same and in later files, ids reused with another payload (in one batch, across
 batches and across runs), late events, lines that break the contract, the original
-storefront's camelCase payloads and a user erased from the lake before the load. Each engine
+storefront's camelCase payloads, item lists (valid, canonicalised and broken in each way),
+landings (UTM tags, ad click ids, outside and own-site referrers) under the shipped channel
+rules and then a user's own, a few user agents, and a user erased from the lake before the
+load. Each engine
 loads it into its own warehouse; every table of `warehouse/schema.py` must then hold the same
 rows in both (`EXCEPT ALL` both ways), ledgers included.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,55 @@ from tests.etl.spark.conftest import compared_columns
 DUCKDB = EtlOptions(batch_files=2, engine="duckdb")
 SPARK = EtlOptions(batch_files=2, engine="spark")
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+AGENTS = (
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/16.6 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36",
+    "python-requests/2.31",
+    "",
+)
+# Where visits land from: UTM tags, ad click ids, outside, own-site and no referrers.
+LANDINGS = (
+    ("https://shop.example/?utm_source=Newsletter&utm_medium=email&utm_campaign=winter+sale", None),
+    ("https://shop.example/p/1?gclid=Cj0abc&utm_term=hats", "https://www.google.com/"),
+    ("https://shop.example/?fbclid=IwAR1", "https://m.facebook.com/"),
+    ("https://shop.example/?utm_source=google&utm_medium=cpc&utm_content=b%20anner", None),
+    ("https://shop.example/blog", "https://news.ycombinator.com/item?id=1"),
+    ("https://shop.example/cart", "https://shop.example/p/1"),
+    ("https://shop.example/?utm_source=partner", "https://partner.example/deals"),
+)
+ITEMS = [
+    {"id": "p1", "name": "Hat", "category": "hats", "price": 12.5, "quantity": 2},
+    {"id": "p2", "variant": "red", "price": "3.10", "discountPrice": "2.5", "quantity": "1"},
+]
+# Item lists the ETL rejects, one per reason (a JSON string that looks like a list is none).
+BAD_ITEMS = (
+    {"id": "p1"},
+    [{"name": "no id"}],
+    [{"id": "p1", "price": "abc"}],
+    [{"id": "p1", "discount_price": "1e99"}],
+    [{"id": "p1", "quantity": 1.5}],
+    json.dumps([{"id": "p1"}]),
+)
+# A user's own channel rules (CLICKSTREAM_ETL_CHANNEL_RULES), used by the second runs.
+USER_RULES = r"""
+fallback = "Elsewhere"
+
+[[rules]]
+channel = "Mailing"
+source = "newsletter"
+
+[[rules]]
+channel = "Search engines"
+referrer_host = '.*(google|bing)\..*'
+
+[[rules]]
+channel = "Direct"
+source = '\(direct\)'
+"""
 ERASED = "user-to-forget"
 
 
@@ -71,10 +124,36 @@ def first_lake(lake: LakeStore) -> dict[str, dict[str, Any]]:
         order={"id": "o-1", "total": "40.10", "currency": "EUR", "item_count": 2},
         properties={"coupon": "X", "lines": [1, 2.5, {"k": None}]},
         user_agent=IPHONE,
+        items=ITEMS,
+        country="DE",
+        region="BE",
     )
+    # Resent with the same lines written otherwise (the canonical form is hashed): a duplicate;
+    # resent with other lines: a conflict.
+    respelled = [{**ITEMS[0], "price": "12.50", "quantity": 2.0}, ITEMS[1]]
+    purchase_again = {**purchase, "items": respelled, "request_id": "r-p2"}
+    purchase_other = {**purchase, "items": ITEMS[:1], "request_id": "r-p3"}
     late = record("page_view", HOUR - timedelta(hours=3), session_id="s-late")
     erased = record("page_view", HOUR, user_id=ERASED, client_id="c-erased", session_id="s-e")
-    put(lake, HOUR, [kept, retry, purchase, late, erased, "not json", "[1, 2]"], seq=1)
+    visits = [
+        record(
+            "page_view",
+            HOUR + timedelta(minutes=10 + n),
+            session_id=f"s-land-{n}",
+            page_url=url,
+            referrer=referrer,
+            user_agent=AGENTS[n % len(AGENTS)],
+            items=[] if n == 0 else None,
+        )
+        for n, (url, referrer) in enumerate(LANDINGS)
+    ]
+    broken = [record("add_to_cart", HOUR, items=items) for items in BAD_ITEMS]
+    put(
+        lake,
+        HOUR,
+        [kept, retry, purchase, late, erased, "not json", "[1, 2]", *visits, *broken],
+        seq=1,
+    )
     put(
         lake,
         HOUR,
@@ -86,6 +165,8 @@ def first_lake(lake: LakeStore) -> dict[str, dict[str, Any]]:
             record("add_to_cart", HOUR, product={"id": "p1", "price": "abc"}),
             json.dumps(record("page_view", HOUR))[:-1] + ', "x": "a\\u0000b"}',
             {"event_id": str(uuid.uuid4()), "received_at": HOUR.isoformat()},
+            purchase_again,
+            purchase_other,
             storefront("add_to_cart_click", HOUR + timedelta(minutes=1)),
             storefront(
                 "checkout_complete",
@@ -144,9 +225,19 @@ def second_lake(lake: LakeStore, earlier: dict[str, dict[str, Any]]) -> None:
             {**earlier["purchase"], "request_id": "r-again"},  # a duplicate of a loaded event
             {**earlier["kept"], "page_url": "https://elsewhere.example/"},  # a conflict
             record("page_view", later, session_id="s-new", client_id="c-new"),
+            *(
+                record("page_view", later, session_id=f"s-new-{n}", page_url=url, referrer=ref)
+                for n, (url, ref) in enumerate(LANDINGS)
+            ),
         ],
         seq=9,
     )
+
+
+def channels(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT DISTINCT channel FROM clickstream_events").fetchall()
+    return {row[0] for row in rows}
 
 
 def load(url: str, lake_dir: Path, options: EtlOptions) -> RunResult:
@@ -213,13 +304,25 @@ def test_spark_loads_the_lake_exactly_as_duckdb_run_after_run(
     assert sparked == duck
     assert duck.loaded and duck.duplicates and duck.conflicts and duck.rejected and duck.late
     assert len(duck.rejected_by_reason) >= 6
+    assert {r for r in duck.rejected_by_reason if r.startswith("items")} == {
+        "items is not an array of objects",
+        "items[].id is missing",
+        "items[].price is not a number in range",
+        "items[].discount_price is not a number in range",
+        "items[].quantity is not a whole number",
+    }
+    assert counts(warehouse_url)["event_items"] == len(ITEMS)
+    assert {"Email", "Paid Search", "Referral", "Direct"} <= channels(warehouse_url)
     assert differences(warehouse_url, other_warehouse_url) == {}
 
     second_lake(lake, earlier)
-    duck = load(warehouse_url, lake_dir, DUCKDB)
-    sparked = load(other_warehouse_url, lake_dir, SPARK)
+    rules = lake_dir.parent / "channels.toml"
+    rules.write_text(USER_RULES, encoding="utf-8")
+    duck = load(warehouse_url, lake_dir, replace(DUCKDB, channel_rules=rules))
+    sparked = load(other_warehouse_url, lake_dir, replace(SPARK, channel_rules=rules))
     assert sparked == duck
-    assert (duck.loaded, duck.duplicates, duck.conflicts) == (1, 1, 1)
+    assert (duck.loaded, duck.duplicates, duck.conflicts) == (1 + len(LANDINGS), 1, 1)
+    assert {"Mailing", "Search engines", "Elsewhere"} <= channels(other_warehouse_url)
     assert differences(warehouse_url, other_warehouse_url) == {}
 
     before = counts(other_warehouse_url)

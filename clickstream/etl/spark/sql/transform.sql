@@ -70,12 +70,34 @@ SELECT file_no, batch_no, source_file, hour_start, line_number, line,
     r.`order`.item_count AS item_count_text,
     $AS_WHOLE(r.`order`.item_count) AS order_item_count,
     r.node_id AS ingest_node,
+    -- The item list's JSON text (Spark prints a JSON string's value unquoted: one that looks
+    -- like an array is told apart here, where it is rare, and stays no array of objects).
+    CASE WHEN r.items IS NOT NULL AND line RLIKE '"items"\\s*:\\s*"'
+            AND schema_of_variant(variant_get(try_parse_json(line), '$.items')) = 'STRING'
+        THEN '"a JSON string"'
+        ELSE r.items
+    END AS items_text,
     -- Every other field of the contract that is a column of clickstream_events as it is.
     $PASSTHROUGH
 FROM (
     SELECT *, r._corrupt IS NULL AND startswith(ltrim(line), '{') AS is_object
     FROM lake_records
 );
+
+-- name: distinct_items
+-- Each distinct item list, checked and made canonical by the DuckDB engine's macros
+-- (etl/spark/lookups.py) into `item_checks`.
+SELECT DISTINCT items_text FROM typed WHERE items_text IS NOT NULL;
+
+-- name: with_items
+-- Each line with its item list's answer; only the lines that carry a list are joined (and
+-- shuffled for it), the others pass by.
+SELECT t.*, i.items_json, i.items_reason
+FROM (SELECT * FROM typed WHERE items_text IS NOT NULL) AS t
+LEFT JOIN item_checks AS i ON i.items_text = t.items_text
+UNION ALL
+SELECT *, CAST(NULL AS STRING) AS items_json, CAST(NULL AS STRING) AS items_reason
+FROM typed WHERE items_text IS NULL;
 
 -- name: checked
 SELECT *,
@@ -106,8 +128,9 @@ SELECT *,
             THEN 'order.total is not a number in range'
         WHEN item_count_text IS NOT NULL AND order_item_count IS NULL
             THEN 'order.item_count is not a whole number'
+        ELSE items_reason
     END AS reason
-FROM typed;
+FROM with_items;
 
 -- name: records
 -- One row per received line with its payload hash, lateness and, in one window pass, its rank
@@ -155,7 +178,9 @@ SELECT file_no,
     count_if(outcome = 'duplicate') AS duplicates,
     count_if(outcome = 'conflict') AS conflicts,
     count_if(outcome = 'rejected') AS rejected,
-    count_if(outcome = 'loaded' AND is_late) AS late
+    count_if(outcome = 'loaded' AND is_late) AS late,
+    coalesce(sum(CASE WHEN outcome = 'loaded' THEN json_array_length(items_json) END), 0)
+        AS item_lines
 FROM final GROUP BY 1, 2, 3;
 
 -- name: quarantined
@@ -168,18 +193,34 @@ SELECT source_file, CAST(line_number AS STRING) AS line_number,
     CASE outcome WHEN 'conflict' THEN event_id END AS event_id
 FROM final WHERE outcome IN ('rejected', 'conflict');
 
--- name: agents
--- Each distinct user agent of the loaded rows, parsed once (a run holds few distinct agents).
-SELECT user_agent, $DEVICE_TYPE AS device_type, $BROWSER AS browser, $OS AS os,
-    $IS_BOT AS is_bot
-FROM (SELECT DISTINCT user_agent FROM final WHERE outcome = 'loaded');
+-- name: distinct_agents
+-- Each distinct user agent of the loaded rows, parsed once by the DuckDB engine's library and
+-- bot list (etl/spark/lookups.py) into `agents`.
+SELECT DISTINCT user_agent FROM final WHERE outcome = 'loaded';
+
+-- name: distinct_landings
+-- Each distinct (page_url, referrer) of the loaded rows, parsed once by the DuckDB engine's
+-- acquisition.sql under the run's channel rules (etl/spark/lookups.py) into `landings`.
+SELECT DISTINCT page_url, referrer FROM final WHERE outcome = 'loaded';
 
 -- name: loaded
 -- The rows to insert, every column as PostgreSQL reads it from text ($EVENT_COLUMNS).
 SELECT $EVENT_COLUMNS FROM (
     SELECT f.*, a.device_type, a.browser, a.os, coalesce(a.is_bot, false) AS is_bot,
+        $LANDING_COLUMNS,
         CAST($RUN_ID AS BIGINT) AS etl_run_id
     FROM final AS f
     LEFT JOIN agents AS a ON a.user_agent <=> f.user_agent
+    LEFT JOIN landings AS v ON v.page_url <=> f.page_url AND v.referrer <=> f.referrer
     WHERE f.outcome = 'loaded'
+);
+
+-- name: items
+-- One row per line of the loaded rows' canonical items, numbered from 1 in list order
+-- ($ITEM_COLUMNS as PostgreSQL reads them from text).
+SELECT $ITEM_COLUMNS FROM (
+    SELECT event_id, event_timestamp, event_name, order_id, p.pos + 1 AS line, $ITEM_FIELDS
+    FROM final
+    LATERAL VIEW posexplode(from_json(items_json, '$ITEM_TYPE')) p AS pos, i
+    WHERE outcome = 'loaded' AND items_json IS NOT NULL
 );
