@@ -17,7 +17,8 @@ SELECT CAST(event_timestamp AS DATE) AS day,
     context_product_brand, context_product_price, context_product_discount_price,
     context_product_quantity,
     country, region, referrer_host, utm_campaign, utm_term, utm_content, click_id_name,
-    traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items
+    traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items,
+    CAST(properties AS VARCHAR) AS properties
 FROM derive_input;
 
 -- name: day_lines
@@ -205,4 +206,75 @@ SELECT day, login_state, is_bot, coalesce(channel, 'Unassigned') AS channel,
     count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(purchases) AS purchases,
     sum(revenue) AS revenue
 FROM out_sessions
+GROUP BY ALL;
+
+-- name: event_sessions
+-- Every event with its session's login state, bot flag and visitor (as visitor_daily counts
+-- visitors), for the event roll-ups below.
+CREATE OR REPLACE TEMP TABLE event_sessions AS
+SELECT e.day, e.skey, e.event_name, e.page, e.properties, s.login_state, s.is_bot,
+    coalesce(s.client_id, s.session_id) AS visitor
+FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey;
+
+-- name: goal_daily
+-- Conversions per goal (`goal_definitions`, the `goals` table as `compute.py` loads it): an
+-- event completes a goal when its name is the goal's, its URL path (scheme and host left
+-- off) is the goal's path or starts with it, and its property (a JSON pointer) is the goal's
+-- value as text; `warehouse/goals.py` `Goal.matches` says the same in Python.
+CREATE OR REPLACE TEMP TABLE out_goal_daily AS
+SELECT e.day, g.name AS goal, e.login_state, e.is_bot,
+    count(DISTINCT e.skey) AS sessions, count(*) AS completions,
+    count(DISTINCT e.visitor) AS visitors
+FROM event_sessions AS e
+JOIN goal_definitions AS g ON e.event_name = g.event_name
+WHERE (g.path IS NULL OR CASE g.path_match
+        WHEN 'exact' THEN regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '') = g.path
+        ELSE starts_with(regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), g.path)
+    END)
+    AND (g.property_pointer IS NULL
+        OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
+            AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
+GROUP BY ALL;
+
+-- name: event_daily
+CREATE OR REPLACE TEMP TABLE out_event_daily AS
+SELECT day, event_name, login_state, is_bot, count(*) AS events,
+    count(DISTINCT skey) AS sessions, count(DISTINCT visitor) AS visitors
+FROM event_sessions
+GROUP BY ALL;
+
+-- name: event_property_daily
+-- Per event name and top-level property key, the day's values: strings (their first 100
+-- characters), numbers and booleans as JSON writes them, '(null)', '(object)' or '(array)'.
+-- Bounded so the Events page reads little: an event's 30 most used keys, and per key its 50
+-- most frequent values, the rest summed as '(other)'.
+CREATE OR REPLACE TEMP TABLE out_event_property_daily AS
+WITH pairs AS (
+    SELECT e.day, e.event_name, p.key AS property, e.login_state, e.is_bot, e.skey,
+        CASE json_type(p.value)
+            WHEN 'VARCHAR' THEN left(p.value ->> '$', 100)
+            WHEN 'NULL' THEN '(null)'
+            WHEN 'OBJECT' THEN '(object)'
+            WHEN 'ARRAY' THEN '(array)'
+            ELSE CAST(p.value AS VARCHAR)
+        END AS value
+    FROM event_sessions AS e, json_each(e.properties) AS p
+    WHERE e.properties IS NOT NULL AND json_type(e.properties) = 'OBJECT'
+),
+keys AS (
+    SELECT event_name, property FROM pairs GROUP BY event_name, property
+    QUALIFY row_number() OVER (PARTITION BY event_name ORDER BY count(*) DESC, property) <= 30
+),
+top_values AS (
+    SELECT event_name, property, value FROM pairs JOIN keys USING (event_name, property)
+    GROUP BY event_name, property, value
+    QUALIFY row_number() OVER (PARTITION BY event_name, property
+        ORDER BY count(*) DESC, value) <= 50
+)
+SELECT p.day, p.event_name, p.property, p.login_state, p.is_bot,
+    coalesce(t.value, '(other)') AS value, count(*) AS events,
+    count(DISTINCT p.skey) AS sessions
+FROM pairs AS p
+JOIN keys AS k USING (event_name, property)
+LEFT JOIN top_values AS t USING (event_name, property, value)
 GROUP BY ALL;
