@@ -151,6 +151,7 @@ def fresh_database(admin_url: str, name: str) -> str:
     migrate(url)
     return url
 
+
 # Goals for the Events page's Goals panel: an event, a page prefix, a property.
 GOAL_SQL = """
 INSERT INTO goals (name, event_name, path, path_match, property_key, property_value)

@@ -20,9 +20,7 @@ def goals() -> None:
 @click.option("--path", default=None, help="Only on this URL path, e.g. /thanks.")
 @click.option("--prefix", is_flag=True, help="Match --path as a prefix (/docs/ matches below).")
 @click.option("--property", "prop", default=None, help="Only with this property: key=value.")
-def goals_add(
-    name: str, event_name: str, path: str | None, prefix: bool, prop: str | None
-) -> None:
+def goals_add(name: str, event_name: str, path: str | None, prefix: bool, prop: str | None) -> None:
     """Define the goal NAME.
 
     It counts on the days the ETL derives from now on; `clickstream etl rebuild` (or

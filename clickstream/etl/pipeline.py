@@ -32,7 +32,6 @@ from clickstream.etl.dedupe import claim_ids, known_ids, register_ids
 from clickstream.etl.derive.compute import Precomputed, derived_types, precompute_days
 from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
-from clickstream.warehouse.goals import Goal, list_goals
 from clickstream.etl.extract import FetchedFile, direct_paths, fetch_all, unfetched
 from clickstream.etl.load import write_batch
 from clickstream.etl.outcomes import prepare, settle
@@ -40,6 +39,7 @@ from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
 from clickstream.etl.transform import DirectReadFailed, connect, read_batch
 from clickstream.lake.store import LakeObject, LakeStore
+from clickstream.warehouse.goals import Goal, list_goals
 
 log = structlog.get_logger("clickstream.etl")
 Step = Callable[[str], None]

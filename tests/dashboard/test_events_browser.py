@@ -94,9 +94,13 @@ def _cells(page: Page, output: str) -> dict[str, list[str]]:
 
 def test_events_page_counts_each_event_as_sent(page: Page, sent: Any) -> None:
     _, now, before = sent
-    counts, previous = Counter(r["event_name"] for r in now), Counter(r["event_name"] for r in before)
-    visitors = {name: len({r["client_id"] for r in now if r["event_name"] == name})
-                for name in counts}  # fmt: skip
+    counts, previous = (
+        Counter(r["event_name"] for r in now),
+        Counter(r["event_name"] for r in before),
+    )
+    visitors = {
+        name: len({r["client_id"] for r in now if r["event_name"] == name}) for name in counts
+    }
     expect(page.locator("#events-kpis [data-kpi='events'] .kpi-value")).to_have_text(
         formatting.count(len(now)), timeout=TIMEOUT
     )
@@ -132,8 +136,9 @@ def test_events_page_shows_each_goals_completions_and_conversion(page: Page, sen
     sessions = len({r["session_id"] for r in now})
     for goal in GOALS:
         done = [r for r in now if goal.matches(r["event_name"], r["page_url"], r["properties"])]
-        earlier = [r for r in before if goal.matches(r["event_name"], r["page_url"],
-                                                     r["properties"])]  # fmt: skip
+        earlier = [
+            r for r in before if goal.matches(r["event_name"], r["page_url"], r["properties"])
+        ]
         converting = len({r["session_id"] for r in done})
         assert table[goal.name][:4] == [
             formatting.count(len(done)),

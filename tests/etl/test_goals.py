@@ -53,10 +53,14 @@ def _records() -> list[dict[str, Any]]:
                     "sign_up",
                     t + timedelta(seconds=5),
                     page_url=f"{SHOP}/join",
-                    properties={"plan": "pro" if n % 3 == 0 else "free", "seats": n,
-                                "trial": n % 2 == 0, "extra": {"a": 1}},
+                    properties={
+                        "plan": "pro" if n % 3 == 0 else "free",
+                        "seats": n,
+                        "trial": n % 2 == 0,
+                        "extra": {"a": 1},
+                    },
                     **who,
-                ),  # fmt: skip
+                ),
                 record("video_play", t, properties={"video": f"v{n % 2}"}, **who),
                 record("video_play", t, properties=None, **who),
             ]
@@ -130,15 +134,17 @@ def test_goal_and_event_roll_ups_equal_sql_over_the_raw_events(
             found = conn.execute(GOAL_DAILY, (goal.name,)).fetchall()
             assert found == _raw_goal(conn, goal), goal.name
             # The Python definition of a match agrees with the derive's SQL.
-            matched = [r for r in lines if goal.matches(r["event_name"], r["page_url"],
-                                                         r["properties"])]  # fmt: skip
+            matched = [
+                r for r in lines if goal.matches(r["event_name"], r["page_url"], r["properties"])
+            ]
             assert sum(row[5] for row in found) == len(matched) > 0, goal.name
         assert conn.execute("SELECT * FROM event_daily ORDER BY 1, 2, 3, 4").fetchall() == (
             conn.execute(RAW_EVENTS).fetchall()
         )
-        assert conn.execute(
-            "SELECT * FROM event_property_daily ORDER BY 1, 2, 3, 4, 5, 6"
-        ).fetchall() == conn.execute(RAW_PROPERTIES).fetchall()
+        assert (
+            conn.execute("SELECT * FROM event_property_daily ORDER BY 1, 2, 3, 4, 5, 6").fetchall()
+            == conn.execute(RAW_PROPERTIES).fetchall()
+        )
         # The goal defined after the run has no rows yet.
         add_goal(conn, GOALS[-1])
         assert conn.execute(GOAL_DAILY, (GOALS[-1].name,)).fetchall() == []

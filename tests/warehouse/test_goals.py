@@ -81,12 +81,14 @@ def _keep_logging_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("pg_admin_url", ["system"], indirect=True)
 def test_goals_are_added_listed_and_removed_and_bad_ones_refused(warehouse_url: str) -> None:
-    added = _run(warehouse_url, "add", "Pro sign-up", "--event", "sign_up", "--property",
-                 "plan=pro")  # fmt: skip
+    added = _run(
+        warehouse_url, "add", "Pro sign-up", "--event", "sign_up", "--property", "plan=pro"
+    )
     assert added.exit_code == 0, added.output
     assert "etl rebuild" in added.output
-    docs = _run(warehouse_url, "add", "Docs", "--event", "page_view", "--path", "/docs/",
-                "--prefix")  # fmt: skip
+    docs = _run(
+        warehouse_url, "add", "Docs", "--event", "page_view", "--path", "/docs/", "--prefix"
+    )
     assert docs.exit_code == 0, docs.output
     again = _run(warehouse_url, "add", "Docs", "--event", "page_view")
     assert again.exit_code == 1 and "'Docs' is defined already" in again.output
