@@ -43,7 +43,6 @@ ROLL_UPS = (
     "product_daily",
     "page_daily",
     "traffic_daily",
-    "event_sessions",
     "goal_daily",
     "event_daily",
     "event_property_daily",

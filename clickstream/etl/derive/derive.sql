@@ -208,40 +208,46 @@ SELECT day, login_state, is_bot, coalesce(channel, 'Unassigned') AS channel,
 FROM out_sessions
 GROUP BY ALL;
 
--- name: event_sessions
--- Every event with its session's login state, bot flag and visitor (as visitor_daily counts
--- visitors), for the event roll-ups below.
-CREATE OR REPLACE TEMP TABLE event_sessions AS
-SELECT e.day, e.skey, e.event_name, e.page, e.properties, s.login_state, s.is_bot,
-    coalesce(s.client_id, s.session_id) AS visitor
-FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey;
-
 -- name: goal_daily
 -- Conversions per goal (`goal_definitions`, the `goals` table as `compute.py` loads it): an
 -- event completes a goal when its name is the goal's, its URL path (scheme and host left
 -- off) is the goal's path or starts with it, and its property (a JSON pointer) is the goal's
--- value as text; `warehouse/goals.py` `Goal.matches` says the same in Python.
+-- value as text; `warehouse/goals.py` `Goal.matches` says the same in Python. Visitors as
+-- visitor_daily counts them. The events are matched first, then joined to their sessions.
 CREATE OR REPLACE TEMP TABLE out_goal_daily AS
-SELECT e.day, g.name AS goal, e.login_state, e.is_bot,
-    count(DISTINCT e.skey) AS sessions, count(*) AS completions,
-    count(DISTINCT e.visitor) AS visitors
-FROM event_sessions AS e
-JOIN goal_definitions AS g ON e.event_name = g.event_name
-WHERE (g.path IS NULL OR CASE g.path_match
-        WHEN 'exact' THEN regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '') = g.path
-        ELSE starts_with(regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), g.path)
-    END)
-    AND (g.property_pointer IS NULL
-        OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
-            AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
-GROUP BY ALL;
+SELECT s.day, m.goal, s.login_state, s.is_bot,
+    count(DISTINCT s.session_id) AS sessions, sum(m.n) AS completions,
+    count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+FROM (
+    SELECT e.day, e.skey, g.name AS goal, count(*) AS n
+    FROM day_events AS e
+    JOIN goal_definitions AS g ON e.event_name = g.event_name
+    WHERE (g.path IS NULL OR CASE g.path_match
+            WHEN 'exact' THEN regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '')
+                = g.path
+            ELSE starts_with(
+                regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), g.path)
+        END)
+        AND (g.property_pointer IS NULL
+            OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
+                AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
+    GROUP BY e.day, e.skey, g.name
+) AS m
+JOIN out_sessions AS s ON s.day = m.day AND s.session_id = m.skey
+GROUP BY s.day, m.goal, s.login_state, s.is_bot;
 
 -- name: event_daily
+-- Counted per session and event name first: the join to sessions then reads a row per
+-- session and name, not per event.
 CREATE OR REPLACE TEMP TABLE out_event_daily AS
-SELECT day, event_name, login_state, is_bot, count(*) AS events,
-    count(DISTINCT skey) AS sessions, count(DISTINCT visitor) AS visitors
-FROM event_sessions
-GROUP BY ALL;
+SELECT s.day, n.event_name, s.login_state, s.is_bot, sum(n.events) AS events,
+    count(*) AS sessions, count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+FROM (
+    SELECT day, skey, event_name, count(*) AS events FROM day_events
+    GROUP BY day, skey, event_name
+) AS n
+JOIN out_sessions AS s ON s.day = n.day AND s.session_id = n.skey
+GROUP BY s.day, n.event_name, s.login_state, s.is_bot;
 
 -- name: event_property_daily
 -- Per event name and top-level property key, the day's values: strings (their first 100
@@ -250,7 +256,7 @@ GROUP BY ALL;
 -- most frequent values, the rest summed as '(other)'.
 CREATE OR REPLACE TEMP TABLE out_event_property_daily AS
 WITH pairs AS (
-    SELECT e.day, e.event_name, p.key AS property, e.login_state, e.is_bot, e.skey,
+    SELECT s.day, e.event_name, p.key AS property, s.login_state, s.is_bot, e.skey,
         CASE json_type(p.value)
             WHEN 'VARCHAR' THEN left(p.value ->> '$', 100)
             WHEN 'NULL' THEN '(null)'
@@ -258,8 +264,12 @@ WITH pairs AS (
             WHEN 'ARRAY' THEN '(array)'
             ELSE CAST(p.value AS VARCHAR)
         END AS value
-    FROM event_sessions AS e, json_each(e.properties) AS p
-    WHERE e.properties IS NOT NULL AND json_type(e.properties) = 'OBJECT'
+    FROM (
+        SELECT day, skey, event_name, properties FROM day_events
+        WHERE properties IS NOT NULL AND json_type(properties) = 'OBJECT'
+    ) AS e
+    JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey,
+    json_each(e.properties) AS p
 ),
 keys AS (
     SELECT event_name, property FROM pairs GROUP BY event_name, property
