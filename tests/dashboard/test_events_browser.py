@@ -45,7 +45,8 @@ def _records(at: datetime, sessions: int, tag: str) -> list[dict[str, Any]]:
         if n % 3 != 2:
             plan = "pro" if n % 3 == 0 else "free"
             lines.append(record("sign_up", t, properties={"plan": plan, "seats": n}, **who))
-        lines += [record("video_play", t, properties={"video": "intro"}, **who)] * (n % 2)
+        if n % 2:
+            lines.append(record("video_play", t, properties={"video": "intro"}, **who))
     return lines
 
 
