@@ -163,7 +163,8 @@ def page_server(
                 Column("prev_events", "Previous", formatting.count, numeric=True),
                 Column("change", "Change", numeric=True),
                 Column("sessions", "Sessions", formatting.count, numeric=True),
-                Column("visitors", "Visitors", formatting.count, numeric=True),
+                # Each day's unique visitors, summed over the days (see the module's docstring).
+                Column("visitors", "Daily visitors", formatting.count, numeric=True),
                 Column("prev_visitors", "Previous", formatting.count, numeric=True),
             ],
             rows,
