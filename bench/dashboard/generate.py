@@ -58,7 +58,8 @@ INSERT INTO clickstream_events (event_id, event_timestamp, event_name, user_id,
     context_product_url_path, page_url, referrer, received_at, client_timestamp,
     context_product_quantity, order_id, order_total, order_currency, order_item_count,
     user_agent, client_ip, device_type, browser, os, is_bot, request_id, ingest_node,
-    source_file, country, referrer_host, utm_campaign, traffic_source, traffic_medium, channel)
+    source_file, country, referrer_host, utm_campaign, traffic_source, traffic_medium, channel,
+    properties)
 SELECT gen_random_uuid(), started + make_interval(secs => k * 40), name,
     CASE WHEN dice < 30 THEN 'u' || visitor END,
     CASE WHEN dice < 30 THEN 'logged_in' ELSE 'guest' END,
@@ -105,7 +106,11 @@ SELECT gen_random_uuid(), started + make_interval(secs => k * 40), name,
         WHEN k = 1 AND dice %% 4 < 3 THEN 'referral' ELSE '(none)' END,
     CASE WHEN k = 1 AND dice %% 7 = 0 THEN 'Email'
         WHEN k = 1 THEN (ARRAY['Organic Search', 'Organic Search', 'Referral', 'Direct'])
-            [1 + dice %% 4] ELSE 'Direct' END
+            [1 + dice %% 4] ELSE 'Direct' END,
+    -- Clicks say what was clicked (the Events page's breakdown by property).
+    CASE WHEN name = 'click' THEN jsonb_build_object('element', 'button-' || product %% 60,
+        'section', (ARRAY['header', 'footer', 'product', 'cart'])[1 + k %% 4],
+        'position', k %% 9) END
 FROM e
 """
 
@@ -147,6 +152,18 @@ def fresh_database(admin_url: str, name: str) -> str:
     return url
 
 
+# Goals for the Events page's Goals panel: an event, a page prefix, a property.
+GOAL_SQL = """
+INSERT INTO goals (name, event_name, path, path_match, property_key, property_value)
+VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO NOTHING
+"""
+BENCH_GOALS = (
+    ("Purchase", "purchase", None, None, None, None),
+    ("Category page", "page_view", "/category/", "prefix", None, None),
+    ("Header click", "click", None, None, "section", "header"),
+)
+
+
 def fill(url: str, events: int, days: int, end: date) -> None:
     """Generate `events` events over the `days` days ending on `end`, then derive them."""
     sessions = max(1, events // EVENTS_PER_SESSION)
@@ -175,6 +192,9 @@ def fill(url: str, events: int, days: int, end: date) -> None:
             )
             conn.commit()
         print(f"inserted events for {days} days in {time.perf_counter() - started:.1f} s")
+        for goal in BENCH_GOALS:
+            conn.execute(GOAL_SQL, goal)
+        conn.commit()
         started = time.perf_counter()
         for day in all_days:
             derive_days(conn, [day])

@@ -82,7 +82,7 @@ def measure_queries(url: str, runs: int) -> None:
         for page, name in panels():
             cells = []
             for filters in (week, month):
-                extra = filters.params(limit=20, rank="views")
+                extra = filters.params(limit=20, rank="views", event="click", property="element")
                 p50, p95 = percentiles(
                     timed(lambda p=page, n=name, x=extra: warehouse.rows(p, n, x), runs)
                 )

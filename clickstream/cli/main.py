@@ -11,6 +11,7 @@ from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
 from clickstream.cli.deploy_commands import deploy
 from clickstream.cli.etl_commands import etl
+from clickstream.cli.goals_commands import goals
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
 from clickstream.cli.shop_commands import demo, shop
@@ -88,6 +89,7 @@ for group in (ingest, etl, dashboard, db, ops, shop, demo):
 cli.add_command(sites)
 cli.add_command(users)
 cli.add_command(deploy)
+cli.add_command(goals)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.pages import (
     acquisition,
     behaviour,
+    events,
     funnel,
     geography,
     overview,
@@ -40,6 +41,7 @@ PAGES = (
     acquisition,
     technology,
     geography,
+    events,
     pipeline,
 )
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}

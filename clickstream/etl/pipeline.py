@@ -39,6 +39,7 @@ from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
 from clickstream.etl.transform import DirectReadFailed, connect, read_batch
 from clickstream.lake.store import LakeObject, LakeStore
+from clickstream.warehouse.goals import Goal, list_goals
 
 log = structlog.get_logger("clickstream.etl")
 Step = Callable[[str], None]
@@ -61,6 +62,7 @@ class Pipeline:
         self.early: Future[Precomputed] | None = None  # the run's days derived ahead
         self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
         self.attempts = 0
+        self.goals: tuple[Goal, ...] = ()  # the goal definitions, read as the run starts
         # Read and checked before anything loads: a bad rules file fails the run, saying why.
         self.channel_rules = load_rules(options.channel_rules)
 
@@ -86,6 +88,7 @@ class Pipeline:
                 conn, self.lake, self.options.batch_files, self.options.batch_bytes
             )
             self.types = derived_types(conn)
+            self.goals = tuple(list_goals(conn))
             upcoming = self._submit(groups, 0) if groups else None
             for number, group in enumerate(groups):
                 assert upcoming is not None
@@ -117,7 +120,7 @@ class Pipeline:
         workdir = self.workdir / f"early-{self.attempts}"
         # A connection of its own: the other two may still serve the batches being loaded.
         self.early = self.worker.submit(
-            lambda: precompute_days(self._duck(), rows, workdir, self.types)
+            lambda: precompute_days(self._duck(), rows, workdir, self.types, self.goals)
         )
 
     def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:

@@ -31,6 +31,9 @@ EMPTIED_TABLES = (
     "page_daily",
     "traffic_daily",
     "event_items",
+    "goal_daily",
+    "event_daily",
+    "event_property_daily",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

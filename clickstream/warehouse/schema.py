@@ -369,6 +369,43 @@ TRAFFIC_DAILY: Final = table(
         "country",
     ),
 )
+# Conversions per goal (0093): sessions with a completion, completions, visitors.
+GOAL_DAILY: Final = table(
+    "goal_daily",
+    "day date not null",
+    "goal text not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "sessions integer not null",
+    "completions integer not null",
+    "visitors integer not null",
+    key=("day", "login_state", "is_bot", "goal"),
+)
+# Every event name's events, sessions and visitors (0093).
+EVENT_DAILY: Final = table(
+    "event_daily",
+    "day date not null",
+    "event_name text not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "events integer not null",
+    "sessions integer not null",
+    "visitors integer not null",
+    key=("day", "login_state", "is_bot", "event_name"),
+)
+# The top values of each event's property keys, the rest as '(other)' (0093).
+EVENT_PROPERTY_DAILY: Final = table(
+    "event_property_daily",
+    "day date not null",
+    "event_name text not null",
+    "property text not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "value text not null",
+    "events integer not null",
+    "sessions integer not null",
+    key=("day", "event_name", "property", "login_state", "is_bot", "value"),
+)
 DERIVED: Final = (
     SESSIONS,
     VISITOR_DAILY,
@@ -377,6 +414,9 @@ DERIVED: Final = (
     PRODUCT_DAILY,
     PAGE_DAILY,
     TRAFFIC_DAILY,
+    GOAL_DAILY,
+    EVENT_DAILY,
+    EVENT_PROPERTY_DAILY,
 )
 
 # --- Operations -----------------------------------------------------------------------------
@@ -432,6 +472,18 @@ SITES: Final = table(
     "created_at timestamptz not null",
     key=("site_id",),
 )
+# Goal definitions (0093), managed with `clickstream goals` (`warehouse/goals.py`).
+GOALS: Final = table(
+    "goals",
+    "name text not null",
+    "event_name text not null",
+    "path text",
+    "path_match text",
+    "property_key text",
+    "property_value text",
+    "created_at timestamptz not null",
+    key=("name",),
+)
 # --- Dashboard sign-in ----------------------------------------------------------------------
 
 DASHBOARD_USERS: Final = table(
@@ -483,6 +535,7 @@ TABLES: Final = {
         SITES,
         DASHBOARD_USERS,
         DASHBOARD_SIGN_IN_LINKS,
+        GOALS,
     )
 }
 
@@ -538,6 +591,7 @@ DERIVE_COLUMNS: Final = (
     "traffic_source",
     "traffic_medium",
     "channel",
+    "properties",
 )
 # `event_items` in load order.
 ITEM_COLUMNS: Final = EVENT_ITEMS.column_names

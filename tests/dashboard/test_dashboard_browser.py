@@ -53,6 +53,7 @@ PAGES = (
     "acquisition",
     "technology",
     "geography",
+    "events",
 )
 TIMEOUT = 30_000
 NEXT_LOAD = datetime(2030, 1, 2, 3, 5, tzinfo=UTC)

@@ -129,7 +129,8 @@ def test_every_panel_answers_an_empty_warehouse_with_empty_results(
     filters = _week(today, None, False)
     try:
         for page, name in panels():
-            rows = warehouse.rows(page, name, filters.params(limit=10, rank="revenue"))
+            extra = {"limit": 10, "rank": "revenue", "event": "click", "property": "element"}
+            rows = warehouse.rows(page, name, filters.params(**extra))
             for row in rows:
                 numbers = [v for k, v in row.items() if isinstance(v, int | Decimal)]
                 assert all(v == 0 for v in numbers) or name == "freshness", (page, name, row)

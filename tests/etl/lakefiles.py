@@ -72,6 +72,9 @@ SNAPSHOT_QUERIES = {
     "product_daily": "SELECT * FROM product_daily ORDER BY 1, 2, 3, 4",
     "page_daily": "SELECT * FROM page_daily ORDER BY 1, 2, 3, 4",
     "traffic_daily": "SELECT * FROM traffic_daily ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
+    "goal_daily": "SELECT * FROM goal_daily ORDER BY 1, 2, 3, 4",
+    "event_daily": "SELECT * FROM event_daily ORDER BY 1, 2, 3, 4",
+    "event_property_daily": "SELECT * FROM event_property_daily ORDER BY 1, 2, 3, 4, 5, 6",
     "dirty": "SELECT day FROM etl_dirty_days ORDER BY 1",
     "event_items": "SELECT * FROM event_items ORDER BY event_id, line",
     "item_partitions": "SELECT c.relname FROM pg_inherits i JOIN pg_class c "

@@ -1,8 +1,8 @@
 """The dashboard's questions to the warehouse: named, parameterised SQL in one file per page.
 
 Each `<page>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
-of `Filters.params()` (plus `limit` or `rank` where it says so); nothing is ever formatted into
-SQL text.
+of `Filters.params()` (plus `limit`, `rank`, `event` or `property` where it says so); nothing
+is ever formatted into SQL text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ PAGES: Final = (
     "acquisition",
     "technology",
     "geography",
+    "events",
 )
 
 

@@ -27,6 +27,7 @@ from clickstream.etl.copy import (
 from clickstream.etl.derive.run_rows import DERIVE_COLUMNS, RunRows
 from clickstream.sqlfiles import named
 from clickstream.warehouse import schema
+from clickstream.warehouse.goals import Goal
 
 SQL_PACKAGE = "clickstream.etl.derive"
 STEPS = (
@@ -38,7 +39,14 @@ STEPS = (
     "daily_kpis",
     "funnel_daily",
 )
-ROLL_UPS = ("product_daily", "page_daily", "traffic_daily")
+ROLL_UPS = (
+    "product_daily",
+    "page_daily",
+    "traffic_daily",
+    "goal_daily",
+    "event_daily",
+    "event_property_daily",
+)
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES
 # Each derived table's primary key. The COPY files list rows in key order: PostgreSQL then
@@ -71,6 +79,13 @@ DUCK_TYPES = {
 }
 
 
+# The goals as `derive.sql` reads them (see `_load_goals`).
+GOAL_DEFINITIONS = (
+    "CREATE OR REPLACE TEMP TABLE goal_definitions (name VARCHAR, event_name VARCHAR, "
+    "path VARCHAR, path_match VARCHAR, property_pointer VARCHAR, property_value VARCHAR)"
+)
+
+
 # Per derived table, its columns' PostgreSQL types as DuckDB names them (see `derived_types`).
 DerivedTypes = dict[str, dict[str, str]]
 
@@ -90,15 +105,19 @@ def derive_day(
     workdir: Path,
     rows: RunRows | None = None,
     types: DerivedTypes | None = None,
+    goals: Sequence[Goal] = (),
 ) -> None:
-    """Replace every derived row of `day` with rows computed from that day's events."""
+    """Replace every derived row of `day` with rows computed from that day's events
+    (and `goals`, the goal definitions, for `goal_daily`)."""
     run_files = rows.files_for(day) if rows is not None else []
     stored = None
     if rows is None or day not in rows.fresh or not run_files:
         start = datetime.combine(day, time(), tzinfo=UTC)
         stored = workdir / f"stored-{day:%Y%m%d}.csv"
         copy_out(conn, _stored_query(start, rows), stored)
-    outputs = compute_day(duck, day, workdir, stored, run_files, types or derived_types(conn))
+    outputs = compute_day(
+        duck, day, workdir, stored, run_files, types or derived_types(conn), goals
+    )
     replace_day(conn, outputs)
     for path in (stored, *outputs.files.values()):
         if path is not None:
@@ -111,10 +130,15 @@ class Precomputed:
 
     run_files: tuple[Path, ...]
     days: dict[date, DayOutputs]
+    goals: tuple[Goal, ...] = ()
 
 
 def precompute_days(
-    duck: duckdb.DuckDBPyConnection, rows: RunRows, workdir: Path, types: DerivedTypes
+    duck: duckdb.DuckDBPyConnection,
+    rows: RunRows,
+    workdir: Path,
+    types: DerivedTypes,
+    goals: Sequence[Goal] = (),
 ) -> Precomputed:
     """Derive every day of the run's rows from those rows alone, ahead of the commits.
 
@@ -123,9 +147,12 @@ def precompute_days(
     """
     workdir.mkdir(exist_ok=True)
     found = sorted(set().union(*rows.days_of.values()))
-    days = {day: compute_day(duck, day, workdir, None, rows.files_for(day), types) for day in found}
+    days = {
+        day: compute_day(duck, day, workdir, None, rows.files_for(day), types, goals)
+        for day in found
+    }
     duck.execute("DROP TABLE IF EXISTS day_events")
-    return Precomputed(tuple(rows.files), days)
+    return Precomputed(tuple(rows.files), days, tuple(goals))
 
 
 def compute_day(
@@ -135,6 +162,7 @@ def compute_day(
     stored: Path | None,
     run_files: Sequence[Path],
     types: DerivedTypes,
+    goals: Sequence[Goal] = (),
 ) -> DayOutputs:
     """Sessions and roll-ups of `day` from its stored events (a CSV file from PostgreSQL)
     and this run's rows (Parquet files), written as binary COPY files for `replace_day`."""
@@ -143,6 +171,7 @@ def compute_day(
     if run_files:
         sources.append(_read_run_rows(run_files, start))
     duck.execute("CREATE OR REPLACE TEMP VIEW derive_input AS " + " UNION ALL ".join(sources))
+    _load_goals(duck, goals)
     statements = named(SQL_PACKAGE, "derive.sql")
     for step in STEPS + ROLL_UPS:
         duck.execute(statements[step])
@@ -183,6 +212,28 @@ def _stored_query(start: datetime, rows: RunRows | None) -> sql.Composed:
     if rows is not None:
         query += NOT_FROM_RUN.format(run_id=sql.Literal(rows.run_id))
     return query
+
+
+def _load_goals(duck: duckdb.DuckDBPyConnection, goals: Sequence[Goal]) -> None:
+    # The property is looked up by JSON pointer, in which "~" and "/" of a key are escaped.
+    duck.execute(GOAL_DEFINITIONS)
+    if goals:
+        duck.executemany(
+            "INSERT INTO goal_definitions VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    g.name,
+                    g.event_name,
+                    g.path,
+                    g.path_match,
+                    None
+                    if g.property_key is None
+                    else "/" + g.property_key.replace("~", "~0").replace("/", "~1"),
+                    g.property_value,
+                )
+                for g in goals
+            ],
+        )
 
 
 def _quoted(path: Path) -> str:

@@ -26,6 +26,7 @@ from clickstream.etl.derive.compute import (
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
 from clickstream.warehouse.dirty_days import clear_days, dirty_days
+from clickstream.warehouse.goals import list_goals
 
 
 def derive_dirty_days(
@@ -58,8 +59,11 @@ def derive_days(
     wanted = sorted(set(days))
     if not wanted:
         return
-    # Days computed ahead count only if computed from exactly the rows the run committed.
-    ready = early.days if early and rows and early.run_files == tuple(rows.files) else {}
+    goals = tuple(list_goals(conn))
+    # Days computed ahead count only if computed from exactly the rows the run committed,
+    # and the goals defined now.
+    same = early and rows and early.run_files == tuple(rows.files) and early.goals == goals
+    ready = early.days if early and same else {}
     types: DerivedTypes | None = None  # read when a day is computed here, not ahead
     own = duck is None
     engine = connect(2, "1GB") if duck is None else duck
@@ -70,7 +74,7 @@ def derive_days(
                     replace_day(conn, ready[day])
                 else:
                     types = types or derived_types(conn)
-                    derive_day(conn, engine, day, Path(tmp), rows, types)
+                    derive_day(conn, engine, day, Path(tmp), rows, types, goals)
     finally:
         if own:
             engine.close()

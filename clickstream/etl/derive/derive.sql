@@ -17,7 +17,8 @@ SELECT CAST(event_timestamp AS DATE) AS day,
     context_product_brand, context_product_price, context_product_discount_price,
     context_product_quantity,
     country, region, referrer_host, utm_campaign, utm_term, utm_content, click_id_name,
-    traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items
+    traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items,
+    CAST(properties AS VARCHAR) AS properties
 FROM derive_input;
 
 -- name: day_lines
@@ -205,4 +206,85 @@ SELECT day, login_state, is_bot, coalesce(channel, 'Unassigned') AS channel,
     count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(purchases) AS purchases,
     sum(revenue) AS revenue
 FROM out_sessions
+GROUP BY ALL;
+
+-- name: goal_daily
+-- Conversions per goal (`goal_definitions`, the `goals` table as `compute.py` loads it): an
+-- event completes a goal when its name is the goal's, its URL path (scheme and host left
+-- off) is the goal's path or starts with it, and its property (a JSON pointer) is the goal's
+-- value as text; `warehouse/goals.py` `Goal.matches` says the same in Python. Visitors as
+-- visitor_daily counts them. The events are matched first, then joined to their sessions.
+CREATE OR REPLACE TEMP TABLE out_goal_daily AS
+SELECT s.day, m.goal, s.login_state, s.is_bot,
+    count(DISTINCT s.session_id) AS sessions, sum(m.n) AS completions,
+    count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+FROM (
+    SELECT e.day, e.skey, g.name AS goal, count(*) AS n
+    FROM day_events AS e
+    JOIN goal_definitions AS g ON e.event_name = g.event_name
+    WHERE (g.path IS NULL OR CASE g.path_match
+            WHEN 'exact' THEN regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '')
+                = g.path
+            ELSE starts_with(
+                regexp_replace(e.page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), g.path)
+        END)
+        AND (g.property_pointer IS NULL
+            OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
+                AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
+    GROUP BY e.day, e.skey, g.name
+) AS m
+JOIN out_sessions AS s ON s.day = m.day AND s.session_id = m.skey
+GROUP BY s.day, m.goal, s.login_state, s.is_bot;
+
+-- name: event_daily
+-- Counted per session and event name first: the join to sessions then reads a row per
+-- session and name, not per event.
+CREATE OR REPLACE TEMP TABLE out_event_daily AS
+SELECT s.day, n.event_name, s.login_state, s.is_bot, sum(n.events) AS events,
+    count(*) AS sessions, count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+FROM (
+    SELECT day, skey, event_name, count(*) AS events FROM day_events
+    GROUP BY day, skey, event_name
+) AS n
+JOIN out_sessions AS s ON s.day = n.day AND s.session_id = n.skey
+GROUP BY s.day, n.event_name, s.login_state, s.is_bot;
+
+-- name: event_property_daily
+-- Per event name and top-level property key, the day's values: strings (their first 100
+-- characters), numbers and booleans as JSON writes them, '(null)', '(object)' or '(array)'.
+-- Bounded so the Events page reads little: an event's 30 most used keys, and per key its 50
+-- most frequent values, the rest summed as '(other)'.
+CREATE OR REPLACE TEMP TABLE out_event_property_daily AS
+WITH pairs AS (
+    SELECT s.day, e.event_name, p.key AS property, s.login_state, s.is_bot, e.skey,
+        CASE json_type(p.value)
+            WHEN 'VARCHAR' THEN left(p.value ->> '$', 100)
+            WHEN 'NULL' THEN '(null)'
+            WHEN 'OBJECT' THEN '(object)'
+            WHEN 'ARRAY' THEN '(array)'
+            ELSE CAST(p.value AS VARCHAR)
+        END AS value
+    FROM (
+        SELECT day, skey, event_name, properties FROM day_events
+        WHERE properties IS NOT NULL AND json_type(properties) = 'OBJECT'
+    ) AS e
+    JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey,
+    json_each(e.properties) AS p
+),
+keys AS (
+    SELECT event_name, property FROM pairs GROUP BY event_name, property
+    QUALIFY row_number() OVER (PARTITION BY event_name ORDER BY count(*) DESC, property) <= 30
+),
+top_values AS (
+    SELECT event_name, property, value FROM pairs JOIN keys USING (event_name, property)
+    GROUP BY event_name, property, value
+    QUALIFY row_number() OVER (PARTITION BY event_name, property
+        ORDER BY count(*) DESC, value) <= 50
+)
+SELECT p.day, p.event_name, p.property, p.login_state, p.is_bot,
+    coalesce(t.value, '(other)') AS value, count(*) AS events,
+    count(DISTINCT p.skey) AS sessions
+FROM pairs AS p
+JOIN keys AS k USING (event_name, property)
+LEFT JOIN top_values AS t USING (event_name, property, value)
 GROUP BY ALL;
