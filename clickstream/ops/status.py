@@ -92,6 +92,16 @@ def collect_status(settings: StatusSettings, warehouse_url: str) -> StatusReport
     for part in ("ingest", "dashboard"):
         if getattr(report, part).startswith("down"):
             report.problems.append(f"{part} is not answering")
+    try:
+        _read_warehouse(report, settings, warehouse_url)
+    except psycopg.errors.UndefinedTable as exc:
+        missing = exc.diag.message_primary or str(exc)
+        report.problems.append(f"warehouse not migrated ({missing}): run clickstream db migrate")
+    return report
+
+
+def _read_warehouse(report: StatusReport, settings: StatusSettings, warehouse_url: str) -> None:
+    """The last run, open alarms, stored events, pending files and orders, into `report`."""
     with psycopg.connect(warehouse_url, connect_timeout=5) as conn:
         cur = conn.execute(LAST_RUN_SQL)
         row = cur.fetchone()
@@ -112,7 +122,6 @@ def collect_status(settings: StatusSettings, warehouse_url: str) -> StatusReport
         except OSError as exc:
             report.problems.append(f"lake unreachable: {exc}")
         report.orders = _orders_line(conn, shop_database_url(settings, warehouse_url))
-    return report
 
 
 def _orders_line(conn: psycopg.Connection, shop_url: str | None) -> str:

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from clickstream.ingest.configuration import IngestSettings
 from clickstream.ingest.http.app import build_app as build_ingest
+from clickstream.ops.status import collect_status
 from clickstream.ops.status_urls import (
     CORS_REFUSED_METRIC,
     cors_problem,
@@ -17,8 +18,9 @@ from clickstream.ops.status_urls import (
     masked_url,
     refused_cross_origin,
 )
-from clickstream.settings import CommonSettings
-from tests.conftest import ServerThread
+from clickstream.runtime.configuration import PlatformSettings
+from clickstream.settings import CommonSettings, load
+from tests.conftest import ServerThread, free_port
 
 
 @pytest.mark.parametrize(
@@ -91,3 +93,19 @@ def test_status_flags_a_preflight_the_ingest_refused(tmp_path: Path) -> None:
         problem = cors_problem(metrics)
     assert problem is not None and problem.startswith("ingest refused 1 cross-origin request")
     assert "CLICKSTREAM_INGEST_CORS_ORIGINS" in problem
+
+
+def test_status_on_a_warehouse_never_migrated_says_so_instead_of_failing(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    settings = load(
+        PlatformSettings,
+        data_dir=tmp_path,
+        lake_url=str(tmp_path / "lake"),
+        ingest_port=free_port(),
+        dashboard_port=free_port(),
+    )
+    report = collect_status(settings, empty_database_url)
+    assert not report.healthy
+    (problem,) = [p for p in report.problems if "not migrated" in p]
+    assert "etl_runs" in problem and "clickstream db migrate" in problem
