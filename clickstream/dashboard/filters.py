@@ -176,7 +176,7 @@ def sidebar(default_days: int, today: date | None = None) -> ui.Sidebar:
 
 
 # The dimension filters: input id, label, the `Filters` field and the key of the choices that
-# `acquisition.sql`'s `filter_choices` lists.
+# `traffic.sql`'s `filter_choices` lists.
 DIMENSIONS: Final = (
     ("channel", "Channel", "channel"),
     ("country", "Country", "country"),
@@ -223,7 +223,7 @@ def choices_of(warehouse: Warehouse) -> dict[str, set[str]]:
     end = utc.now().date()
     params = Filters(end, end).params()
     try:
-        rows = warehouse.rows("acquisition", "filter_choices", params)
+        rows = warehouse.rows("traffic", "filter_choices", params)
     except WarehouseUnavailable:
         return {}
     found: dict[str, set[str]] = {}

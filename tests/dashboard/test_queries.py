@@ -129,7 +129,13 @@ def test_every_panel_answers_an_empty_warehouse_with_empty_results(
     filters = _week(today, None, False)
     try:
         for page, name in panels():
-            extra = {"limit": 10, "rank": "revenue", "event": "click", "property": "element"}
+            extra = {
+                "limit": 10,
+                "rank": "revenue",
+                "event": "click",
+                "property": "element",
+                "dimension": "channel",
+            }
             rows = warehouse.rows(page, name, filters.params(**extra))
             for row in rows:
                 numbers = [v for k, v in row.items() if isinstance(v, int | Decimal)]
@@ -176,12 +182,13 @@ def test_acquisition_technology_and_geography_equal_sql_over_events(
 ) -> None:
     filters = _week(today, login, bots)
     checks = (
-        ("acquisition", "by_channel", "channel"),
-        ("geography", "by_country", "country"),
-        ("technology", "by_device", "agent"),
+        ("channel", "channel"),
+        ("country", "country"),
+        ("device", "agent"),
     )
-    for page, name, dimension in checks:
-        got = {r["label"]: r for r in warehouse.rows(page, name, filters.params(limit=50))}
+    for name, dimension in checks:
+        found = warehouse.rows("traffic", "breakdown", filters.params(limit=50, dimension=name))
+        got = {r["label"]: r for r in found}
         for period, prefix in ((filters, ""), (filters.previous(), "prev_")):
             want: dict[str, list[int | Decimal]] = {}
             for row in many(
@@ -201,7 +208,7 @@ def test_acquisition_technology_and_geography_equal_sql_over_events(
                         r[prefix + "revenue"]]
                 for label, r in got.items() if r[prefix + "sessions"]
             }  # fmt: skip
-            assert shown == want, (page, name, prefix)
+            assert shown == want, (name, prefix)
             assert len(want) > 1
 
 
@@ -214,7 +221,7 @@ def test_channel_country_and_device_filters_narrow_every_breakdown_as_sql_says(
         Filters(base.start, base.end, country="NL"),
         Filters(base.start, base.end, device_type="mobile"),
     ):
-        kpis = warehouse.rows("acquisition", "kpis", narrowed.params(limit=50))
+        kpis = warehouse.rows("traffic", "kpis", narrowed.params())
         now, _ = by_period(kpis)
         want = many(
             populated_url_any_server,

@@ -1,16 +1,82 @@
-"""What the Acquisition, Technology and Geography pages share: their headline KPIs and tables
-of sessions, conversion and revenue by one dimension, each beside the previous period's."""
+"""The Acquisition, Technology and Geography pages, made by one function: headline KPIs and
+tables of sessions, conversion and revenue by one dimension of traffic_daily each, beside the
+previous period's, all from `queries/traffic.sql`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from htmltools import Tag
+from shiny import module, reactive, ui
 
 from clickstream.dashboard import formatting
-from clickstream.dashboard.components import Column, Kpi, kpi_row, table
-from clickstream.dashboard.pages import Tables, by_period, zero
-from clickstream.dashboard.warehouse import Row
+from clickstream.dashboard.components import Column, Kpi, card, kpi_row, table
+from clickstream.dashboard.pages import FiltersCalc, Tables, by_period, panel, zero
+from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 TOP = 20
+QUERIES = "traffic"
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One table of a traffic page: `dimension` as `traffic.sql`'s `breakdown` names it."""
+
+    dimension: str
+    title: str  # the card's title
+    heading: str  # the label column's heading
+    limit: int | None = TOP  # None: every value (a short, closed list such as channels)
+
+    @property
+    def output(self) -> str:
+        return f"by_{self.dimension}_table"
+
+
+def traffic_page(
+    page: str, title: str, breakdowns: Sequence[Breakdown]
+) -> tuple[Callable[[str], Any], Callable[..., None]]:
+    """The Shiny module (`page_ui`, `page_server`) of a page breaking traffic down by each of
+    `breakdowns`."""
+
+    @module.ui
+    def page_ui() -> Any:
+        cards = [card(b.title, ui.output_ui(b.output)) for b in breakdowns]
+        return ui.nav_panel(title, ui.output_ui("kpis"), *cards, value=page)
+
+    @module.server
+    def page_server(
+        input: object, output: object, session: object, warehouse: Warehouse, filters: FiltersCalc
+    ) -> None:
+        @reactive.calc
+        def data() -> Tables | WarehouseUnavailable:
+            current = filters()
+            try:
+                found = {"kpis": warehouse.rows(QUERIES, "kpis", current.params())}
+                for b in breakdowns:
+                    params = current.params(dimension=b.dimension, limit=b.limit)
+                    found[b.dimension] = warehouse.rows(QUERIES, "breakdown", params)
+            except WarehouseUnavailable as exc:
+                return exc
+            return found
+
+        @panel(data)
+        def kpis(found: Tables) -> Tag:
+            return headline(found)
+
+        for b in breakdowns:
+            _breakdown_panel(data, b)
+
+    return page_ui, page_server
+
+
+def _breakdown_panel(data: Callable[[], Tables | WarehouseUnavailable], b: Breakdown) -> None:
+    def build(found: Tables) -> Tag:
+        return breakdown_table(found[b.dimension], b.heading)
+
+    build.__name__ = b.output
+    panel(data)(build)
 
 
 def conversion(row: Row, prefix: str = "") -> float | None:

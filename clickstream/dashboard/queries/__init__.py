@@ -1,8 +1,10 @@
-"""The dashboard's questions to the warehouse: named, parameterised SQL in one file per page.
+"""The dashboard's questions to the warehouse: named, parameterised SQL in one file per page
+(`traffic.sql` serves the three pages that break traffic_daily down: Acquisition, Technology
+and Geography).
 
-Each `<page>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
-of `Filters.params()` (plus `limit`, `rank`, `event` or `property` where it says so); nothing
-is ever formatted into SQL text.
+Each `<name>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
+of `Filters.params()` (plus `limit`, `rank`, `event`, `property` or `dimension` where it says
+so); nothing is ever formatted into SQL text.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ PAGES: Final = (
     "behaviour",
     "sessions",
     "pipeline",
-    "acquisition",
-    "technology",
-    "geography",
+    "traffic",
     "events",
 )
 

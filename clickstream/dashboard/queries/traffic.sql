@@ -1,0 +1,62 @@
+-- Where sessions come from, on what and from where: the Acquisition, Technology and Geography
+-- pages, from traffic_daily (sessions by their first event's channel, source, medium, campaign,
+-- device, browser, OS and country). Every statement takes the filter parameters of
+-- `Filters.params()` (start, end, prev_start, prev_end, login, bots, channel, country, device);
+-- `breakdown` also takes `dimension` and `limit` (NULL: every row).
+
+-- name: kpis
+SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
+    sum(sessions)::bigint AS sessions, sum(purchasing_sessions)::bigint AS purchasing_sessions,
+    sum(purchases)::bigint AS purchases, sum(revenue) AS revenue
+FROM traffic_daily
+WHERE day BETWEEN %(prev_start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+    AND (%(country)s::text IS NULL OR country = %(country)s)
+    AND (%(device)s::text IS NULL OR device_type = %(device)s)
+GROUP BY 1;
+
+-- One row per value of `dimension` (channel, source_medium, campaign, device, browser, os or
+-- country), the period's sessions, purchasing sessions and revenue beside the previous
+-- period's. Sessions without a campaign are left out of the campaign breakdown.
+-- name: breakdown
+SELECT label,
+    coalesce(sum(sessions) FILTER (WHERE day >= %(start)s), 0)::bigint AS sessions,
+    coalesce(sum(sessions) FILTER (WHERE day < %(start)s), 0)::bigint AS prev_sessions,
+    coalesce(sum(purchasing_sessions) FILTER (WHERE day >= %(start)s), 0)::bigint
+        AS purchasing_sessions,
+    coalesce(sum(purchasing_sessions) FILTER (WHERE day < %(start)s), 0)::bigint
+        AS prev_purchasing_sessions,
+    coalesce(sum(revenue) FILTER (WHERE day >= %(start)s), 0) AS revenue,
+    coalesce(sum(revenue) FILTER (WHERE day < %(start)s), 0) AS prev_revenue
+FROM (
+    SELECT day, sessions, purchasing_sessions, revenue,
+        CASE %(dimension)s::text
+            WHEN 'channel' THEN channel
+            WHEN 'source_medium' THEN source || ' / ' || medium
+            WHEN 'campaign' THEN nullif(campaign, '(none)')
+            WHEN 'device' THEN device_type
+            WHEN 'browser' THEN browser
+            WHEN 'os' THEN os
+            WHEN 'country' THEN country
+        END AS label
+    FROM traffic_daily
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+        AND (%(country)s::text IS NULL OR country = %(country)s)
+        AND (%(device)s::text IS NULL OR device_type = %(device)s)
+) AS traffic
+WHERE label IS NOT NULL
+GROUP BY label ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
+
+-- The values the channel, country and device filters offer: those seen in the year to `end`.
+-- name: filter_choices
+SELECT 'channel' AS dimension, channel AS value FROM traffic_daily
+WHERE day > %(end)s::date - 366 GROUP BY channel
+UNION ALL
+SELECT 'country', country FROM traffic_daily WHERE day > %(end)s::date - 366 GROUP BY country
+UNION ALL
+SELECT 'device', device_type FROM traffic_daily WHERE day > %(end)s::date - 366
+GROUP BY device_type
+ORDER BY 1, 2;
