@@ -1,4 +1,4 @@
-"""The migrations make exactly the warehouse `warehouse/schema.py` describes."""
+"""The migrations make exactly the warehouse `warehouse/schema/` describes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ this module fills in what is generated: the contract's struct type (`events/colu
 the contract fields that pass through as warehouse columns unchanged, the payload hash
 (`etl/payload.py`), the acquisition columns `lookups.py` adds, the type of a canonical item
 line, and the text each `clickstream_events` and `event_items` column is staged as
-(`warehouse/schema.py`). User agents, landings and items are not written here at all: the
+(`warehouse/schema/`). User agents, landings and items are not written here at all: the
 DuckDB engine's SQL runs on their distinct values (`lookups.py`). A field added to the lake
 record that is a column of the same name passes through without an edit here; a column with
 no source fails the run by name.

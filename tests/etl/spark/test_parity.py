@@ -7,7 +7,7 @@ storefront's camelCase payloads, item lists (valid, canonicalised and broken in 
 landings (UTM tags, ad click ids, outside and own-site referrers) under the shipped channel
 rules and then a user's own, a few user agents, and a user erased from the lake before the
 load. Each engine
-loads it into its own warehouse; every table of `warehouse/schema.py` must then hold the same
+loads it into its own warehouse; every table of `warehouse/schema/` must then hold the same
 rows in both (`EXCEPT ALL` both ways), ledgers included.
 """
 
@@ -245,7 +245,7 @@ def load(url: str, lake_dir: Path, options: EtlOptions) -> RunResult:
 
 
 def differences(url: str, other_url: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Per table of `warehouse/schema.py`, the rows one warehouse holds and the other not
+    """Per table of `warehouse/schema/`, the rows one warehouse holds and the other not
     (leaving out the tables and columns named in `skip`)."""
     found = {}
     with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(other_url) as other:
