@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -34,6 +35,26 @@ def require_root(why: str) -> None:
         if IN_CI:
             pytest.fail(f"CI must run as root: {why}")
         pytest.skip(f"needs root: {why}")
+
+
+def require_module(name: str, why: str) -> Any:
+    """Import `name`, or skip a user's local run that lacks it; CI installs everything the
+    tests need (`make test`), so there a missing module fails the test."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"CI must have {name} ({why}): {exc}")
+        pytest.skip(f"{name} is not installed ({why})")
+
+
+def require_file(path: Path, why: str) -> None:
+    """Skip a user's local run when `path` (something `make test` builds) is missing; in CI
+    it must be there."""
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI must have {path} ({why})")
+        pytest.skip(f"{path} is missing ({why})")
 
 
 # The shop's database, engine, server and client, for the shop, auth, tracker and security tests.

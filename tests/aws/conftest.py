@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+from tests.conftest import require_module
+
+boto3 = require_module("boto3", "the AWS extra, which `make test` installs")
+moto_server = require_module("moto.server", "the dev extra's moto[server]")
 
 REGION = "us-east-1"
 
@@ -101,7 +103,7 @@ DEPLOY_SETTINGS = {
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The whole app synthesized once per test run through the CLI, offline: no AWS
     credentials, no bundling (`clickstream deploy aws synth --out DIR`)."""
-    pytest.importorskip("aws_cdk")
+    require_module("aws_cdk", "the AWS extra, which `make test` installs")
     outdir = tmp_path_factory.mktemp("cdk.out")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKSTREAM_", "AWS_"))}
     env.update(

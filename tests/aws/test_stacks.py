@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from tests.aws.conftest import DEPLOY_SETTINGS, Synthesized
+from tests.conftest import require_module
 
-pytest.importorskip("aws_cdk")
-from aws_cdk.assertions import Match, Template
+require_module("aws_cdk", "the AWS extra, which `make test` installs")
+from aws_cdk.assertions import Match, Template  # noqa: E402 (after the check above)
 
 PARTS = ("network", "data", "ingest", "shop", "analytics", "etl")
 

@@ -20,7 +20,7 @@ from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.warehouse.sites import make_site, save_site
 from tests.browser import chromium
-from tests.conftest import IN_CI, ServerThread, free_port, lake_records
+from tests.conftest import ServerThread, free_port, lake_records, require_file
 from tests.ingest.conftest import running_ingest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,10 +50,10 @@ window.sent = (async () => {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not (ANALYTICS_NEXT / "index.js").exists():
-        if IN_CI:
-            raise AssertionError("run `make sdks` (part of `make test`) first")
-        pytest.skip("@segment/analytics-next is not installed: run `make sdks`")
+    require_file(
+        ANALYTICS_NEXT / "index.js",
+        "@segment/analytics-next, fetched by `make sdks` (part of `make test`)",
+    )
     with chromium() as launched:
         yield launched
 

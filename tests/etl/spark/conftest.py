@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from clickstream.warehouse import schema
-from tests.conftest import IN_CI
+from tests.conftest import require_module
 
-if not IN_CI:  # `make test` installs the extra and Java; CI must not skip these tests
-    pytest.importorskip("pyspark", reason="the Spark engine needs `clickstream[spark]`")
+require_module("pyspark", "the Spark engine needs `clickstream[spark]`, which `make test` installs")
 
 
 @pytest.fixture(scope="session")
