@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port, require_root, wait_for_http
+from tests.conftest import require_root
+from tests.ingest.test_crash import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 3
@@ -78,44 +79,22 @@ def disk(tmp_path: Path) -> Iterator[PowerCutDisk]:
     mounted.unmount()
 
 
-class Ingest:
-    """`clickstream ingest serve` in a child process with its spool on the FUSE disk."""
+class Ingest(Server):
+    """`clickstream ingest serve` in a child process (as the crash tests run it) with its spool
+    on the FUSE disk."""
 
     def __init__(self, tmp_path: Path, spool: Path) -> None:
-        self.port = free_port()
+        super().__init__(tmp_path)
         self.lake = tmp_path / "lake"
-        self.env = {
-            **os.environ,
-            "CLICKSTREAM_DATA_DIR": str(tmp_path / "data"),
-            "CLICKSTREAM_INGEST_SPOOL_DIR": str(spool),
-            "CLICKSTREAM_LAKE_URL": str(self.lake),
-            "CLICKSTREAM_NODE_ID": "cutnode",
-            "CLICKSTREAM_INGEST_HOST": "127.0.0.1",
-            "CLICKSTREAM_INGEST_PORT": str(self.port),
-            "CLICKSTREAM_INGEST_WORKERS": "1",
-            "CLICKSTREAM_INGEST_RATE_LIMIT_PER_SECOND": "0",
-            "CLICKSTREAM_INGEST_AUTH": "off",
-            "CLICKSTREAM_LOG_LEVEL": "warning",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.env["CLICKSTREAM_INGEST_SPOOL_DIR"] = str(spool)
+        self.env["CLICKSTREAM_NODE_ID"] = "cutnode"
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/clickstream"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clickstream", "ingest", "serve"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_http(f"http://127.0.0.1:{self.port}/healthz", self.process)
+    def endpoint(self) -> str:
+        return f"{self.url}/clickstream"
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.stop()
 
     def lake_ids(self) -> set[str]:
         """Event ids of every whole JSON line in the lake (a line torn or zeroed counts as lost)."""
@@ -163,7 +142,7 @@ def test_power_cut_under_load_keeps_every_acknowledged_event(
             while not stop.is_set():
                 ids, body = _batch()
                 try:
-                    response = http.post(ingest.url, json=body)
+                    response = http.post(ingest.endpoint, json=body)
                 except httpx.TransportError:
                     continue
                 if response.status_code == 202:
@@ -200,11 +179,11 @@ def test_failed_fsync_answers_503_and_nothing_is_appended_to_that_file_again(
     ingest.start()
     with httpx.Client(timeout=10) as http:
         first_ids, body = _batch()
-        assert http.post(ingest.url, json=body).status_code == 202
+        assert http.post(ingest.endpoint, json=body).status_code == 202
 
         assert disk.command(f"fail {error}") == "ok"
         _, body = _batch()
-        refused = http.post(ingest.url, json=body)
+        refused = http.post(ingest.endpoint, json=body)
         assert refused.status_code == 503, refused.text
         assert refused.json()["error"] == "storage_unavailable"
         assert refused.headers["retry-after"]
@@ -214,7 +193,7 @@ def test_failed_fsync_answers_503_and_nothing_is_appended_to_that_file_again(
         later: set[str] = set()
         for _ in range(5):
             ids, body = _batch()
-            assert http.post(ingest.url, json=body).status_code == 202
+            assert http.post(ingest.endpoint, json=body).status_code == 202
             later.update(ids)
 
     assert disk.report()["writes_after_failed_sync"] == 0
