@@ -225,7 +225,9 @@ class SignInGate:
         if user is not None:
             log.info("dashboard_signed_out", login=user.login)
         response = RedirectResponse(SIGN_IN_PATH, status_code=303)
-        response.delete_cookie(cookies.SESSION_COOKIE, httponly=True, samesite="lax")
+        response.delete_cookie(
+            cookies.SESSION_COOKIE, httponly=True, samesite="lax", secure=self._secure(request)
+        )
         return response
 
     async def use_link(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ followed across days (as Plausible and Umami count).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import threading
@@ -58,9 +59,10 @@ class Registry:
         """The site whose write key is `write_key` (SDKs that send only a key name a site so)."""
         return self.by_key.get(key_digest(write_key))
 
-    @property
+    @functools.cached_property
     def origins(self) -> frozenset[str]:
-        """Every registered site's browser origins."""
+        """Every registered site's browser origins (built once per snapshot: CORS asks on every
+        request)."""
         return frozenset(origin for site in self.sites.values() for origin in site.origins)
 
 
