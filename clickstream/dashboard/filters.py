@@ -37,6 +37,10 @@ class Filters:
     channel: str | None = None
     country: str | None = None
     device_type: str | None = None
+    # The sites whose numbers count (None = every site): the site selector's choice, narrowed
+    # to those the signed-in account may see. Statements filter with
+    # `(%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))`.
+    sites: tuple[str, ...] | None = None
 
     @property
     def days(self) -> int:
@@ -61,6 +65,7 @@ class Filters:
             "channel": self.channel,
             "country": self.country,
             "device": self.device_type,
+            "sites": None if self.sites is None else list(self.sites),
             **extra,
         }
 
