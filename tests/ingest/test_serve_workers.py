@@ -121,12 +121,15 @@ def test_two_workers_share_a_spool_and_a_killed_one_loses_nothing_acknowledged(
     for thread in load.run(REQUESTS_PER_PHASE):
         thread.join(timeout=60)
     assert len(load.acknowledged) == CLIENTS * REQUESTS_PER_PHASE * EVENTS_PER_REQUEST
-    deadline = time.monotonic() + 15  # each worker publishes its counters every second
-    while metric(url, "clickstream_ingest_accepted_events_total") != len(load.acknowledged):
+    # Each worker publishes its counters every second, so a worker can lag its peer by a
+    # second (more on a loaded machine); once both have published, whichever worker answers
+    # serves the sum of both: eight answers in a row.
+    deadline, agreeing = time.monotonic() + 20, 0
+    while agreeing < 8:
         assert time.monotonic() < deadline, "/metrics never showed both workers' events"
-        time.sleep(0.3)
-    for _ in range(4):  # whichever worker answers, it serves the sum of both
-        assert metric(url, "clickstream_ingest_accepted_events_total") == len(load.acknowledged)
+        found = metric(url, "clickstream_ingest_accepted_events_total")
+        agreeing = agreeing + 1 if found == len(load.acknowledged) else 0
+        time.sleep(0.2)
 
     # 2. one worker killed with SIGKILL in the middle of the load
     threads = load.run(REQUESTS_PER_PHASE)
