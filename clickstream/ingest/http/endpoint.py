@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from os import urandom
 from time import perf_counter
+from typing import Any, TypeVar
 
 import structlog
 
@@ -39,6 +41,7 @@ from clickstream.ingest.service import IngestService
 
 COLLECT_PATH = "/clickstream"
 AWS_SDK_PATH = "/collect"  # the AWS Clickstream Analytics ingestion server's default path
+_T = TypeVar("_T")
 _OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
 _WANTED = {
     b"content-type",
@@ -238,8 +241,12 @@ class CollectEndpoint:
             region=place.region,
         )
         prepare = service.collector.prepare
+        # gunzip and JSON work over a big body runs in a worker thread, not on the event loop
+        offload = encoding == "gzip" or len(body) > _OFFLOAD_BYTES
         if foreign == "aws":
-            body, admission = from_aws_sdk(
+            body, admission = await _maybe_in_thread(
+                offload,
+                from_aws_sdk,
                 body,
                 scope.get("query_string", b""),
                 service.limits,
@@ -248,7 +255,9 @@ class CollectEndpoint:
             )
             encoding = ""
         elif foreign is not None:
-            body, admission = from_segment(
+            body, admission = await _maybe_in_thread(
+                offload,
+                from_segment,
                 body,
                 foreign,
                 headers.get(b"authorization"),
@@ -260,10 +269,14 @@ class CollectEndpoint:
             encoding = ""
         else:
             admission = admission_of(scope, headers.get(b"x-write-key"))
-        if encoding == "gzip" or len(body) > _OFFLOAD_BYTES:
-            batch = await asyncio.to_thread(prepare, body, receipt, encoding, admission)
-        else:
-            batch = prepare(body, receipt, "", admission)
+        batch = await _maybe_in_thread(
+            encoding == "gzip" or len(body) > _OFFLOAD_BYTES,
+            prepare,
+            body,
+            receipt,
+            encoding,
+            admission,
+        )
         ship_now = service.settings.ingest_ship_before_ack
         try:
             await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)
@@ -301,3 +314,8 @@ class CollectEndpoint:
         if exc.status in (400, 413) and exc.reason != "payload_too_large":
             service.quarantine.add(exc.reason, exc.message, body, request_id, ip)
         await send_json(send, exc.status, exc.payload(), extra)
+
+
+async def _maybe_in_thread(offload: bool, work: Callable[..., _T], *args: Any) -> _T:
+    """`work(*args)`, in a worker thread when `offload` (a gzip or big body)."""
+    return await asyncio.to_thread(work, *args) if offload else work(*args)
