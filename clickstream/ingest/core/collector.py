@@ -18,7 +18,7 @@ from clickstream.events.record import Receipt, SkewWindow, encode_records
 from clickstream.ingest.core.contract import decode_events
 from clickstream.ingest.core.errors import Rejected
 from clickstream.ingest.core.limits import Limits, gunzip, too_large
-from clickstream.ingest.core.sites import Admission, SiteGate
+from clickstream.ingest.core.sites import PLAIN_ADMISSION, Admission, SiteGate
 from clickstream.ingest.core.storable import check_no_nul, may_hold_nul, out_of_range_times
 from clickstream.lake.keys import event_object_key
 from clickstream.lake.store import LakeStore
@@ -97,7 +97,7 @@ def prepare(
         body = gunzip(body, limits.max_body_bytes)
     events = decode_events(body, limits)
     if gate is not None:
-        events = gate.admit(events, receipt, admission or _NO_ADMISSION)
+        events = gate.admit(events, receipt, admission or PLAIN_ADMISSION)
     try:
         event_ids, lines = encode_records(events, receipt, skew)
     except OverflowError:
@@ -105,9 +105,6 @@ def prepare(
     if may_hold_nul(lines):
         check_no_nul(events, receipt.user_agent)
     return Batch(event_ids=event_ids, lines=lines)
-
-
-_NO_ADMISSION = Admission()
 
 
 def accept(body: bytes, context: Context) -> Accepted | Refused:

@@ -29,6 +29,7 @@ from clickstream.ingest.core.errors import RegistryUnavailable, SiteUnknown, Wri
 from clickstream.warehouse.sites import Site, key_digest
 
 __all__ = [
+    "PLAIN_ADMISSION",
     "Admission",
     "DailySalts",
     "Registry",
@@ -72,6 +73,10 @@ class Admission:
 
     write_key: str | None = None
     cookieless: bool = False
+
+
+# A request that carries no write key and keeps its cookies: most requests.
+PLAIN_ADMISSION = Admission()
 
 
 def check_sites(

@@ -32,7 +32,7 @@ from clickstream.ingest.core.errors import (
 )
 from clickstream.ingest.core.formats import basic_user, from_aws_sdk, from_segment
 from clickstream.ingest.core.limits import too_large
-from clickstream.ingest.core.sites import Admission
+from clickstream.ingest.core.sites import PLAIN_ADMISSION, Admission
 from clickstream.ingest.durability.spool import SpoolFull
 from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send, send_json
 from clickstream.ingest.http.client_ip import client_ip
@@ -94,11 +94,8 @@ def admission_of(scope: Scope, write_key: str | None) -> Admission:
     query = scope.get("query_string", b"")
     cookieless = b"cookieless=1" in query.split(b"&") if query else False
     if not write_key and not cookieless:
-        return _PLAIN
+        return PLAIN_ADMISSION
     return Admission(write_key=write_key or None, cookieless=cookieless)
-
-
-_PLAIN = Admission()
 
 
 def _media_type(value: str | None) -> str:
