@@ -94,7 +94,7 @@ def _assert_all_gone(processes: list[psutil.Process]) -> None:
     assert not alive, [p.info if hasattr(p, "info") else p.pid for p in alive]
 
 
-def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
+def test_up_serves_every_part_refuses_a_second_up_and_stops_cleanly_twice(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ingest_port, dashboard_port = free_port(), free_port()
     env = _env(data_dir, ingest_port, dashboard_port)
@@ -107,6 +107,16 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
         _wait_http(f"http://127.0.0.1:{dashboard_port}/auth/sign-in", process)
         family = _family(process, data_dir)
         assert len({p.pid for p in family}) >= 5
+        # A second `up` on the same data dir is refused while this one runs.
+        second = subprocess.run(
+            [sys.executable, "-m", "clickstream", "up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "another `clickstream up`" in second.stderr
         # The first start made an admin and printed a one-time sign-in link: it works once.
         banner = _wait_for_text(log, "Clickstream is up.", process, timeout=60)
         link = banner.split("one-time link (it works once):\n", 1)[1].split()[0]
@@ -160,26 +170,6 @@ def test_up_serves_every_part_and_stops_cleanly_twice(tmp_path: Path) -> None:
     _assert_all_gone(family)
     assert "Clickstream is up." in log.read_text()
     assert log.read_text().count("/auth/link/") == 1  # the admin exists: no second link
-
-
-def test_second_up_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    env = _env(data_dir, free_port(), free_port())
-    with running_up(env, tmp_path / "up.log") as process:
-        _wait_http(f"http://127.0.0.1:{env['CLICKSTREAM_INGEST_PORT']}/healthz", process)
-        family = _family(process, data_dir)
-        second = subprocess.run(
-            [sys.executable, "-m", "clickstream", "up"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-    _assert_all_gone(family)
-    assert second.returncode == 1
-    assert "another `clickstream up`" in second.stderr
 
 
 def test_each_part_gets_only_its_own_database_url() -> None:
