@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 
 from clickstream import jsonio
 from clickstream.cli.main import cli
-from clickstream.dashboard.api.catalogue import EXCLUDED, endpoints
+from clickstream.dashboard.api.catalogue import EXCLUDED, endpoints, undeclared
 from clickstream.dashboard.api.tokens import add_token, digest, find_token
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.filters import Filters
@@ -224,6 +224,8 @@ def test_openapi_lists_every_served_statement_and_every_statement_is_served_or_e
     document = response.json()
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {e.path for e in endpoints().values()}
+    # A statement with a parameter the API does not declare is not served: declare it.
+    assert undeclared() == {}
     assert {(p, n) for p, n in panels()} == set(endpoints()) | set(EXCLUDED)
     breakdown = document["paths"]["/api/v1/traffic/breakdown"]["get"]
     dimension = next(p for p in breakdown["parameters"] if p["name"] == "dimension")

@@ -3,8 +3,9 @@
 Every statement of every query file is served as `GET /api/v1/{page}/{statement}` unless it
 is excluded below with a reason. A statement's parameters are read from its SQL text: those
 of `Filters.params()` come from the common query parameters, and any other must be declared
-in `EXTRAS` (type, choices, default); a statement taking an undeclared one stops the API
-from being built, so a new parameter is never passed through unchecked.
+in `EXTRAS` (type, choices, default). A statement taking an undeclared one is not served
+(`undeclared()` lists it, and the API's tests fail on it), so a new parameter is never passed
+through unchecked and a new page's statement never stops the dashboard.
 """
 
 from __future__ import annotations
@@ -67,10 +68,6 @@ EXCLUDED: Final = {
 }
 
 
-class CatalogueIncomplete(RuntimeError):
-    """A statement takes a parameter the API does not know how to read."""
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """One served statement: `page`'s `name`, its extra parameters and its description."""
@@ -87,27 +84,35 @@ class Endpoint:
         return f"/api/v1/{self.page}/{self.name}"
 
 
-@cache
 def endpoints() -> dict[tuple[str, str], Endpoint]:
     """Every served statement by (page, name), in the query files' order."""
+    return _catalogue()[0]
+
+
+def undeclared() -> dict[tuple[str, str], tuple[str, ...]]:
+    """Statements not served because they take parameters `EXTRAS` does not declare."""
+    return _catalogue()[1]
+
+
+@cache
+def _catalogue() -> tuple[dict[tuple[str, str], Endpoint], dict[tuple[str, str], tuple[str, ...]]]:
     found: dict[tuple[str, str], Endpoint] = {}
+    unknown_params: dict[tuple[str, str], tuple[str, ...]] = {}
     for page in PAGES:
         notes = _descriptions(page)
         for name, text in statements(page).items():
             if (page, name) in EXCLUDED:
                 continue
             params = set(_PARAM.findall(text))
-            unknown = sorted(params - FILTER_PARAMS - set(EXTRAS))
+            unknown = tuple(sorted(params - FILTER_PARAMS - set(EXTRAS)))
             if unknown:
-                raise CatalogueIncomplete(
-                    f"{page}.{name} takes {', '.join(unknown)}: declare it in "
-                    "dashboard/api/catalogue.py's EXTRAS, or exclude the statement"
-                )
+                unknown_params[(page, name)] = unknown
+                continue
             extras = tuple(EXTRAS[p] for p in sorted(params) if p in EXTRAS)
             found[(page, name)] = Endpoint(
                 page, name, extras, "sites" in params, notes.get(name, "")
             )
-    return found
+    return found, unknown_params
 
 
 def _descriptions(page: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clickstream import jsonio, utc
 from clickstream.dashboard.api.arguments import Limits, RequestRefused, statement_params
-from clickstream.dashboard.api.catalogue import EXCLUDED, endpoints
+from clickstream.dashboard.api.catalogue import EXCLUDED, endpoints, undeclared
 from clickstream.dashboard.api.openapi import OPENAPI_PATH, document
 from clickstream.dashboard.api.tokens import ApiToken, TokenBook
 from clickstream.dashboard.queries import PAGES
@@ -58,6 +58,9 @@ def _not_served(page: str, name: str) -> str:
         return f"unknown page {page!r}: one of {', '.join(PAGES)}"
     if (page, name) in EXCLUDED:
         return f"{page}/{name} is not served by the API: {EXCLUDED[(page, name)]}"
+    if (page, name) in undeclared():
+        params = ", ".join(undeclared()[(page, name)])
+        return f"{page}/{name} is not served by the API yet: it takes {params}, undeclared"
     names = [n for p, n in endpoints() if p == page]
     return f"unknown statement {name!r} of page {page!r}: one of {', '.join(names)}"
 
@@ -69,7 +72,8 @@ class StatementApi:
         self.warehouse = warehouse
         self.book = book
         self.limits = limits
-        endpoints()  # a statement with an undeclared parameter fails here, at start-up
+        for (page, name), params in undeclared().items():
+            log.warning("dashboard_api_statement_not_served", page=page, query=name, params=params)
         self.app = Starlette(
             routes=[
                 Route(OPENAPI_PATH, self.openapi, methods=["GET"]),
