@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import structlog.testing
 from click.testing import CliRunner, Result
 
 from clickstream import jsonio
@@ -111,10 +112,14 @@ def test_every_statement_answers_the_rows_of_warehouse_rows_for_the_same_filters
     assert answered >= len(endpoints()) // 2
 
 
-def test_values_are_json_safe_dates_iso_and_decimals_strings(
+def test_values_are_json_safe_dates_iso_and_decimals_strings_and_no_token_is_logged(
     api: Api, tokens: dict[str, str], today: date
 ) -> None:
-    timeline = api.get("/api/v1/overview/timeline", tokens["all"]).json()["rows"]
+    with structlog.testing.capture_logs() as logs:
+        timeline = api.get("/api/v1/overview/timeline", tokens["all"]).json()["rows"]
+    answered = [e for e in logs if e["event"] == "dashboard_api_answered"]
+    assert answered and answered[0]["token"] == "all"
+    assert tokens["all"] not in repr(logs)
     assert timeline[-1]["day"] == str(today)
     kpis = api.get("/api/v1/overview/kpis", tokens["all"]).json()["rows"]
     current = next(row for row in kpis if row["period"] == "current")
