@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from clickstream.cli.api_tokens_commands import api_tokens
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
 from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
@@ -90,6 +91,7 @@ cli.add_command(sites)
 cli.add_command(users)
 cli.add_command(deploy)
 cli.add_command(goals)
+cli.add_command(api_tokens)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from clickstream import utc
 from clickstream.dashboard import filters as filtering
 from clickstream.dashboard import formatting, guide
+from clickstream.dashboard.api import Limits, TokenBook, with_api
 from clickstream.dashboard.assets import HintedScript, plotly_head, plotly_source
 from clickstream.dashboard.components import STYLE
 from clickstream.dashboard.configuration import DashboardSettings
@@ -83,7 +84,8 @@ def create_app(
     next_load: guide.NextLoad | None = None,
 ) -> ASGIApp:
     """The dashboards, reading the warehouse at `warehouse_url` (the read-only role's URL),
-    behind the sign-in gate unless `dashboard_auth` is `none`."""
+    behind the sign-in gate unless `dashboard_auth` is `none`; beside it, the JSON API under
+    /api/ with its own bearer tokens (docs/api.md)."""
     options = settings or load(DashboardSettings)
     filtering.install_input_handlers()
     formatting.use_currency(options.dashboard_currency)
@@ -169,4 +171,7 @@ def create_app(
     app = App(_page_ui(default_days, plotly_js, signed_in), server)
     app.starlette_app.router.routes.insert(0, plotly_js.route())
     app.on_shutdown(warehouse.close)
-    return protect(app, warehouse_url, options)
+    tokens = TokenBook(warehouse_url)
+    app.on_shutdown(tokens.close)
+    limits = Limits(default_days, options.dashboard_api_max_days)
+    return with_api(protect(app, warehouse_url, options), warehouse, tokens, limits)

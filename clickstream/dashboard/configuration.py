@@ -64,6 +64,12 @@ class DashboardSettings(CommonSettings):
     dashboard_link_hours: float = Field(
         24.0, gt=0, description="How long a one-time sign-in link stays usable."
     )
+    dashboard_api_max_days: int = Field(
+        366,
+        ge=1,
+        le=3660,
+        description="Longest date range, in days, one request to the JSON API (/api/v1) may ask.",
+    )
     dashboard_oidc_issuer: str | None = Field(
         None,
         description="OIDC issuer URL (its /.well-known/openid-configuration is read); set it "

@@ -8,7 +8,7 @@ ETL, ops and dashboards take column lists and keys from here instead of restatin
 One module per responsibility: `model` (how a table is written down), `events` (events, item
 lines, the id registry, partitions), `bookkeeping` (the ETL's ledger, manifest, quarantine,
 dirty days, scheduler state), `derived` (sessions and roll-ups), `operations` (alarms,
-erasures, migrations), `registry` (sites, goals, dashboard accounts).
+erasures, migrations), `registry` (sites, goals, dashboard accounts, API tokens).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from clickstream.warehouse.schema.operations import (
     SCHEMA_MIGRATIONS,
 )
 from clickstream.warehouse.schema.registry import (
+    API_TOKENS,
     DASHBOARD_SIGN_IN_LINKS,
     DASHBOARD_USERS,
     GOALS,
@@ -90,11 +91,13 @@ TABLES: Final = {
         DASHBOARD_USERS,
         DASHBOARD_SIGN_IN_LINKS,
         GOALS,
+        API_TOKENS,
     )
 }
 
 __all__ = [
     "ACQUISITION_EVENT_COLUMNS",
+    "API_TOKENS",
     "CLICKSTREAM_EVENTS",
     "DAILY_KPIS",
     "DASHBOARD_SIGN_IN_LINKS",

@@ -1,5 +1,5 @@
-"""What users register: sites (read by the ingest), goals (read by the derive) and dashboard
-accounts with their one-time sign-in links."""
+"""What users register: sites (read by the ingest), goals (read by the derive), dashboard
+accounts with their one-time sign-in links, and the JSON API's tokens."""
 
 from __future__ import annotations
 
@@ -49,4 +49,14 @@ DASHBOARD_SIGN_IN_LINKS: Final = table(
     "expires_at timestamptz not null",
     "used_at timestamptz",
     key=("token_hash",),
+)
+# Tokens of the dashboard's JSON API (0097): the SHA-256 of each, never the token itself;
+# `sites` NULL means every site (`dashboard/api/tokens.py`).
+API_TOKENS: Final = table(
+    "api_tokens",
+    "name text not null",
+    "token_sha256 text not null",
+    "sites text[]",
+    "created_at timestamptz not null",
+    key=("name",),
 )

@@ -1,0 +1,131 @@
+"""What the JSON API serves: the dashboard's named statements, read from `queries/*.sql`.
+
+Every statement of every query file is served as `GET /api/v1/{page}/{statement}` unless it
+is excluded below with a reason. A statement's parameters are read from its SQL text: those
+of `Filters.params()` come from the common query parameters, and any other must be declared
+in `EXTRAS` (type, choices, default). A statement taking an undeclared one is not served
+(`undeclared()` lists it, and the API's tests fail on it), so a new parameter is never passed
+through unchecked and a new page's statement never stops the dashboard.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Final, Literal
+
+from clickstream.dashboard.filters import Filters
+from clickstream.dashboard.pages.products import RANKS
+from clickstream.dashboard.queries import PAGES, statements
+from clickstream.sqlfiles import script
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+_NAME_LINE = re.compile(r"^-- name: ([a-z_]+)\s*$")
+
+# The parameters every statement may take, set from the common query parameters.
+FILTER_PARAMS: Final = frozenset(Filters(date(2000, 1, 2), date(2000, 1, 2)).params())
+# `traffic.sql`'s `breakdown`: the values its `dimension` CASE knows.
+DIMENSIONS: Final = ("channel", "source_medium", "campaign", "device", "browser", "os", "country")
+DEFAULT_LIMIT: Final = 100
+MAX_LIMIT: Final = 1000
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A statement parameter beyond the filters: how the API reads it from the query string."""
+
+    name: str
+    description: str
+    kind: Literal["integer", "string"] = "string"
+    choices: tuple[str, ...] = ()
+    default: int | str | None = None  # None: required
+    maximum: int = MAX_LIMIT
+
+
+EXTRAS: Final = {
+    extra.name: extra
+    for extra in (
+        Extra(
+            "limit",
+            f"Most rows returned (1 to {MAX_LIMIT}).",
+            kind="integer",
+            default=DEFAULT_LIMIT,
+        ),
+        Extra("rank", "The metric products are ranked by.", choices=tuple(RANKS), default="views"),
+        Extra("dimension", "The dimension traffic is broken down by.", choices=DIMENSIONS),
+        Extra("event", "The event name whose properties are read."),
+        Extra("property", "The property key whose values are counted."),
+    )
+}
+
+# Statements the API does not serve, and why.
+EXCLUDED: Final = {
+    ("pipeline", "first_run"): "the empty dashboard's guide, not a panel's numbers",
+    ("pipeline", "purchases"): "raw purchase events (order ids) that the Pipeline page matches "
+    "with the shop's orders in Python; the matching, not this statement, is the panel",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One served statement: `page`'s `name`, its extra parameters and its description."""
+
+    page: str
+    name: str
+    extras: tuple[Extra, ...]
+    site_aware: bool  # applies `%(sites)s`: a token limited to some sites may read it
+    description: str
+
+    @property
+    def path(self) -> str:
+        """The statement's path under /api/v1."""
+        return f"/api/v1/{self.page}/{self.name}"
+
+
+def endpoints() -> dict[tuple[str, str], Endpoint]:
+    """Every served statement by (page, name), in the query files' order."""
+    return _catalogue()[0]
+
+
+def undeclared() -> dict[tuple[str, str], tuple[str, ...]]:
+    """Statements not served because they take parameters `EXTRAS` does not declare."""
+    return _catalogue()[1]
+
+
+@cache
+def _catalogue() -> tuple[dict[tuple[str, str], Endpoint], dict[tuple[str, str], tuple[str, ...]]]:
+    found: dict[tuple[str, str], Endpoint] = {}
+    unknown_params: dict[tuple[str, str], tuple[str, ...]] = {}
+    for page in PAGES:
+        notes = _descriptions(page)
+        for name, text in statements(page).items():
+            if (page, name) in EXCLUDED:
+                continue
+            params = set(_PARAM.findall(text))
+            unknown = tuple(sorted(params - FILTER_PARAMS - set(EXTRAS)))
+            if unknown:
+                unknown_params[(page, name)] = unknown
+                continue
+            extras = tuple(EXTRAS[p] for p in sorted(params) if p in EXTRAS)
+            found[(page, name)] = Endpoint(
+                page, name, extras, "sites" in params, notes.get(name, "")
+            )
+    return found, unknown_params
+
+
+def _descriptions(page: str) -> dict[str, str]:
+    """The comment lines just above each `-- name:` line of `page`.sql, by statement name."""
+    found: dict[str, str] = {}
+    comment: list[str] = []
+    for line in script("clickstream.dashboard.queries", f"{page}.sql").splitlines():
+        named = _NAME_LINE.match(line)
+        if named:
+            found[named[1]] = " ".join(comment)
+            comment = []
+        elif line.startswith("--"):
+            comment.append(line[2:].strip())
+        else:
+            comment = []
+    return found

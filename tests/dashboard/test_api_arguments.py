@@ -1,0 +1,66 @@
+"""The query string as a statement's parameters, without a server: the period and its limits,
+and a site-limited token on a statement that filters by site (the statements gain
+`%(sites)s` with migration 0094; the API needs no change then)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clickstream.dashboard.api.arguments import Limits, RequestRefused, statement_params
+from clickstream.dashboard.api.catalogue import EXTRAS, Endpoint
+from clickstream.dashboard.api.tokens import ApiToken, digest, new_token
+
+TODAY = date(2026, 12, 3)
+LIMITS = Limits(default_days=7, max_days=31)
+SITED = Endpoint("overview", "kpis", (), site_aware=True, description="")
+TOP = Endpoint("behaviour", "top_pages", (EXTRAS["limit"],), site_aware=True, description="")
+SHOP = ApiToken("shop-only", ("shop",))
+EVERY = ApiToken("every", None)
+
+
+def _params(
+    query: dict[str, str], token: ApiToken = EVERY, endpoint: Endpoint = SITED
+) -> dict[str, object]:
+    return statement_params(endpoint, list(query.items()), token, LIMITS, TODAY)
+
+
+def test_no_period_is_the_default_days_to_today_and_the_previous_period_precedes_it() -> None:
+    params = _params({})
+    assert (params["start"], params["end"]) == (date(2026, 11, 27), TODAY)
+    assert (params["prev_start"], params["prev_end"]) == (date(2026, 11, 20), date(2026, 11, 26))
+    assert params["login"] is None and params["bots"] is False and params["sites"] is None
+
+
+def test_a_site_token_reads_its_sites_only_on_statements_that_filter_by_site() -> None:
+    assert _params({}, SHOP)["sites"] == ["shop"]
+    assert _params({"site": "shop"}, SHOP)["sites"] == ["shop"]
+    with pytest.raises(RequestRefused) as refused:
+        _params({"site": "shop,blog"}, SHOP)
+    assert refused.value.status == 403
+    assert refused.value.message == "token 'shop-only' may not read site 'blog' (it may read: shop)"
+    unsited = Endpoint("pipeline", "runs", (), site_aware=False, description="")
+    with pytest.raises(RequestRefused, match="pipeline/runs does not filter by site"):
+        _params({}, SHOP, unsited)
+    assert _params({}, EVERY, unsited)["sites"] is None
+    assert _params({"site": "a,b,a"})["sites"] == ["a", "b"]
+
+
+def test_limits_and_extras_are_checked() -> None:
+    assert _params({"start": "2026-11-03", "end": "2026-12-03"})["start"] == date(2026, 11, 3)
+    with pytest.raises(RequestRefused, match="covers 32 days: at most 31"):
+        _params({"start": "2026-11-02", "end": "2026-12-03"})
+    assert _params({}, endpoint=TOP)["limit"] == 100
+    assert _params({"limit": "15"}, endpoint=TOP)["limit"] == 15
+    for bad in ("1001", "-1", "²", "1.5"):
+        with pytest.raises(RequestRefused, match="not a whole number from 1 to 1000"):
+            _params({"limit": bad}, endpoint=TOP)
+    with pytest.raises(RequestRefused, match="parameter 'start' is given more than once"):
+        statement_params(SITED, [("start", "2026-12-01")] * 2, EVERY, LIMITS, TODAY)
+
+
+def test_tokens_are_random_and_stored_as_their_sha256() -> None:
+    first, second = new_token(), new_token()
+    assert first != second and first.startswith("csk_") and len(first) >= 4 + 43
+    assert len(digest(first)) == 64 and first not in digest(first)
