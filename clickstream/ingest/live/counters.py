@@ -1,0 +1,108 @@
+"""The ingest's live counters: per minute and site, events, a visitor sketch and page views.
+
+The hot path calls `LiveCounters.record` with each acknowledged batch's events, from the event
+loop's thread (as it bumps the metrics), so there is no lock. A minute's cell costs a few
+kilobytes at most: the sketch, and page counts pruned to the most viewed when they grow.
+Cells older than the window are dropped as the minutes turn. These numbers are provisional:
+the batch ETL's warehouse remains the source of truth.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from clickstream.events.schema import DEFAULT_SITE_ID, Event
+from clickstream.ingest.live.sketch import Sketch
+
+WINDOW_MINUTES = 30
+TOP_PAGES = 50  # page counts a cell reports; it keeps up to four times as many while counting
+
+
+def page_of(url: str) -> str:
+    """The page of `url` as the warehouse's `page_daily` names it: no query, no fragment."""
+    for mark in ("?", "#"):
+        cut = url.find(mark)
+        if cut >= 0:
+            url = url[:cut]
+    return url
+
+
+def minute_text(minute: int) -> str:
+    """The RFC 3339 start of epoch minute `minute`."""
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Cell:
+    """One site's counts in one minute."""
+
+    __slots__ = ("events", "pages", "visitors")
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.visitors = Sketch()
+        self.pages: Counter[str] = Counter()
+
+    def page_view(self, page: str) -> None:
+        """Count one view of `page`, keeping the page counts bounded."""
+        pages = self.pages
+        pages[page] += 1
+        if len(pages) > 4 * TOP_PAGES:
+            self.pages = Counter(dict(pages.most_common(TOP_PAGES)))
+
+    def as_json(self, minute: int, site: str) -> dict[str, Any]:
+        """The cell in the `/live` wire form."""
+        return {
+            "minute": minute_text(minute),
+            "site": site,
+            "events": self.events,
+            "visitors": self.visitors.packed(),
+            "pages": dict(self.pages.most_common(TOP_PAGES)),
+        }
+
+
+class LiveCounters:
+    """The last `WINDOW_MINUTES` minutes of one process's acknowledged events."""
+
+    def __init__(self, window_minutes: int = WINDOW_MINUTES) -> None:
+        self.window = window_minutes
+        self.minutes: dict[int, dict[str, Cell]] = {}
+        self._minute = -1
+        self._cells: dict[str, Cell] = {}
+
+    def record(self, events: Iterable[Event], now: float | None = None) -> None:
+        """Count the events of one acknowledged batch (at `now`, epoch seconds)."""
+        minute = int((time.time() if now is None else now) // 60)
+        if minute != self._minute:
+            self._turn(minute)
+        cells = self._cells
+        for event in events:
+            site = event.site_id or DEFAULT_SITE_ID
+            cell = cells.get(site)
+            if cell is None:
+                cell = cells[site] = Cell()
+            cell.events += 1
+            if event.client_id is not None:
+                cell.visitors.add(event.client_id)
+            if event.event_name == "page_view" and event.page_url:
+                cell.page_view(page_of(event.page_url))
+
+    def _turn(self, minute: int) -> None:
+        self._minute = minute
+        self._cells = self.minutes.setdefault(minute, {})
+        oldest = minute - self.window + 1
+        for old in [m for m in self.minutes if m < oldest]:
+            del self.minutes[old]
+
+    def snapshot(self, now: float | None = None) -> list[dict[str, Any]]:
+        """The window's cells in the `/live` wire form, oldest first."""
+        oldest = int((time.time() if now is None else now) // 60) - self.window + 1
+        return [
+            cell.as_json(minute, site)
+            for minute in sorted(self.minutes)
+            if minute >= oldest
+            for site, cell in sorted(self.minutes[minute].items())
+        ]
