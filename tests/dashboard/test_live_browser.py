@@ -18,7 +18,7 @@ from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.livefeed import LiveRead
 from clickstream.dashboard.pages.live import status_line
 from clickstream.settings import load
-from tests.browser import chromium
+from tests.browser import ARTIFACTS, chromium
 from tests.conftest import ServerThread, free_port
 from tests.dashboard.conftest import _database, as_dashboard
 from tests.ingest.conftest import Ingest, running_ingest
@@ -77,6 +77,8 @@ def test_live_page_shows_posted_events_within_a_refresh_and_names_a_missing_repl
     rows = shown.locator("#live-pages_table tbody tr")
     expect(rows).to_have_count(4)
     assert rows.nth(0).locator("td").all_inner_texts() == [f"{SHOP}/", "3"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    shown.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
 
 
 def test_csv_download_of_the_top_pages_is_the_rows_the_table_shows(

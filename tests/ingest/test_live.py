@@ -18,6 +18,7 @@ from clickstream.events.schema import Event
 from clickstream.ingest.http.app import build_app, build_service
 from clickstream.ingest.http.shared_metrics import PUBLISH_SECONDS
 from clickstream.ingest.live import LiveCounters, Sketch, merge_cells, summarise
+from clickstream.ingest.live.counters import MAX_SITES
 from tests.ingest.conftest import Ingest, IngestServerThread, settings_for
 
 
@@ -70,6 +71,11 @@ def test_counters_keep_thirty_minutes_per_site_with_pages_without_query() -> Non
     one = summarise([cells], now, sites=["other"])
     assert (one.events, one.visitors, one.pages) == (1, 1, [("https://t/", 1)])
     assert summarise([cells], now, sites=["nobody"]).events == 0
+    assert live.snapshot(now=later + 60) == cells  # a past minute, as it was
+
+    flood = LiveCounters()
+    flood.record([Event("click", site_id=f"s{n}") for n in range(MAX_SITES + 50)], now=later)
+    assert len(flood.snapshot(now=later)) == MAX_SITES  # made-up sites cannot grow it unbounded
 
 
 @contextmanager

@@ -58,6 +58,8 @@ def _kpi(key: str, label: str, value: int) -> Tag:
 def status_line(read: LiveRead, sources: int, refresh: float, sites: Any) -> Tag:
     """What the numbers are, when they were read, and which replicas did not answer."""
     missing = "; ".join(f"{url} ({why})" for url, why in read.failures)
+    if not sources:
+        return error_state("no ingest is configured: set CLICKSTREAM_DASHBOARD_LIVE_URLS")
     if not read.reached:
         return error_state(f"the ingest cannot be reached: {missing}")
     parts: list[Any] = [

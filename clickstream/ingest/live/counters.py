@@ -2,8 +2,10 @@
 
 The hot path calls `LiveCounters.record` with each acknowledged batch's events, from the event
 loop's thread (as it bumps the metrics), so there is no lock. A minute's cell costs a few
-kilobytes at most: the sketch, and page counts pruned to the most viewed when they grow.
-Cells older than the window are dropped as the minutes turn. These numbers are provisional:
+kilobytes at most: the sketch, and page counts pruned to the most viewed when they grow; at
+most `MAX_SITES` sites a minute are counted (events of further sites that minute are not).
+Cells older than the window are dropped as the minutes turn; a past minute's cells no longer
+change, so their wire form is built once. These numbers are provisional:
 the batch ETL's warehouse remains the source of truth.
 """
 
@@ -20,6 +22,9 @@ from clickstream.ingest.live.sketch import Sketch
 
 WINDOW_MINUTES = 30
 TOP_PAGES = 50  # page counts a cell reports; it keeps up to four times as many while counting
+# Sites counted in one minute: each costs a sketch, and without a site registry any site id
+# passes the door, so a flood of made-up ones must not grow the counters without bound.
+MAX_SITES = 200
 
 
 def page_of(url: str) -> str:
@@ -72,6 +77,7 @@ class LiveCounters:
         self.minutes: dict[int, dict[str, Cell]] = {}
         self._minute = -1
         self._cells: dict[str, Cell] = {}
+        self._closed: dict[int, list[dict[str, Any]]] = {}  # past minutes' wire form
 
     def record(self, events: Iterable[Event], now: float | None = None) -> None:
         """Count the events of one acknowledged batch (at `now`, epoch seconds)."""
@@ -83,6 +89,8 @@ class LiveCounters:
             site = event.site_id or DEFAULT_SITE_ID
             cell = cells.get(site)
             if cell is None:
+                if len(cells) >= MAX_SITES:
+                    continue
                 cell = cells[site] = Cell()
             cell.events += 1
             if event.client_id is not None:
@@ -96,13 +104,22 @@ class LiveCounters:
         oldest = minute - self.window + 1
         for old in [m for m in self.minutes if m < oldest]:
             del self.minutes[old]
+            self._closed.pop(old, None)
 
     def snapshot(self, now: float | None = None) -> list[dict[str, Any]]:
         """The window's cells in the `/live` wire form, oldest first."""
-        oldest = int((time.time() if now is None else now) // 60) - self.window + 1
-        return [
-            cell.as_json(minute, site)
-            for minute in sorted(self.minutes)
-            if minute >= oldest
-            for site, cell in sorted(self.minutes[minute].items())
-        ]
+        current = int((time.time() if now is None else now) // 60)
+        found: list[dict[str, Any]] = []
+        for minute in sorted(self.minutes):
+            if minute <= current - self.window:
+                continue
+            if minute < current and minute in self._closed:
+                found += self._closed[minute]
+                continue
+            cells = [
+                cell.as_json(minute, site) for site, cell in sorted(self.minutes[minute].items())
+            ]
+            if minute < current:
+                self._closed[minute] = cells
+            found += cells
+        return found
