@@ -6,6 +6,10 @@ included), and prints CPU microseconds (all threads) and wall microseconds per r
 `--profile` writes a cProfile of the ingest run.
 
 Usage: .venv/bin/python -m bench.ingest.inprocess [--requests 20000] [--clients 32] [--profile F]
+
+`--live-ab R` instead runs two ingest apps in this process, one with the live counters
+(`CLICKSTREAM_INGEST_LIVE`) off, and measures single events on each in turn for R rounds
+(alternating which goes first), printing the medians: the counters' cost without HTTP.
 """
 
 from __future__ import annotations
@@ -77,8 +81,9 @@ async def drive(app: App, body: bytes, requests: int, clients: int) -> int:
 
 def measure(
     name: str, app: App, body: bytes, requests: int, clients: int, spool: Spool | None = None
-) -> None:
-    """Print CPU and wall microseconds per request of `app` (and requests per fsync)."""
+) -> tuple[float, float]:
+    """Print CPU and wall microseconds per request of `app` (and requests per fsync); returns
+    the CPU microseconds per request, all threads and the loop thread."""
     loop = asyncio.get_event_loop()
     loop.run_until_complete(drive(app, body, 2000, clients))  # warm up
     commits = spool.stats.commits if spool is not None else 0
@@ -97,6 +102,40 @@ def measure(
         f"{main / done * 1e6:6.1f} loop thread; wall {wall / done * 1e6:6.1f} µs/request"
         f"{grouping}"
     )
+    return cpu / done * 1e6, main / done * 1e6
+
+
+def live_ab(work: Path, rounds: int, requests: int, clients: int) -> None:
+    """The ingest with the live counters on and off, alternated in one process."""
+    import statistics
+
+    from clickstream.ingest.configuration import IngestSettings
+    from clickstream.ingest.http.app import build_app, build_service
+
+    loop = asyncio.get_event_loop()
+    apps = {}
+    for name, live in (("live on", True), ("live off", False)):
+        settings = IngestSettings(data_dir=work / name.replace(" ", "-"), ingest_live=live)
+        service = build_service(settings)
+        loop.run_until_complete(service.astart())
+        apps[name] = (build_app(settings, service), service)
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+    try:
+        for round_ in range(rounds):
+            order = list(apps) if round_ % 2 == 0 else list(apps)[::-1]
+            for name in order:
+                app, service = apps[name]
+                figures[name].append(
+                    measure(name, app, SINGLE.encode(), requests, clients, service.spool)
+                )
+    finally:
+        for _, service in apps.values():
+            loop.run_until_complete(service.astop())
+    on, off = figures["live on"], figures["live off"]
+    for index, label in ((0, "all threads"), (1, "loop thread")):
+        a = statistics.median(f[index] for f in on)
+        b = statistics.median(f[index] for f in off)
+        print(f"median CPU µs/request, {label}: live on {a:.1f}, off {b:.1f}, ratio {a / b:.3f}")
 
 
 def main() -> None:
@@ -104,6 +143,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile output file")
+    parser.add_argument("--live-ab", type=int, default=0, metavar="ROUNDS")
     args = parser.parse_args()
     import uvloop
 
@@ -118,6 +158,9 @@ def main() -> None:
             CLICKSTREAM_INGEST_RATE_LIMIT_PER_SECOND="0",
             CLICKSTREAM_LOG_LEVEL="warning",
         )
+        if args.live_ab:
+            live_ab(work, args.live_ab, args.requests, args.clients)
+            return
         from bench.ingest import baseline
         from clickstream.ingest.configuration import IngestSettings
         from clickstream.ingest.http.app import build_app, build_service

@@ -6,6 +6,11 @@ server's CPU time per request (all threads, user + system) and peak RSS, with th
 ingest/baseline ratio.
 
 Usage: .venv/bin/python -m bench.ingest.run [--seconds 10] [--connections 32] [--rounds 3]
+
+`--live-ab` instead measures what the Live page's counters cost: two ingest servers, one with
+`CLICKSTREAM_INGEST_LIVE=false`, driven with single events in alternating order, round after
+round in the same sitting; prints each one's median requests/s and CPU per request and the
+ratio (live on / live off).
 """
 
 from __future__ import annotations
@@ -147,23 +152,30 @@ class ServerProcess:
             self.process.kill()
 
 
-def start_servers(work: Path) -> list[ServerProcess]:
-    python = sys.executable
-    base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def ingest_server(work: Path, name: str = "ingest", **env: str) -> ServerProcess:
+    """`clickstream ingest serve` as one worker on its own folders, with extra `env`."""
     port = free_port()
     ingest_env = {
-        **base_env,
-        "CLICKSTREAM_DATA_DIR": str(work / "data"),
-        "CLICKSTREAM_LAKE_URL": str(work / "lake"),
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CLICKSTREAM_DATA_DIR": str(work / name / "data"),
+        "CLICKSTREAM_LAKE_URL": str(work / name / "lake"),
         "CLICKSTREAM_INGEST_HOST": "127.0.0.1",
         "CLICKSTREAM_INGEST_PORT": str(port),
         "CLICKSTREAM_INGEST_WORKERS": "1",  # against one baseline worker
         "CLICKSTREAM_INGEST_RATE_LIMIT_PER_SECOND": "0",  # one client IP drives the load
         "CLICKSTREAM_LOG_LEVEL": "warning",
+        **env,
     }
-    ingest = ServerProcess(
-        "ingest", [python, "-m", "clickstream", "ingest", "serve"], ingest_env, port
+    return ServerProcess(
+        name, [sys.executable, "-m", "clickstream", "ingest", "serve"], ingest_env, port
     )
+
+
+def start_servers(work: Path) -> list[ServerProcess]:
+    python = sys.executable
+    base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ingest = ingest_server(work)
     bport = free_port()
     baseline_env = {**base_env, "BASELINE_FILE": str(work / "baseline.ndjson")}
     baseline = ServerProcess(
@@ -187,12 +199,55 @@ def start_servers(work: Path) -> list[ServerProcess]:
     return [ingest, baseline]
 
 
+def live_ab(seconds: int, connections: int, rounds: int) -> None:
+    """Single-event throughput and CPU with the live counters on and off, alternated."""
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        work = Path(tmp)
+        servers = [
+            ingest_server(work, "live-on", CLICKSTREAM_INGEST_LIVE="true"),
+            ingest_server(work, "live-off", CLICKSTREAM_INGEST_LIVE="false"),
+        ]
+        script = wrk_script(work, SINGLE)
+        runs: dict[str, list[Result]] = {s.name: [] for s in servers}
+        try:
+            for server in servers:  # warm up
+                run_wrk(server.url, script, 2, connections)
+            for round_ in range(rounds):
+                order = servers if round_ % 2 == 0 else servers[::-1]  # drift hits both alike
+                for server in order:
+                    runs[server.name].append(server.measure(script, seconds, connections))
+        finally:
+            for server in servers:
+                server.stop()
+    on, off = runs["live-on"], runs["live-off"]
+    print(f"wrk, {connections} connections, {seconds}s x {rounds} rounds, alternated (medians)")
+    print(f"{'figure':36} {'live on':>12} {'live off':>12} {'ratio':>7}")
+    for label, pick, fmt in (
+        ("single-event requests/s", lambda r: r.requests_per_s, "{:,.0f}"),
+        ("server CPU µs per single request", lambda r: r.cpu_us, "{:.1f}"),
+        ("single-event p99 ms (full load)", lambda r: r.p99_ms, "{:.2f}"),
+    ):
+        a, b = statistics.median(map(pick, on)), statistics.median(map(pick, off))
+        print(f"{label:36} {fmt.format(a):>12} {fmt.format(b):>12} {a / b:>7.3f}")
+    for name, results in runs.items():
+        print(
+            f"  {name} requests/s per round: "
+            + ", ".join(f"{r.requests_per_s:,.0f}" for r in results)
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="runs per figure; medians reported")
+    parser.add_argument(
+        "--live-ab", action="store_true", help="live counters on against off (see above)"
+    )
     args = parser.parse_args()
+    if args.live_ab:
+        live_ab(args.seconds, args.connections, args.rounds)
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)

@@ -1,4 +1,4 @@
-"""The Shiny app: nine pages behind one shared filter sidebar, read through a read-only pool."""
+"""The Shiny app: the pages behind one shared filter sidebar, read through a read-only pool."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from clickstream.dashboard.pages import (
     events,
     funnel,
     geography,
+    live,
     overview,
     pipeline,
     products,
@@ -44,6 +45,7 @@ PAGES = (
     geography,
     events,
     pipeline,
+    live,
 )
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}
 
@@ -93,7 +95,13 @@ def create_app(
     default_days = options.dashboard_default_days
     # The Pipeline page compares the shop's orders (read-only) with the purchase events.
     shop_url = options.shop_db_url.get_secret_value() if options.shop_db_url else None
-    page_extras: dict[str, dict[str, Any]] = {pipeline.PAGE: {"shop_url": shop_url}}
+    page_extras: dict[str, dict[str, Any]] = {
+        pipeline.PAGE: {"shop_url": shop_url},
+        live.PAGE: {
+            "urls": options.dashboard_live_sources,
+            "refresh": options.dashboard_live_refresh_seconds,
+        },
+    }
 
     def server(input: Inputs, output: Outputs, session: Session) -> None:
         @reactive.calc

@@ -10,7 +10,7 @@ from htmltools import Tag, TagList
 from shiny import ui
 from shiny.module import resolve_id
 
-from clickstream.dashboard import formatting
+from clickstream.dashboard import csvfile, formatting
 from clickstream.dashboard.assets import chart_binding
 
 Formatter = Callable[[Any], str]
@@ -60,7 +60,9 @@ class Column:
 
 
 def table(columns: Sequence[Column], rows: Iterable[dict[str, Any]], empty: str) -> Tag:
-    """A plain HTML table (cells carry `data-col`), or an empty state when there are no rows."""
+    """A plain HTML table (cells carry `data-col`) with a CSV download of its rows, or an empty
+    state when there are no rows."""
+    rows = list(rows)
     body = [
         ui.tags.tr(
             *[
@@ -79,9 +81,11 @@ def table(columns: Sequence[Column], rows: Iterable[dict[str, Any]], empty: str)
     head = ui.tags.tr(
         *[ui.tags.th(c.label, class_="text-end" if c.numeric else None) for c in columns]
     )
-    return ui.tags.table(
+    shown = ui.tags.table(
         ui.tags.thead(head), ui.tags.tbody(*body), class_="table table-sm table-hover data-table"
     )
+    link = csvfile.download_link(columns, rows, empty)
+    return shown if link is None else ui.div(ui.div(link, class_="csv-row"), shown)
 
 
 def empty_state(message: str) -> Tag:
@@ -124,6 +128,7 @@ STYLE = TagList(
         .data-table th { white-space: normal; vertical-align: bottom; }
         .data-table td { overflow-wrap: anywhere; }
         .data-table td.text-end { white-space: nowrap; }
+        .csv-row { text-align: right; font-size: .75rem; margin-bottom: -.25rem; }
         """
     )
 )

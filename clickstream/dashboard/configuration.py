@@ -1,4 +1,5 @@
-"""The dashboard's settings: where it listens and how it reads the warehouse."""
+"""The dashboard's settings: where it listens, how it reads the warehouse and the ingest's
+live counters."""
 
 from __future__ import annotations
 
@@ -82,6 +83,20 @@ class DashboardSettings(CommonSettings):
     dashboard_oidc_scopes: str = Field(
         "openid email profile", description="Scopes asked of the OIDC issuer."
     )
+
+    dashboard_live_urls: str = Field(
+        "http://127.0.0.1:8080/live",
+        description="The ingest replicas' `/live` URLs the Live page reads and adds up, "
+        "separated by spaces or commas (`clickstream up` points it at its own ingest).",
+    )
+    dashboard_live_refresh_seconds: float = Field(
+        10.0, ge=0.5, le=3600, description="How often the Live page reads the ingest again."
+    )
+
+    @property
+    def dashboard_live_sources(self) -> list[str]:
+        """`dashboard_live_urls` as a list."""
+        return [url for url in self.dashboard_live_urls.replace(",", " ").split() if url]
 
     @property
     def dashboard_local_url(self) -> str:

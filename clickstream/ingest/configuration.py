@@ -157,7 +157,14 @@ class IngestSettings(CommonSettings):
     ingest_metrics_networks: str = Field(
         "127.0.0.0/8,::1",
         description="Comma-separated networks whose clients may read the ingest API's "
-        "`/metrics` (others get 404); the collector is public, its metrics are private.",
+        "`/metrics` and `/live` (others get 404); the collector is public, its metrics are "
+        "private.",
+    )
+    ingest_live: bool = Field(
+        True,
+        description="Keep the last 30 minutes' per-minute counters (events, a visitor sketch, "
+        "top pages, per site) that `GET /live` serves to the dashboard's Live page; `false` "
+        "turns them off (`/live` answers 404).",
     )
 
     ingest_geoip_database: Path | None = Field(

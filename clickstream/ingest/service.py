@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clickstream.events.geo import Locator, open_locator
 from clickstream.ingest.auth.verifier import Authenticator
@@ -27,6 +28,7 @@ from clickstream.ingest.http.client_ip import Network, parse_networks
 from clickstream.ingest.http.metrics import IngestMetrics
 from clickstream.ingest.http.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
 from clickstream.ingest.http.shared_metrics import PUBLISH_SECONDS, SharedMetrics
+from clickstream.ingest.live import LiveCounters, merge_cells
 from clickstream.ingest.registry import SiteRegistry, redis_salt_store
 from clickstream.lake import LakeStore, open_lake
 
@@ -117,9 +119,10 @@ class IngestService:
         elif rate > 0:
             self.limiter = LocalBuckets(rate, burst)
         self.metrics = IngestMetrics()
+        self.live = LiveCounters() if settings.ingest_live else None
         self.shared_metrics: SharedMetrics | None = None
         if metrics_folder is not None:
-            self.shared_metrics = SharedMetrics(metrics_folder, self.node, self.metrics)
+            self.shared_metrics = SharedMetrics(metrics_folder, self.node, self.metrics, self.live)
         self._publisher: asyncio.Task[None] | None = None
         self.retry_after = settings.ingest_retry_after_seconds
         self.started = False
@@ -203,6 +206,16 @@ class IngestService:
         return self.metrics.render(
             float(self.spool_bytes()), self.ship_lag_seconds(), self.ship_failures(), others
         )
+
+    def live_cells(self) -> list[dict[str, Any]] | None:
+        """The live counters of this process and its sibling workers, added up (None: off)."""
+        if self.live is None:
+            return None
+        own = self.live.snapshot()
+        if self.shared_metrics is None:
+            return own
+        others = [s.get("live", []) for s in self.shared_metrics.siblings()]
+        return merge_cells([own, *others])
 
     async def ready(self) -> Readiness:
         """Whether a write can succeed now: the spool's disk takes bytes, the lake answers."""

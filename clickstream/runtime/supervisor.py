@@ -165,7 +165,8 @@ def register_shop_site(warehouse_url: str, shop_url: str) -> None:
 
 def _wire(settings: PlatformSettings, envs: dict[str, dict[str, str]]) -> PlatformUrls:
     """Point the tracker at the ingest API, the ingest API at the shop's tokens and origin, and
-    the scheduler's alarms at the ingest metrics, all from the ports in use."""
+    the scheduler's alarms at the ingest metrics and the Live page at its counters, all from
+    the ports in use."""
     urls = platform_urls(settings)
     for part, variables in part_addresses(settings, urls).items():
         envs[part].update(variables)

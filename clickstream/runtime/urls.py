@@ -24,6 +24,7 @@ class PlatformUrls:
     issuer: str
     cors_origins: str
     metrics: str
+    live: str
     jwks: str | None  # None: the ingest reads its keys from CLICKSTREAM_INGEST_JWKS_FILE
 
 
@@ -52,12 +53,13 @@ def platform_urls(settings: PlatformSettings) -> PlatformUrls:
         issuer=issuer,
         cors_origins=_given(settings, "ingest_cors_origins") or _origin(shop),
         metrics=_given(settings, "alarm_ingest_metrics_urls") or f"{ingest}/metrics",
+        live=_given(settings, "dashboard_live_urls") or f"{ingest}/live",
         jwks=None if settings.ingest_jwks_file is not None else jwks,
     )
 
 
 def part_addresses(settings: PlatformSettings, urls: PlatformUrls) -> dict[str, dict[str, str]]:
-    """The variables that wire each part to the others (none for the dashboard)."""
+    """The variables that wire each part to the others."""
     ingest = {
         "CLICKSTREAM_INGEST_JWT_ISSUER": _given(settings, "ingest_jwt_issuer") or urls.issuer,
         "CLICKSTREAM_INGEST_JWT_AUDIENCE": settings.ingest_jwt_audience
@@ -74,4 +76,5 @@ def part_addresses(settings: PlatformSettings, urls: PlatformUrls) -> dict[str, 
         },
         "ingest": ingest,
         "scheduler": {"CLICKSTREAM_ALARM_INGEST_METRICS_URLS": urls.metrics},
+        "dashboard": {"CLICKSTREAM_DASHBOARD_LIVE_URLS": urls.live},
     }

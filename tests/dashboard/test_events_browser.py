@@ -3,6 +3,8 @@ conversions are those of the records this test wrote to the lake, loaded by the 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -148,3 +150,33 @@ def test_events_page_shows_each_goals_completions_and_conversion(page: Page, sen
             formatting.count(len({r["session_id"] for r in earlier})),
         ]
         assert table[goal.name][4] == formatting.percent(converting / sessions)
+
+
+def _as_shown(value: str, text: str) -> bool:
+    """Whether CSV `value` is what the cell shows as `text` (counts formatted, text as is)."""
+    if value == "":
+        return text == formatting.MISSING
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:] == text  # made inert for spreadsheets, the same text otherwise
+    if value.lstrip("-").isdigit():
+        return formatting.count(int(value)) == text
+    return value == text
+
+
+def test_csv_download_of_the_event_table_is_the_rows_the_table_shows(
+    page: Page, tmp_path: Path
+) -> None:
+    table = page.locator("#events-event_table")
+    expect(table.locator("tbody tr").first).to_be_visible(timeout=TIMEOUT)
+    heads = table.locator("thead th").all_inner_texts()
+    shown = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+    with page.expect_download() as download:
+        table.locator("a.csv-download").click()
+    saved = tmp_path / "events.csv"
+    download.value.save_as(saved)
+    parsed = list(csv.reader(io.StringIO(saved.read_bytes().decode(), newline="")))
+    assert parsed[0] == heads
+    assert len(parsed) - 1 == len(shown) > 1
+    for values, texts in zip(parsed[1:], shown, strict=True):
+        assert len(values) == len(texts)
+        assert all(_as_shown(v, t) for v, t in zip(values, texts, strict=True)), (values, texts)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clickstream.events.record import Receipt, SkewWindow, encode_records
+from clickstream.events.schema import Event
 from clickstream.ingest.core.contract import decode_events
 from clickstream.ingest.core.errors import Rejected
 from clickstream.ingest.core.limits import Limits, gunzip, too_large
@@ -42,13 +44,15 @@ def skew_window(settings: IngestSettings | None = None) -> SkewWindow:
 
 
 class Batch(NamedTuple):
-    """An accepted, enriched batch: its event ids and its records as NDJSON lines.
+    """An accepted, enriched batch: its event ids, its records as NDJSON lines and the decoded
+    events (which the live counters read).
 
     A named tuple rather than a frozen dataclass: one is built per request, for less.
     """
 
     event_ids: list[str]
     lines: bytes
+    events: Sequence[Event] = ()
 
 
 Accepted = Batch  # what `accept` returns for a body it takes
@@ -104,7 +108,7 @@ def prepare(
         raise out_of_range_times(events) from None
     if may_hold_nul(lines):
         check_no_nul(events, receipt.user_agent)
-    return Batch(event_ids=event_ids, lines=lines)
+    return Batch(event_ids=event_ids, lines=lines, events=events)
 
 
 def accept(body: bytes, context: Context) -> Accepted | Refused:

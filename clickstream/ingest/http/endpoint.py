@@ -283,6 +283,8 @@ class CollectEndpoint:
                 "events could not be stored durably; nothing was acknowledged",
                 service.retry_after,
             ) from None
+        if service.live is not None:  # durable now: the Live page may count them
+            service.live.record(batch.events)
         if ship_now:  # already durable in the spool: a failure here only delays the lake
             await asyncio.to_thread(service.shipper.ship_once)
         return batch.event_ids

@@ -97,6 +97,12 @@ def openapi_document(limits_note: str = "") -> dict[str, Any]:
                 }
             },
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
+            "/live": {
+                "get": {
+                    "summary": "The last 30 minutes' provisional counters, per minute and site",
+                    "responses": {**plain, "404": {"description": "Not private, or off"}},
+                }
+            },
         },
         "components": {
             "schemas": schemas,
