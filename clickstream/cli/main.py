@@ -11,6 +11,7 @@ from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
 from clickstream.cli.deploy_commands import deploy
 from clickstream.cli.etl_commands import etl
+from clickstream.cli.funnels_commands import funnels
 from clickstream.cli.goals_commands import goals
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
@@ -90,6 +91,7 @@ cli.add_command(sites)
 cli.add_command(users)
 cli.add_command(deploy)
 cli.add_command(goals)
+cli.add_command(funnels)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from clickstream.dashboard.pages import (
     behaviour,
     events,
     funnel,
+    funnels,
     geography,
     overview,
     pipeline,
@@ -35,6 +36,7 @@ from clickstream.settings import load
 PAGES = (
     overview,
     funnel,
+    funnels,
     products,
     behaviour,
     sessions,

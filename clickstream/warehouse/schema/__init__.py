@@ -35,6 +35,7 @@ from clickstream.warehouse.schema.derived import (
     PAGE_DAILY,
     PRIMARY_KEYS,
     PRODUCT_DAILY,
+    SESSION_STEPS,
     SESSIONS,
     TRAFFIC_DAILY,
     VISITOR_DAILY,
@@ -66,6 +67,7 @@ from clickstream.warehouse.schema.operations import (
 from clickstream.warehouse.schema.registry import (
     DASHBOARD_SIGN_IN_LINKS,
     DASHBOARD_USERS,
+    FUNNELS,
     GOALS,
     SITES,
 )
@@ -90,6 +92,7 @@ TABLES: Final = {
         DASHBOARD_USERS,
         DASHBOARD_SIGN_IN_LINKS,
         GOALS,
+        FUNNELS,
     )
 }
 
@@ -111,6 +114,7 @@ __all__ = [
     "EVENT_IDS",
     "EVENT_ITEMS",
     "EVENT_PROPERTY_DAILY",
+    "FUNNELS",
     "FUNNEL_DAILY",
     "GOALS",
     "GOAL_DAILY",
@@ -128,6 +132,7 @@ __all__ = [
     "SCHEDULER_STATE",
     "SCHEMA_MIGRATIONS",
     "SESSIONS",
+    "SESSION_STEPS",
     "SITES",
     "TABLES",
     "TRAFFIC_DAILY",
