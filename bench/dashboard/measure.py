@@ -26,6 +26,7 @@ from clickstream.dashboard.app import create_app
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
+from clickstream.warehouse.funnels import make_funnel, make_step
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 from tests.browser import chromium
 
@@ -50,6 +51,19 @@ DRAWN_JS = """
 }
 """
 
+
+# The custom funnel `funnels.sql`'s `walk` is measured with: five steps over what the
+# generator writes (every session starts with a page_view), within one session.
+FUNNEL = make_funnel(
+    "bench",
+    [
+        make_step("event", "page_view"),
+        make_step("event", "product_view"),
+        make_step("event", "add_to_cart"),
+        make_step("event", "begin_checkout"),
+        make_step("event", "purchase"),
+    ],
+)
 
 # Each dimension `traffic.sql`'s `breakdown` serves, measured as a panel of its own.
 DIMENSIONS = ("channel", "source_medium", "campaign", "device", "browser", "os", "country")
@@ -96,7 +110,12 @@ def measure_queries(url: str, runs: int) -> None:
             cells = []
             for filters in (week, month):
                 extra = filters.params(
-                    limit=20, rank="views", event="click", property="element", dimension=dimension
+                    limit=20,
+                    rank="views",
+                    event="click",
+                    property="element",
+                    dimension=dimension,
+                    **FUNNEL.params(),
                 )
                 p50, p95 = percentiles(
                     timed(lambda p=page, n=name, x=extra: warehouse.rows(p, n, x), runs)

@@ -12,6 +12,7 @@ from clickstream.cli.dashboard_commands import dashboard
 from clickstream.cli.db_commands import db
 from clickstream.cli.deploy_commands import deploy
 from clickstream.cli.etl_commands import etl
+from clickstream.cli.funnels_commands import funnels
 from clickstream.cli.goals_commands import goals
 from clickstream.cli.ingest_commands import ingest
 from clickstream.cli.ops_commands import ops
@@ -92,6 +93,7 @@ cli.add_command(users)
 cli.add_command(deploy)
 cli.add_command(goals)
 cli.add_command(api_tokens)
+cli.add_command(funnels)
 
 
 def main() -> None:

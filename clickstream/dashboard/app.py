@@ -22,6 +22,7 @@ from clickstream.dashboard.pages import (
     behaviour,
     events,
     funnel,
+    funnels,
     geography,
     live,
     overview,
@@ -37,6 +38,7 @@ from clickstream.settings import load
 PAGES = (
     overview,
     funnel,
+    funnels,
     products,
     behaviour,
     sessions,

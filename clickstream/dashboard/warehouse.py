@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,14 @@ class Warehouse:
             ms=round(1000 * (time.perf_counter() - started)),
         )
         return found
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (autocommit, read-only by default) for the dashboard's few
+        writes, each a transaction that starts with `SET TRANSACTION READ WRITE`."""
+        self._ensure_open()
+        with self._pool.connection() as conn:
+            yield conn
 
     def close(self) -> None:
         """Close every pooled connection."""

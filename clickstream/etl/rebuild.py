@@ -34,6 +34,7 @@ EMPTIED_TABLES = (
     "goal_daily",
     "event_daily",
     "event_property_daily",
+    "session_steps",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

@@ -135,6 +135,10 @@ def test_every_panel_answers_an_empty_warehouse_with_empty_results(
                 "event": "click",
                 "property": "element",
                 "dimension": "channel",
+                "step_kinds": ["page", "event"],
+                "step_values": ["/", "purchase"],
+                "window": "days",
+                "window_days": 7,
             }
             rows = warehouse.rows(page, name, filters.params(**extra))
             for row in rows:

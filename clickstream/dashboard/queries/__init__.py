@@ -4,7 +4,8 @@ and Geography).
 
 Each `<name>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
 of `Filters.params()` (plus `limit`, `rank`, `event`, `property` or `dimension` where it says
-so); nothing is ever formatted into SQL text.
+so, and a custom funnel's steps and window in `funnels.sql`); nothing is ever formatted into
+SQL text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ PAGES: Final = (
     "pipeline",
     "traffic",
     "events",
+    "funnels",
 )
 
 

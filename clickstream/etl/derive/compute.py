@@ -46,6 +46,7 @@ ROLL_UPS = (
     "goal_daily",
     "event_daily",
     "event_property_daily",
+    "session_steps",
 )
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES

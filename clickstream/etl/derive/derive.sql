@@ -18,7 +18,7 @@ SELECT CAST(event_timestamp AS DATE) AS day,
     context_product_quantity,
     country, region, referrer_host, utm_campaign, utm_term, utm_content, click_id_name,
     traffic_source, traffic_medium, channel, event_id, CAST(items AS VARCHAR) AS items,
-    CAST(properties AS VARCHAR) AS properties
+    CAST(properties AS VARCHAR) AS properties, site_id
 FROM derive_input;
 
 -- name: day_lines
@@ -288,3 +288,49 @@ FROM pairs AS p
 JOIN keys AS k USING (event_name, property)
 LEFT JOIN top_values AS t USING (event_name, property, value)
 GROUP BY ALL;
+
+-- name: session_steps
+-- What custom funnels walk (docs/dashboard.md): per session and distinct step key, the first
+-- time the session did it. Keys: every event's name, a page_view's URL path (scheme and host
+-- left off, as goals match it) and each goal the event completes (goal_daily's match). A
+-- session's client, login state and bot flag are those `sessions` gives it; a session is its
+-- site's events with one session id.
+CREATE OR REPLACE TEMP TABLE out_session_steps AS
+WITH visits AS (
+    SELECT day, site_id, skey,
+        coalesce(arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL), skey) AS client_id,
+        CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
+            AS login_state,
+        bool_or(is_bot) AS is_bot
+    FROM day_events
+    GROUP BY day, site_id, skey
+),
+paths AS (
+    SELECT day, site_id, skey, event_name, event_timestamp, properties,
+        nullif(regexp_replace(page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '') AS path
+    FROM day_events
+),
+keys AS (
+    SELECT day, site_id, skey, 'event' AS step_kind, event_name AS step_value, event_timestamp
+    FROM paths
+    UNION ALL
+    SELECT day, site_id, skey, 'page', path, event_timestamp
+    FROM paths WHERE event_name = 'page_view' AND path IS NOT NULL
+    UNION ALL
+    SELECT e.day, e.site_id, e.skey, 'goal', g.name, e.event_timestamp
+    FROM paths AS e
+    JOIN goal_definitions AS g ON e.event_name = g.event_name
+    WHERE (g.path IS NULL OR CASE g.path_match
+            WHEN 'exact' THEN e.path = g.path
+            ELSE starts_with(e.path, g.path)
+        END)
+        AND (g.property_pointer IS NULL
+            OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
+                AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
+)
+SELECT k.day, k.site_id, k.step_kind, k.step_value, k.skey AS session_id, v.client_id,
+    v.login_state, v.is_bot, min(k.event_timestamp) AS first_at
+FROM keys AS k
+JOIN visits AS v USING (day, site_id, skey)
+GROUP BY k.day, k.site_id, k.step_kind, k.step_value, k.skey, v.client_id, v.login_state,
+    v.is_bot;

@@ -35,6 +35,7 @@ from clickstream.warehouse.schema.derived import (
     PAGE_DAILY,
     PRIMARY_KEYS,
     PRODUCT_DAILY,
+    SESSION_STEPS,
     SESSIONS,
     TRAFFIC_DAILY,
     VISITOR_DAILY,
@@ -67,6 +68,7 @@ from clickstream.warehouse.schema.registry import (
     API_TOKENS,
     DASHBOARD_SIGN_IN_LINKS,
     DASHBOARD_USERS,
+    FUNNELS,
     GOALS,
     SITES,
 )
@@ -92,6 +94,7 @@ TABLES: Final = {
         DASHBOARD_SIGN_IN_LINKS,
         GOALS,
         API_TOKENS,
+        FUNNELS,
     )
 }
 
@@ -114,6 +117,7 @@ __all__ = [
     "EVENT_IDS",
     "EVENT_ITEMS",
     "EVENT_PROPERTY_DAILY",
+    "FUNNELS",
     "FUNNEL_DAILY",
     "GOALS",
     "GOAL_DAILY",
@@ -131,6 +135,7 @@ __all__ = [
     "SCHEDULER_STATE",
     "SCHEMA_MIGRATIONS",
     "SESSIONS",
+    "SESSION_STEPS",
     "SITES",
     "TABLES",
     "TRAFFIC_DAILY",

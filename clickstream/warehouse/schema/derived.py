@@ -192,6 +192,21 @@ EVENT_PROPERTY_DAILY: Final = table(
     "sessions integer not null",
     key=("day", "event_name", "property", "login_state", "is_bot", "value"),
 )
+# Per session, each distinct step key (an event name, a page_view's path, a goal) with the
+# first time the session did it (0096): what custom funnels walk.
+SESSION_STEPS: Final = table(
+    "session_steps",
+    "day date not null",
+    "site_id text not null",
+    "step_kind text not null",
+    "step_value text not null",
+    "session_id text not null",
+    "client_id text not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "first_at timestamptz not null",
+    key=("day", "site_id", "step_kind", "step_value", "session_id"),
+)
 DERIVED: Final = (
     SESSIONS,
     VISITOR_DAILY,
@@ -203,6 +218,7 @@ DERIVED: Final = (
     GOAL_DAILY,
     EVENT_DAILY,
     EVENT_PROPERTY_DAILY,
+    SESSION_STEPS,
 )
 
 # The columns of `clickstream_events` the derived tables are computed from, in this order
@@ -241,6 +257,7 @@ DERIVE_COLUMNS: Final = (
     "traffic_medium",
     "channel",
     "properties",
+    "site_id",
 )
 # Each derived table's columns and primary key, by table name.
 DERIVED_TABLES: Final = {t.name: t.column_names for t in DERIVED}

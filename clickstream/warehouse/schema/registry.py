@@ -29,6 +29,18 @@ GOALS: Final = table(
     "created_at timestamptz not null",
     key=("name",),
 )
+# Saved custom funnels (0096), managed with `clickstream funnels` and from the dashboard
+# (`warehouse/funnels.py`).
+FUNNELS: Final = table(
+    "funnels",
+    "name text not null",
+    "steps jsonb not null",
+    "window_kind text not null",
+    "window_days integer",
+    "site_id text",
+    "created_at timestamptz not null",
+    key=("name",),
+)
 
 DASHBOARD_USERS: Final = table(
     "dashboard_users",

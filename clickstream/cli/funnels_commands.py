@@ -1,0 +1,115 @@
+"""`clickstream funnels add|list|remove`: saved custom funnels (docs/dashboard.md)."""
+
+from __future__ import annotations
+
+import click
+import psycopg
+
+from clickstream.cli.common import fail, resolve_settings, with_warehouse
+from clickstream.settings import CommonSettings
+
+
+@click.group()
+def funnels() -> None:
+    """Custom funnels: named steps (events, pages, goals) the dashboard counts."""
+
+
+@funnels.command("add")
+@click.argument("name")
+@click.option(
+    "--step",
+    "steps",
+    multiple=True,
+    help="A step as kind:value (event:add_to_cart, page:/checkout, goal:NAME); repeat, in order.",
+)
+@click.option(
+    "--window",
+    default="session",
+    show_default=True,
+    help="session (all in one session), Nd (within N days of the first step), or none.",
+)
+@click.option("--site", default=None, help="The site it is for (default: any).")
+@click.option("--replace", is_flag=True, help="Overwrite a funnel saved under NAME.")
+def funnels_add(
+    name: str, steps: tuple[str, ...], window: str, site: str | None, replace: bool
+) -> None:
+    """Save the funnel NAME (1 to 20 steps).
+
+    Example: clickstream funnels add Checkout --step page:/cart --step event:begin_checkout
+    --step event:purchase --window 7d
+    """
+    from clickstream.warehouse.funnels import (
+        FunnelExists,
+        FunnelInvalid,
+        add_funnel,
+        make_funnel,
+        parse_step,
+        parse_window,
+    )
+
+    try:
+        kind, days = parse_window(window)
+        funnel = make_funnel(name, [parse_step(s) for s in steps], kind, days, site)
+    except FunnelInvalid as exc:
+        fail(str(exc), code=2)
+    settings = resolve_settings(CommonSettings, "funnels")
+    problem = ""
+
+    def work(url: str) -> None:
+        nonlocal problem
+        with psycopg.connect(url) as conn:
+            try:
+                add_funnel(conn, funnel, replace)
+            except FunnelExists as exc:
+                problem = str(exc)
+
+    with_warehouse(settings, work)
+    if problem:
+        fail(problem)
+    shown = " > ".join(s.describe() for s in funnel.steps)
+    click.echo(f"saved funnel {funnel.name}: {shown} ({funnel.describe_window()})")
+
+
+@funnels.command("list")
+def funnels_list() -> None:
+    """List the saved funnels: name, window, site and steps.
+
+    Example: clickstream funnels list
+    """
+    from clickstream.warehouse.funnels import list_funnels
+
+    settings = resolve_settings(CommonSettings, "funnels")
+
+    def work(url: str) -> None:
+        with psycopg.connect(url) as conn:
+            saved = list_funnels(conn)
+        click.echo("name\twindow\tsite\tsteps")
+        for funnel in saved:
+            steps = " > ".join(s.describe() for s in funnel.steps)
+            site = funnel.site_id or "any"
+            click.echo(f"{funnel.name}\t{funnel.describe_window()}\t{site}\t{steps}")
+
+    with_warehouse(settings, work)
+
+
+@funnels.command("remove")
+@click.argument("name")
+def funnels_remove(name: str) -> None:
+    """Remove the saved funnel NAME.
+
+    Example: clickstream funnels remove Checkout
+    """
+    from clickstream.warehouse.funnels import remove_funnel
+
+    settings = resolve_settings(CommonSettings, "funnels")
+    removed = False
+
+    def work(url: str) -> None:
+        nonlocal removed
+        with psycopg.connect(url) as conn:
+            removed = remove_funnel(conn, name)
+
+    with_warehouse(settings, work)
+    if not removed:
+        fail(f"funnel {name!r} is not saved")
+    click.echo(f"removed funnel {name}")
