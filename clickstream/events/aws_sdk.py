@@ -34,8 +34,9 @@ EVENT_NAMES = {
 }
 _PRODUCT_EVENTS = {"product_view", "add_to_cart", "remove_from_cart"}
 _ORDER_EVENTS = {"begin_checkout", "purchase"}
-_ITEM_FIELDS = ("id", "name", "category", "brand", "price", "quantity")
-_ORDER_ATTRIBUTES = {"transaction_id", "order_id", "value", "currency", "total"}
+# The fields an SDK item keeps as an `items` line, and the attributes an order is read from.
+ITEM_FIELDS = ("id", "name", "category", "brand", "price", "quantity")
+ORDER_ATTRIBUTES = {"transaction_id", "order_id", "value", "currency", "total"}
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
 
 
@@ -56,7 +57,7 @@ def event_name(name: Any) -> Any:
 
 
 def _item(item: dict[str, Any]) -> dict[str, Any]:
-    line = {k: item[k] for k in _ITEM_FIELDS if item.get(k) is not None}
+    line = {k: item[k] for k in ITEM_FIELDS if item.get(k) is not None}
     if "id" in line:
         line["id"] = str(line["id"])
     return line
@@ -114,7 +115,7 @@ def to_event(raw: dict[str, Any]) -> dict[str, Any]:
         if order:
             event["order"] = order
     properties = {
-        k: v for k, v in attributes.items() if not k.startswith("_") and k not in _ORDER_ATTRIBUTES
+        k: v for k, v in attributes.items() if not k.startswith("_") and k not in ORDER_ATTRIBUTES
     }
     if isinstance(attributes.get("_page_title"), str):
         properties["page_title"] = attributes["_page_title"]

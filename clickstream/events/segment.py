@@ -50,15 +50,15 @@ SEGMENT_PATHS = {
 # namespace's UUIDv5 of it, so a retried message keeps its event id and is stored once.
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f1c8a52-3a0e-4f36-9d43-0b7e5f5a2c11")
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
-_ITEM_FIELDS = ("name", "category", "brand", "variant", "price", "quantity")
+# A spec product's id (the first present) and the fields its `items` line takes as they are.
+PRODUCT_ID_FIELDS = ("product_id", "sku", "id")
+ITEM_FIELDS = ("name", "category", "brand", "variant", "price", "quantity")
 _PRODUCT_EVENTS = {"product_view", "add_to_cart", "remove_from_cart", "click"}
 _ORDER_EVENTS = {"begin_checkout", "purchase", "refund", "order_cancelled"}
 # Spec fields that become our own fields, not properties.
 _MAPPED = {
-    "product_id",
-    "sku",
-    "id",
-    *_ITEM_FIELDS,
+    *PRODUCT_ID_FIELDS,
+    *ITEM_FIELDS,
     "url",
     "order_id",
     "checkout_id",
@@ -92,10 +92,10 @@ def event_name(name: Any) -> Any:
 def _item(product: dict[str, Any]) -> dict[str, Any]:
     """One `items` line from a Segment product."""
     line: dict[str, Any] = {}
-    ident = product.get("product_id", product.get("sku", product.get("id")))
+    ident = next((product[k] for k in PRODUCT_ID_FIELDS if product.get(k) is not None), None)
     if ident is not None:
         line["id"] = str(ident)
-    for field in _ITEM_FIELDS:
+    for field in ITEM_FIELDS:
         if product.get(field) is not None:
             line[field] = product[field]
     return line
@@ -160,9 +160,7 @@ def to_event(message: dict[str, Any], kind: str, scope: str = "") -> dict[str, A
     referrer = properties.get("referrer", page.get("referrer"))
     if referrer:
         event["referrer"] = referrer
-    if name in _PRODUCT_EVENTS and any(
-        k in properties for k in ("product_id", "sku", "id", "name")
-    ):
+    if name in _PRODUCT_EVENTS and any(k in properties for k in (*PRODUCT_ID_FIELDS, "name")):
         line = _item(properties)
         event["product"] = _product(line)
         if name != "product_view":

@@ -1,7 +1,8 @@
 """Account pages: sign-up, sign-in, sign-out and password reset by one-time link.
 
-No personal data or secret ever sits in a page's URL (the tracker records every URL): the
-e-mail of a new account reaches the sign-in form in a short-lived cookie, and a reset link
+A local sign-up signs the new account in at once, as sign-in does. No personal data or secret
+ever sits in a page's URL (the tracker records every URL): the e-mail of a newly confirmed
+Cognito account reaches the sign-in form in a short-lived cookie, and a reset link
 trades its token for a cookie before any page is shown. Every POST here counts against the
 client IP's attempt budget.
 """
@@ -14,16 +15,16 @@ from sqlalchemy import delete
 from starlette.responses import RedirectResponse, Response
 
 from clickstream.auth.mail import send_mail
-from clickstream.auth.models import WebSession
+from clickstream.auth.models import User, WebSession
 from clickstream.auth.passwords import PasswordRejected
 from clickstream.auth.resets import ResetLinkInvalid, create_reset_token, is_usable, reset_password
 from clickstream.auth.users import SignInFailed, SignUpRejected, find_user, sign_in, sign_up
 from clickstream.auth.web import new_session, start_user_session
 from clickstream.shop import cognito_pages
 from clickstream.shop.cart import cart_id_for, merge_carts
+from clickstream.shop.cognito_pages import NEW_ACCOUNT_COOKIE
 from clickstream.shop.web import Ctx, page
 
-NEW_ACCOUNT_COOKIE = "cs_new_account"  # the e-mail just signed up with, for the sign-in form
 RESET_COOKIE = "cs_reset"  # a reset link's token, once the link was opened
 NEW_PASSWORD_PATH = "/account/new-password"  # noqa: S105 (a path, not a password)
 
@@ -37,7 +38,7 @@ def _safe_next(target: str) -> str:
 
 @page
 def signup(ctx: Ctx) -> Response:
-    """Create an account, then go to sign-in."""
+    """Create an account and sign it in, as sign-in would (Cognito asks for a code first)."""
     if ctx.form is None:
         return ctx.render("signup.html", title="Create an account")
     if (refused := ctx.too_many_attempts()) is not None:
@@ -45,19 +46,23 @@ def signup(ctx: Ctx) -> Response:
     if ctx.state.accounts is not None:
         return cognito_pages.signup(ctx)
     try:
-        sign_up(ctx.db, ctx.field("email"), ctx.field("password"))
+        user = sign_up(ctx.db, ctx.field("email"), ctx.field("password"))
     except (SignUpRejected, PasswordRejected) as exc:
         return ctx.render(
             "signup.html", status=400, title="Create an account", error=str(exc),
             email=ctx.field("email"),
         )  # fmt: skip
+    _enter(ctx, user)
     ctx.queue_event("sign_up")
-    response = RedirectResponse("/account/signin?created=1", status_code=303)
-    response.set_cookie(
-        NEW_ACCOUNT_COOKIE, ctx.field("email").strip(), max_age=600, path="/account/signin",
-        httponly=True, samesite="lax", secure=ctx.state.settings.shop_cookie_secure,
-    )  # fmt: skip
-    return response
+    return RedirectResponse("/?welcome=1", status_code=303)
+
+
+def _enter(ctx: Ctx, user: User) -> None:
+    """Sign `user` into this browser: a fresh session id, and the guest cart joins theirs."""
+    guest_cart = cart_id_for(ctx.session.id, None)
+    ctx.session, ctx.cookie_secret = start_user_session(ctx.db, ctx.session, user)
+    merge_carts(ctx.db, guest_cart, cart_id_for(ctx.session.id, user.id))
+    ctx.user = user
 
 
 @page
@@ -93,10 +98,7 @@ def signin(ctx: Ctx) -> Response:
             "signin.html", status=401, title="Sign in", error=str(exc), next=next_path,
             email=ctx.field("email"),
         )  # fmt: skip
-    guest_cart = cart_id_for(ctx.session.id, None)
-    ctx.session, ctx.cookie_secret = start_user_session(ctx.db, ctx.session, user)
-    merge_carts(ctx.db, guest_cart, cart_id_for(ctx.session.id, user.id))
-    ctx.user = user
+    _enter(ctx, user)
     ctx.queue_event("login")
     return RedirectResponse(next_path, status_code=303)
 

@@ -25,6 +25,7 @@ from clickstream.shop.web import Ctx
 ID_COOKIE = "cs_id_token"
 REFRESH_COOKIE = "cs_refresh_token"
 CONFIRM_COOKIE = "cs_confirm"  # the e-mail awaiting its sign-up code (never in a URL)
+NEW_ACCOUNT_COOKIE = "cs_new_account"  # the e-mail just confirmed, for the sign-in form
 _EARLY = 60  # seconds: a token this close to its expiry is refreshed first
 
 
@@ -107,8 +108,15 @@ def confirm(ctx: Ctx) -> Response:
             "confirm.html", status=400, title="Confirm your e-mail", email=email,
             error=str(exc),
         )  # fmt: skip
+    # Cognito signs in with the password, which this page does not have: the form is
+    # filled in with the e-mail instead.
     response = RedirectResponse("/account/signin?created=1", status_code=303)
     response.delete_cookie(CONFIRM_COOKIE, path="/account/confirm")
+    response.set_cookie(
+        NEW_ACCOUNT_COOKIE, (email or ctx.field("email")).strip(), max_age=600,
+        path="/account/signin", httponly=True, samesite="lax",
+        secure=ctx.state.settings.shop_cookie_secure,
+    )  # fmt: skip
     return response
 
 

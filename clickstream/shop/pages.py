@@ -29,7 +29,9 @@ def home(ctx: Ctx) -> Response:
         if per_category.get(found.category_id, 0) < HOME_PER_CATEGORY:
             per_category[found.category_id] = per_category.get(found.category_id, 0) + 1
             products.append(found)
-    return ctx.render("list.html", title="Welcome", products=products)
+    # A new account lands here signed in (sign-up signs in): say so once.
+    welcome = ctx.user is not None and ctx.request.query_params.get("welcome") == "1"
+    return ctx.render("list.html", title="Welcome", products=products, welcome=welcome)
 
 
 @page

@@ -16,6 +16,7 @@ from clickstream.auth.models import PasswordReset, User
 from clickstream.auth.passwords import PasswordRejected
 from clickstream.auth.resets import ResetLinkInvalid, create_reset_token, reset_password
 from clickstream.auth.users import sign_up
+from tests.auth.test_tokens import subject
 from tests.conftest import ServerThread
 
 PASSWORD = "correct horse 42"
@@ -46,6 +47,7 @@ def test_sign_up_enforces_password_rules_and_unique_emails(
         "/account/signup", data={"csrf": token, "email": "A@Example.com", "password": PASSWORD}
     )
     assert made.status_code == 303
+    token = csrf_of(client.get("/account/signup").text)  # signed in: a new session's token
     again = client.post(
         "/account/signup", data={"csrf": token, "email": "a@example.com", "password": PASSWORD}
     )
@@ -53,6 +55,31 @@ def test_sign_up_enforces_password_rules_and_unique_emails(
     # what is stored: one account, its e-mail lower-cased, its password hashed
     [user] = db.scalars(select(User).where(User.email.ilike("a@example.com"))).all()
     assert user.email == "a@example.com" and user.password_hash.startswith("$argon2id$")
+
+
+def test_sign_up_signs_the_new_account_in_with_a_fresh_session(
+    client: httpx.Client, db: Session, shop_server: ServerThread
+) -> None:
+    token = csrf_of(client.get("/account/signup").text)
+    guest = client.cookies["cs_session"]
+    made = client.post(
+        "/account/signup", data={"csrf": token, "email": "new@example.com", "password": PASSWORD}
+    )
+    assert made.status_code == 303 and made.headers["location"] == "/?welcome=1"
+    assert client.cookies["cs_session"] != guest  # a new session id, as sign-in gives
+    home = client.get(made.headers["location"])
+    assert 'id="welcome"' in home.text and 'id="signout"' in home.text
+    assert client.get("/orders").status_code == 200  # a page only a signed-in user sees
+    # The tracker on the page sends the new user's access token, which the ingest accepts,
+    # and reports the sign-up once.
+    user = db.scalar(select(User).where(User.email == "new@example.com"))
+    bearer = re.search(r'<meta name="cs-token" content="([^"]+)">', home.text)
+    assert user is not None and bearer is not None
+    assert subject(shop_server, bearer.group(1)) == user.id
+    assert '"sign_up"' in home.text and '"sign_up"' not in client.get("/").text
+    # The guest session's cookie signs no one in any more.
+    with httpx.Client(base_url=shop_server.url, cookies={"cs_session": guest}) as stale:
+        assert stale.get("/orders").status_code == 303
 
 
 def test_password_is_stored_as_argon2id_never_in_clear(db: Session) -> None:
@@ -181,8 +208,7 @@ def test_no_email_or_reset_token_in_any_shop_url(client: httpx.Client, db: Sessi
     )
     assert made.status_code == 303
     assert "private" not in made.headers["location"] and "%40" not in made.headers["location"]
-    signin_page = client.get(made.headers["location"])
-    assert f'value="{email}"' in signin_page.text  # still filled in, carried by a cookie
+    assert email not in client.get(made.headers["location"]).text  # nor in the page
 
     link = _reset_link(client, email)
     opened = client.get(link)

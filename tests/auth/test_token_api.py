@@ -97,7 +97,13 @@ def test_sign_up_signs_the_new_account_in(
     assert made.status_code == 201
     user = db.scalar(select(User).where(User.email == "new@example.com"))
     assert user is not None
-    assert subject(shop_server, made.json()["access_token"]) == user.id
+    issued = made.json()
+    # The same token set as sign-in: ID, access and refresh tokens.
+    assert set(issued) == set(_password_grant(client, "new@example.com", PASSWORD).json())
+    assert made.headers["cache-control"] == "no-store"
+    assert subject(shop_server, issued["access_token"]) == user.id
+    identity = jwt.decode(issued["id_token"], options={"verify_signature": False})
+    assert identity["token_use"] == "id" and identity["sub"] == user.id
     assert _refresh(client, made.json()["refresh_token"]).status_code == 200
     again = client.post("/auth/signup", json={"email": "new@example.com", "password": PASSWORD})
     assert again.status_code == 400 and "already exists" in again.json()["error_description"]

@@ -31,6 +31,8 @@ IPHONE = (
 )
 LANDING_TAGS = ("", "", "?utm_source=newsletter&utm_medium=email&utm_campaign=spring", "?gclid=a1")
 COUNTRIES = ("NL", "DE", "US", None)
+# Regions as a MaxMind City database gives them: some countries' sessions have one, US none.
+REGIONS = {"NL": ("NL-NH", "NL-ZH"), "DE": ("DE-BY",)}
 
 
 def _event(name: str, at: datetime, session: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -45,6 +47,7 @@ def _event(name: str, at: datetime, session: dict[str, Any], **fields: Any) -> d
         identity_source=session["source"] if logged_in else None,
         user_agent=session["agent"],
         country=session["country"],
+        region=session["region"],
         request_id="r",
         **fields,
     )
@@ -133,6 +136,9 @@ def fill_lake(lake_dir: Path, today: date, seed: int = 5) -> None:
                 "tags": places.choice(LANDING_TAGS),
                 "country": places.choice(COUNTRIES),
             }
+            # From the session's number, not a generator: the rest of the data stays as it was.
+            regions = REGIONS.get(session["country"], (None,))
+            session["region"] = regions[n % len(regions)]
             start = midnight + timedelta(minutes=rng.randint(0, 50), seconds=n)
             lines += _session_events(rng, session, start, client not in seen_clients)
             seen_clients.add(client)
@@ -247,6 +253,7 @@ SESSION_ORIGINS = f"""
 SELECT day, skey,
     (array_agg({CHANNEL_OF} ORDER BY event_timestamp, event_id))[1] AS channel,
     coalesce((array_agg(country ORDER BY event_timestamp, event_id))[1], 'unknown') AS country,
+    (array_agg(region ORDER BY event_timestamp, event_id))[1] AS region,
     (array_agg(user_agent ORDER BY event_timestamp, event_id))[1] AS agent,
     bool_or(event_name = 'purchase') AS purchasing,
     coalesce(sum(order_total) FILTER (WHERE event_name = 'purchase'), 0) AS revenue
@@ -255,12 +262,13 @@ FROM ({FILTERED_EVENTS}) f GROUP BY day, skey
 
 
 def origins_sql(dimension: str) -> str:
-    """Sessions, purchasing sessions and revenue by `channel`, `country` or `agent`."""
-    assert dimension in ("channel", "country", "agent")
+    """Sessions, purchasing sessions and revenue by `channel`, `country`, `region` (known
+    ones) or `agent`."""
+    assert dimension in ("channel", "country", "region", "agent")
     return (
         f"SELECT {dimension} AS label, count(*) AS sessions, "
         "count(*) FILTER (WHERE purchasing) AS purchasing_sessions, sum(revenue) AS revenue "
-        f"FROM ({SESSION_ORIGINS}) o GROUP BY 1 ORDER BY 1"
+        f"FROM ({SESSION_ORIGINS}) o WHERE {dimension} IS NOT NULL GROUP BY 1 ORDER BY 1"
     )
 
 

@@ -354,6 +354,20 @@ def test_acquisition_shows_channels_as_sql_says_and_the_channel_filter_narrows_i
         for n in range(len(channels))
     }
     assert shown == {r["label"]: formatting.count(r["sessions"]) for r in channels}
+    # Geography has a region table, since the data has regions (as a MaxMind City file gives).
+    regions = many(populated_url, origins_sql("region"), params(start, end))
+    visit.show("geography")
+    region_rows = visit.page.locator("#geography-by_region_table tbody tr")
+    expect(region_rows.first).to_be_visible()
+    cells = region_rows.evaluate_all(
+        "rows => rows.map(r => [r.querySelector('[data-col=label]').innerText,"
+        " r.querySelector('[data-col=sessions]').innerText])"
+    )
+    assert {label: n for label, n in cells if n != "0"} == {
+        r["label"]: formatting.count(r["sessions"]) for r in regions
+    }
+    assert len(regions) > 1
+    visit.show("acquisition")
     # The sidebar offers the channels the warehouse holds; choosing one narrows every page.
     visit.page.select_option("#channel", "Email")
     expect(visit.kpi("acquisition", "sessions")).to_have_text(formatting.count(email))
@@ -379,6 +393,8 @@ def test_empty_warehouse_shows_friendly_empty_states_on_every_page(
                         expect(pane.get_by_text(EMPTY_TEXT)).to_have_count(drawn)
                     if tab != "overview":
                         expect(pane.locator(".empty-state").first).to_be_visible()
+                    if tab == "geography":  # no region known: no region table at all
+                        expect(pane.get_by_text("By region")).to_have_count(0)
                 expect(visit.kpi("overview", "events")).to_have_text("0")
                 expect(visit.page.locator("#pipeline-freshness")).to_contain_text(
                     "Nothing has been loaded yet"

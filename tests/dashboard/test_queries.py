@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
@@ -188,10 +189,12 @@ def test_acquisition_technology_and_geography_equal_sql_over_events(
     checks = (
         ("channel", "channel"),
         ("country", "country"),
+        ("region", "region"),  # only known regions, from their own statement
         ("device", "agent"),
     )
     for name, dimension in checks:
-        found = warehouse.rows("traffic", "breakdown", filters.params(limit=50, dimension=name))
+        statement = "regions" if name == "region" else "breakdown"
+        found = warehouse.rows("traffic", statement, filters.params(limit=50, dimension=name))
         got = {r["label"]: r for r in found}
         for period, prefix in ((filters, ""), (filters.previous(), "prev_")):
             want: dict[str, list[int | Decimal]] = {}
@@ -214,6 +217,22 @@ def test_acquisition_technology_and_geography_equal_sql_over_events(
             }  # fmt: skip
             assert shown == want, (name, prefix)
             assert len(want) > 1
+
+
+def test_regions_follow_the_country_and_site_filters(warehouse: Warehouse, today: date) -> None:
+    base = _week(today, None, False)
+
+    def regions(**narrowed: Any) -> dict[str, int]:
+        filters = Filters(base.start, base.end, **narrowed)
+        rows = warehouse.rows("traffic", "regions", filters.params(limit=None))
+        return {r["label"]: r["sessions"] for r in rows if r["sessions"]}
+
+    every = regions()
+    assert set(every) == {"NL-NH", "NL-ZH", "DE-BY"}
+    assert regions(country="NL") == {k: v for k, v in every.items() if k.startswith("NL-")}
+    assert regions(country="US") == {}  # a country the database gives no region for
+    assert regions(sites=("default",)) == every  # the test data's events have no site_id
+    assert regions(sites=("another",)) == {}
 
 
 def test_channel_country_and_device_filters_narrow_every_breakdown_as_sql_says(

@@ -72,16 +72,28 @@ def test_guest_cart_merges_on_sign_in_and_checkout_refuses_out_of_stock(
 ) -> None:
     token = csrf_of(client.get("/product/northwind-runner").text)
     client.post("/cart/add", data={"csrf": token, "product_id": "1", "quantity": "3"})
-    client.post(
+    signed_up = client.post(
         "/account/signup",
-        data={"csrf": token, "email": "shopper@example.com", "password": "long enough 12"},
-    )
-    signed_in = client.post(
-        "/account/signin",
         data={"csrf": token, "email": "shopper@example.com", "password": "long enough 12"},
         follow_redirects=True,
     )
-    assert "Cart (3)" in signed_in.text  # the guest's cart followed the user
+    # Sign-up signs in: the guest's cart followed the new user, who is told so.
+    assert "Cart (3)" in signed_up.text and 'id="signout"' in signed_up.text
+    assert 'id="welcome"' in signed_up.text
+    signed_out = client.post(
+        "/account/signout", data={"csrf": csrf_of(signed_up.text)}, follow_redirects=True
+    )
+    assert "Cart (0)" in signed_out.text
+    signed_in = client.post(
+        "/account/signin",
+        data={
+            "csrf": csrf_of(client.get("/account/signin").text),
+            "email": "shopper@example.com",
+            "password": "long enough 12",
+        },
+        follow_redirects=True,
+    )
+    assert "Cart (3)" in signed_in.text  # the user's cart again after signing back in
     product = db.get(Product, 1)
     assert product is not None
     product.stock = 2

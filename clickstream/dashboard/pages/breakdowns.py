@@ -1,6 +1,7 @@
 """The Acquisition, Technology and Geography pages, made by one function: headline KPIs and
-tables of sessions, conversion and revenue by one dimension of traffic_daily each, beside the
-previous period's, all from `queries/traffic.sql`."""
+tables of sessions, conversion and revenue by one dimension of traffic_daily each (or by a
+statement of its own, such as the regions), beside the previous period's, all from
+`queries/traffic.sql`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class Breakdown:
     title: str  # the card's title
     heading: str  # the label column's heading
     limit: int | None = TOP  # None: every value (a short, closed list such as channels)
+    statement: str = "breakdown"  # another statement giving the same columns
+    optional: bool = False  # shown only when it has rows (regions: only some databases)
 
     @property
     def output(self) -> str:
@@ -42,7 +45,10 @@ def traffic_page(
 
     @module.ui
     def page_ui() -> Any:
-        cards = [card(b.title, ui.output_ui(b.output)) for b in breakdowns]
+        cards = [
+            ui.output_ui(b.output) if b.optional else card(b.title, ui.output_ui(b.output))
+            for b in breakdowns
+        ]
         return ui.nav_panel(title, ui.output_ui("kpis"), *cards, value=page)
 
     @module.server
@@ -56,7 +62,7 @@ def traffic_page(
                 found = {"kpis": warehouse.rows(QUERIES, "kpis", current.params())}
                 for b in breakdowns:
                     params = current.params(dimension=b.dimension, limit=b.limit)
-                    found[b.dimension] = warehouse.rows(QUERIES, "breakdown", params)
+                    found[b.dimension] = warehouse.rows(QUERIES, b.statement, params)
             except WarehouseUnavailable as exc:
                 return exc
             return found
@@ -73,10 +79,19 @@ def traffic_page(
 
 def _breakdown_panel(data: Callable[[], Tables | WarehouseUnavailable], b: Breakdown) -> None:
     def build(found: Tables) -> Tag:
+        if b.optional:
+            return optional_card(found[b.dimension], b.title, b.heading)
         return breakdown_table(found[b.dimension], b.heading)
 
     build.__name__ = b.output
     panel(data)(build)
+
+
+def optional_card(rows: list[Row], title: str, heading: str) -> Tag:
+    """A card with the breakdown's table when it has rows, else nothing at all."""
+    if not rows:
+        return ui.div()
+    return card(title, breakdown_table(rows, heading))
 
 
 def conversion(row: Row, prefix: str = "") -> float | None:

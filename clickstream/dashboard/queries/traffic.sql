@@ -1,8 +1,9 @@
 -- Where sessions come from, on what and from where: the Acquisition, Technology and Geography
 -- pages, from traffic_daily (sessions by their first event's channel, source, medium, campaign,
--- device, browser, OS and country). Every statement takes the filter parameters of
--- `Filters.params()` (start, end, prev_start, prev_end, login, bots, channel, country, device);
--- `breakdown` also takes `dimension` and `limit` (NULL: every row).
+-- device, browser, OS and country; regions from sessions). Every statement takes the filter
+-- parameters of `Filters.params()` (start, end, prev_start, prev_end, login, bots, channel,
+-- country, device, sites); `breakdown` also takes `dimension` and `limit` (NULL: every row),
+-- `regions` takes `limit`.
 
 -- name: kpis
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
@@ -49,6 +50,34 @@ FROM (
 ) AS traffic
 WHERE label IS NOT NULL
 GROUP BY label ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
+
+-- The Geography page's regions (ISO 3166-2, e.g. DE-BY): sessions by their first event's
+-- region, as `breakdown` gives its rows. Only the ingest's MaxMind database gives regions, so
+-- they are read from `sessions` (a partial index keeps them, 0099) rather than added to
+-- traffic_daily's key; no rows when none is known. Sessions carry no site_id before 0094, so
+-- the site filter goes through the sessions' events. Takes `limit`.
+-- name: regions
+SELECT region AS label,
+    count(*) FILTER (WHERE day >= %(start)s) AS sessions,
+    count(*) FILTER (WHERE day < %(start)s) AS prev_sessions,
+    count(*) FILTER (WHERE day >= %(start)s AND has_purchase) AS purchasing_sessions,
+    count(*) FILTER (WHERE day < %(start)s AND has_purchase) AS prev_purchasing_sessions,
+    coalesce(sum(revenue) FILTER (WHERE day >= %(start)s), 0) AS revenue,
+    coalesce(sum(revenue) FILTER (WHERE day < %(start)s), 0) AS prev_revenue
+FROM sessions
+WHERE region IS NOT NULL AND day BETWEEN %(prev_start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR session_id IN (
+        SELECT coalesce(session_id, 'client:' || client_id, 'event:' || event_id::text)
+        FROM clickstream_events
+        WHERE event_timestamp >= %(prev_start)s::date
+            AND event_timestamp < %(end)s::date + 1
+            AND site_id = ANY(%(sites)s::text[])))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+GROUP BY region
+ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
 
 -- The values the channel, country and device filters offer: those seen in the year to `end`.
 -- name: filter_choices

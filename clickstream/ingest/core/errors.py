@@ -133,7 +133,7 @@ class SiteUnknown(Rejected):
 
 
 class WriteKeyRefused(Rejected):
-    """The site has a write key and the request's is missing or does not match."""
+    """The write key is missing or wrong: the site has one, or a Segment key names no site."""
 
     status: ClassVar[int] = 403
     reason: ClassVar[str] = "write_key_refused"

@@ -106,6 +106,9 @@ class CollectEndpoint:
     """Serves `POST /clickstream`, the Segment HTTP API's paths (`/v1/track`, ...) and the
     AWS Clickstream SDKs' `/collect`; every other path goes to `fallback`."""
 
+    # Every path served here (the OpenAPI document describes each; a test checks it does).
+    paths = frozenset({COLLECT_PATH, AWS_SDK_PATH, *SEGMENT_PATHS})
+
     def __init__(self, service: IngestService, fallback: ASGIApp) -> None:
         self.service = service
         self.fallback = fallback

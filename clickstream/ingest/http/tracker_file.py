@@ -23,6 +23,7 @@ from clickstream.ingest.http.asgi import ASGIApp, Receive, Scope, Send, header, 
 
 STABLE_PATH = "/clickstream.js"
 MANIFEST_PATH = "/clickstream.json"
+VERSIONED_PATH = "/clickstream-{digest}.js"  # digest: TrackerFile.digest
 STABLE_CACHE = b"public, max-age=3600, must-revalidate"
 IMMUTABLE_CACHE = b"public, max-age=31536000, immutable"
 
@@ -41,7 +42,7 @@ class TrackerFile:
     @property
     def versioned_path(self) -> str:
         """The immutable, content-hashed path."""
-        return f"/clickstream-{self.digest}.js"
+        return VERSIONED_PATH.format(digest=self.digest)
 
     @property
     def integrity(self) -> str:
@@ -72,6 +73,11 @@ class TrackerRoutes:
     def __init__(self, app: ASGIApp, tracker: TrackerFile | None = None) -> None:
         self.app = app
         self.tracker = tracker or tracker_file()
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """Every path served here (the OpenAPI document describes each)."""
+        return frozenset({STABLE_PATH, self.tracker.versioned_path, MANIFEST_PATH})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
