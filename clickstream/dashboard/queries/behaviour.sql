@@ -8,6 +8,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period, 
 FROM daily_kpis
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- Identity source lives on events only: logged-in events by source, read through the
@@ -18,6 +19,7 @@ FROM clickstream_events
 WHERE identity_source IS NOT NULL
     AND event_timestamp >= %(start)s::date AND event_timestamp < %(end)s::date + 1
     AND coalesce(%(login)s::text, 'logged_in') = 'logged_in' AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY identity_source ORDER BY events DESC, identity_source;
 
 -- Sessions per UTC hour; the page folds the hours into weekday x hour of day.
@@ -26,6 +28,7 @@ SELECT date_trunc('hour', started_at) AS hour, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1;
 
 -- name: top_pages
@@ -33,6 +36,7 @@ SELECT page, sum(page_views)::bigint AS page_views, sum(sessions)::bigint AS ses
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY page HAVING sum(page_views) > 0
 ORDER BY page_views DESC, page LIMIT %(limit)s;
 
@@ -43,6 +47,7 @@ SELECT coalesce(nullif(split_part(split_part(referrer, '://', 2), '/', 1), ''), 
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1 ORDER BY sessions DESC, 1 LIMIT %(limit)s;
 
 -- name: devices
@@ -51,4 +56,5 @@ SELECT coalesce(device_type, '(unknown)') AS device_type,
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1, 2 ORDER BY sessions DESC, 1, 2;

@@ -13,4 +13,5 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM funnel_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1, 2;

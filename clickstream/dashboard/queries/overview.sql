@@ -11,6 +11,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM daily_kpis
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1;
 
 -- Exact distinct visitors, one DISTINCT per period: hashing (period, client) pairs in one
@@ -21,6 +22,7 @@ FROM (
     SELECT DISTINCT client_id FROM visitor_daily
     WHERE day BETWEEN %(start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 ) AS seen_now
 UNION ALL
 SELECT 'previous', count(*)
@@ -28,6 +30,7 @@ FROM (
     SELECT DISTINCT client_id FROM visitor_daily
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 ) AS seen_before;
 
 -- name: timeline
@@ -35,6 +38,7 @@ SELECT day, sum(events)::bigint AS events, sum(sessions)::bigint AS sessions
 FROM daily_kpis
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY day ORDER BY day;
 
 -- name: event_types
@@ -45,7 +49,8 @@ SELECT sum(page_views)::bigint AS page_view, sum(product_views)::bigint AS produ
         - sum(purchases))::bigint AS other
 FROM daily_kpis
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot);
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]));
 
 -- name: login_split
 SELECT login_state, sum(sessions)::bigint AS sessions, sum(events)::bigint AS events,
@@ -53,4 +58,5 @@ SELECT login_state, sum(sessions)::bigint AS sessions, sum(events)::bigint AS ev
 FROM daily_kpis
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY login_state ORDER BY login_state;

@@ -8,6 +8,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM daily_kpis
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1;
 
 -- name: per_day
@@ -15,6 +16,7 @@ SELECT day, sum(sessions)::bigint AS sessions, sum(bounces)::bigint AS bounces
 FROM daily_kpis
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY day ORDER BY day;
 
 -- Buckets: 0 = under 10 s, then 10-30 s, 30-60 s, 1-3 min, 3-10 min, 10-30 min, 30+ min.
@@ -24,6 +26,7 @@ SELECT width_bucket(duration_seconds, ARRAY[10, 30, 60, 180, 600, 1800]::float8[
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1 ORDER BY 1;
 
 -- name: depths
@@ -31,6 +34,7 @@ SELECT least(events, 21) AS events, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1 ORDER BY 1;
 
 -- name: landing_pages
@@ -38,6 +42,7 @@ SELECT page, sum(entrances)::bigint AS entrances, sum(bounces)::bigint AS bounce
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY page HAVING sum(entrances) > 0
 ORDER BY entrances DESC, page LIMIT %(limit)s;
 
@@ -46,5 +51,6 @@ SELECT page, sum(exits)::bigint AS exits, sum(page_views)::bigint AS page_views
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY page HAVING sum(exits) > 0
 ORDER BY exits DESC, page LIMIT %(limit)s;

@@ -1,8 +1,8 @@
 -- Where sessions come from, on what and from where: the Acquisition, Technology and Geography
 -- pages, from traffic_daily (sessions by their first event's channel, source, medium, campaign,
 -- device, browser, OS and country). Every statement takes the filter parameters of
--- `Filters.params()` (start, end, prev_start, prev_end, login, bots, channel, country, device);
--- `breakdown` also takes `dimension` and `limit` (NULL: every row).
+-- `Filters.params()` (start, end, prev_start, prev_end, login, bots, channel, country, device,
+-- sites); `breakdown` also takes `dimension` and `limit` (NULL: every row).
 
 -- name: kpis
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
@@ -11,6 +11,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM traffic_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
     AND (%(channel)s::text IS NULL OR channel = %(channel)s)
     AND (%(country)s::text IS NULL OR country = %(country)s)
     AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -43,6 +44,7 @@ FROM (
     FROM traffic_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
         AND (%(channel)s::text IS NULL OR channel = %(channel)s)
         AND (%(country)s::text IS NULL OR country = %(country)s)
         AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -50,13 +52,17 @@ FROM (
 WHERE label IS NOT NULL
 GROUP BY label ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
 
--- The values the channel, country and device filters offer: those seen in the year to `end`.
+-- The values the channel, country and device filters offer: those seen in the year to `end`
+-- on the sites the account may see.
 -- name: filter_choices
-SELECT 'channel' AS dimension, channel AS value FROM traffic_daily
-WHERE day > %(end)s::date - 366 GROUP BY channel
+WITH seen AS (
+    SELECT channel, country, device_type FROM traffic_daily
+    WHERE day > %(end)s::date - 366
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+)
+SELECT 'channel' AS dimension, channel AS value FROM seen GROUP BY channel
 UNION ALL
-SELECT 'country', country FROM traffic_daily WHERE day > %(end)s::date - 366 GROUP BY country
+SELECT 'country', country FROM seen GROUP BY country
 UNION ALL
-SELECT 'device', device_type FROM traffic_daily WHERE day > %(end)s::date - 366
-GROUP BY device_type
+SELECT 'device', device_type FROM seen GROUP BY device_type
 ORDER BY 1, 2;
