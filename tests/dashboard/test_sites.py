@@ -29,6 +29,7 @@ from clickstream.dashboard.warehouse import Warehouse
 from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.warehouse import schema
+from clickstream.warehouse.goals import add_goal, make_goal
 from clickstream.warehouse.sites import make_site, save_site
 from tests.browser import chromium
 from tests.conftest import ServerThread
@@ -43,6 +44,7 @@ from tests.dashboard.data import fill_lake
 from tests.dashboard.test_dashboard_browser import TIMEOUT, Visit, _visit
 
 OTHER = "blog"
+DAYS = 7  # of each site's fortnight, loaded: the dashboard's default period
 VIEWER = "blog-viewer"
 
 # Per site, straight from `clickstream_events` (never from the roll-ups): events, sessions
@@ -65,15 +67,19 @@ WHERE day BETWEEN %(start)s AND %(end)s
 """
 
 
-def _copy_as_site(source: Path, lake_dir: Path, site_id: str) -> int:
-    """Every lake object under `source` into `lake_dir` as node n2's, its records sent by
-    `site_id`; returns how many records."""
+def _copy_as_site(source: Path, lake_dir: Path, site_id: str | None, node: str) -> int:
+    """The last `DAYS` days' lake objects under `source` into `lake_dir` as `node`'s, their
+    records sent by `site_id` (None: sent without one) and their page views with a property;
+    returns how many records."""
     lake, count = open_lake(str(lake_dir)), 0
-    for path in sorted(source.rglob("*.ndjson.gz")):
+    for path in sorted(source.rglob("*.ndjson.gz"))[-DAYS:]:
         records = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
         for record in records:
-            record["site_id"] = site_id
-        key = str(path.relative_to(source)).replace("/n1-", "/n2-")
+            if site_id is not None:
+                record["site_id"] = site_id
+            if record["event_name"] == "page_view":
+                record["properties"] = {"section": record["page_url"].split("/")[3] or "home"}
+        key = str(path.relative_to(source)).replace("/n1-", f"/{node}-")
         lake.put(key, gzip.compress("\n".join(json.dumps(r) for r in records).encode() + b"\n"))
         count += len(records)
     return count
@@ -87,14 +93,15 @@ def two_sites_url(
     run; both sites registered, and a viewer who may see the other site only."""
     for url in _database(embedded_admin_url):
         lake_dir = tmp_path_factory.mktemp("lake")
-        fill_lake(lake_dir, today)
-        other = tmp_path_factory.mktemp("other")
-        fill_lake(other, today, seed=11)
-        assert _copy_as_site(other, lake_dir, OTHER) > 0
+        for seed, site_id, node in ((5, None, "n1"), (11, OTHER, "n2")):
+            generated = tmp_path_factory.mktemp("generated")
+            fill_lake(generated, today, seed=seed)
+            assert _copy_as_site(generated, lake_dir, site_id, node) > 0
         with psycopg.connect(url, autocommit=True) as conn:
             save_site(conn, make_site("default", "Shop"))
             save_site(conn, make_site(OTHER, "Blog"))
             add_user(conn, VIEWER, role="viewer", sites=[OTHER])
+            add_goal(conn, make_goal("Bought", "purchase"))
         result = run_etl(url, open_lake(str(lake_dir)))
         assert result.status == "succeeded", result
         yield url
@@ -122,7 +129,7 @@ def test_roll_ups_split_per_site_and_add_up_to_every_sites_figures(
         assert shared is not None and shared[0] > 0
 
     warehouse = Warehouse(as_dashboard(two_sites_url))
-    start, end = today - timedelta(days=13), today
+    start, end = today - timedelta(days=DAYS - 1), today
     try:
         shown = {}
         for sites in (None, ("default",), (OTHER,)):
