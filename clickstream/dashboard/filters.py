@@ -192,9 +192,11 @@ DIMENSIONS: Final = (
     ("device_type", "Device type", "device"),
 )
 ALL: Final = ""
-# The pages whose figures the dimension filters narrow (those reading traffic_daily).
+# What the dimension filters narrow: every figure read from sessions (traffic_daily, or the
+# sessions table in place of a daily roll-up), not the per page, product and event tables.
 DIMENSIONS_SCOPE: Final = (
-    "Channel, country and device type narrow the Acquisition, Technology and Geography pages."
+    "Channel, country and device type narrow every figure counted in sessions; the page, "
+    "product and event tables stay whole."
 )
 
 

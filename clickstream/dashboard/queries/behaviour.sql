@@ -1,14 +1,28 @@
 -- User behaviour: who visits (login state, new or returning, identity source), when (hour of
--- week, UTC), where (top pages and referrers) and on what (devices and browsers).
+-- week, UTC), where (top pages and referrers) and on what (devices and browsers). A channel,
+-- country or device narrows what comes from sessions (audience, hours, referrers, devices: as
+-- overview.sql); identity sources (events) and top pages (page_daily) stay whole.
 
 -- name: audience
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period, login_state,
     sum(sessions)::bigint AS sessions, sum(new_sessions)::bigint AS new_sessions,
     sum(events)::bigint AS events
-FROM daily_kpis
-WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+FROM (
+    SELECT day, login_state, sessions, new_sessions, events FROM daily_kpis
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, login_state, 1, (visitor_type = 'new')::int, events FROM sessions
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- Identity source lives on events only: logged-in events by source, read through the
@@ -29,6 +43,9 @@ FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
     AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY 1;
 
 -- name: top_pages
@@ -48,6 +65,9 @@ FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
     AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY 1 ORDER BY sessions DESC, 1 LIMIT %(limit)s;
 
 -- name: devices
@@ -57,4 +77,7 @@ FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
     AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY 1, 2 ORDER BY sessions DESC, 1, 2;

@@ -44,3 +44,17 @@ ALTER TABLE event_daily DROP CONSTRAINT event_daily_pkey,
 ALTER TABLE event_property_daily ADD COLUMN site_id text NOT NULL DEFAULT 'default';
 ALTER TABLE event_property_daily DROP CONSTRAINT event_property_daily_pkey,
     ADD PRIMARY KEY (day, site_id, event_name, property, login_state, is_bot, value);
+
+-- The dashboard's statements keep to the chosen sites (`site_id = ANY(...)`), and the
+-- sessions' panels also to a session's channel and country: the covering indexes that make
+-- those panels index-only scans cover these columns too.
+DROP INDEX sessions_panels_idx;
+CREATE INDEX sessions_panels_idx ON sessions (day, login_state, is_bot)
+    INCLUDE (started_at, duration_seconds, events, device_type, browser, referrer, site_id,
+        channel, country);
+DROP INDEX clickstream_events_identity_idx;
+CREATE INDEX clickstream_events_identity_idx ON clickstream_events (event_timestamp)
+    INCLUDE (identity_source, is_bot, site_id) WHERE identity_source IS NOT NULL;
+DROP INDEX clickstream_events_purchase_idx;
+CREATE INDEX clickstream_events_purchase_idx ON clickstream_events (event_timestamp)
+    INCLUDE (event_id, order_id, order_total, site_id) WHERE event_name = 'purchase';
