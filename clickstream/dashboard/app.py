@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp
 
 from clickstream import utc
@@ -31,7 +31,7 @@ from clickstream.dashboard.pages import (
     sessions,
     technology,
 )
-from clickstream.dashboard.signin.gate import protect, sign_out_control
+from clickstream.dashboard.signin.gate import protect, sign_out_control, user_of
 from clickstream.dashboard.warehouse import PoolOptions, Warehouse
 from clickstream.settings import load
 
@@ -104,19 +104,37 @@ def create_app(
             "refresh": options.dashboard_live_refresh_seconds,
         },
     }
+    signed_in = options.dashboard_auth != "none"
 
     def server(input: Inputs, output: Outputs, session: Session) -> None:
+        # The sites this session's account may see (None: every site): the gate put the
+        # account on the websocket's scope; without sign-in every site is visible.
+        allowed = _allowed_sites(session, signed_in)
+
         @reactive.calc
         def current() -> filtering.Filters:
             chosen = filtering.from_inputs(
                 input.dates(), input.login_state(), input.include_bots(), default_days
             )
             values = {name: input[name]() for name, _, _ in filtering.DIMENSIONS}
-            return filtering.with_dimensions(chosen, values, dimension_choices())
+            chosen = filtering.with_dimensions(chosen, values, dimension_choices())
+            site = input[filtering.SITE_INPUT]()
+            return filtering.with_site(chosen, site, allowed, site_choices())
 
         @reactive.calc
         def dimension_choices() -> dict[str, set[str]]:
-            return filtering.choices_of(warehouse)
+            return filtering.choices_of(warehouse, allowed)
+
+        @reactive.calc
+        def site_choices() -> dict[str, str]:
+            return filtering.site_choices(warehouse, allowed)
+
+        @reactive.effect
+        def _offer_sites() -> None:
+            offered = {filtering.ALL: filtering.ALL_SITES, **site_choices()}
+            with reactive.isolate():
+                selected = input[filtering.SITE_INPUT]()
+            ui.update_select(filtering.SITE_INPUT, choices=offered, selected=selected)
 
         @reactive.effect
         def _offer_dimensions() -> None:
@@ -177,7 +195,6 @@ def create_app(
             start(input.page())
 
     plotly_js = HintedScript(plotly_source())
-    signed_in = options.dashboard_auth != "none"
     app = App(_page_ui(default_days, plotly_js, signed_in), server)
     app.starlette_app.router.routes.insert(0, plotly_js.route())
     app.on_shutdown(warehouse.close)
@@ -185,3 +202,14 @@ def create_app(
     app.on_shutdown(tokens.close)
     limits = Limits(default_days, options.dashboard_api_max_days)
     return with_api(protect(app, warehouse_url, options), warehouse, tokens, limits)
+
+
+def _allowed_sites(session: Session, signed_in: bool) -> tuple[str, ...] | None:
+    """The sites the session's account may see; None (every site) only without sign-in."""
+    if not signed_in:
+        return None
+    # Shiny's AppSession keeps the websocket's connection; its Session interface does not say so.
+    connection = getattr(session, "http_conn", None)
+    user = user_of(connection) if isinstance(connection, HTTPConnection) else None
+    # The gate lets no websocket through without an account; none found means no site.
+    return () if user is None else user.sites

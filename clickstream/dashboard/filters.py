@@ -1,8 +1,9 @@
-"""The filters every page shares: a date range, a login state and whether bots count; and a
-session's channel, country and device type."""
+"""The filters every page shares: the sites, a date range, a login state and whether bots count;
+and a session's channel, country and device type."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -77,6 +78,8 @@ class Filters:
         for value in (self.channel, self.country, self.device_type):
             if value is not None:
                 text += f" · {value}"
+        if self.sites is not None:
+            text += " · " + (", ".join(self.sites) or "no site")
         return text
 
 
@@ -159,6 +162,7 @@ def sidebar(default_days: int, today: date | None = None) -> ui.Sidebar:
     start, end = last_days(default_days, today)
     preset = str(default_days) if str(default_days) in PRESETS else "custom"
     return ui.sidebar(
+        ui.input_select(SITE_INPUT, "Site", {ALL: ALL_SITES}, selected=ALL),
         ui.input_select("preset", "Period", PRESETS, selected=preset),
         ui.input_date_range(
             "dates",
@@ -188,9 +192,11 @@ DIMENSIONS: Final = (
     ("device_type", "Device type", "device"),
 )
 ALL: Final = ""
-# The pages whose figures the dimension filters narrow (those reading traffic_daily).
+# What the dimension filters narrow: every figure read from sessions (traffic_daily, or the
+# sessions table in place of a daily roll-up), not the per page, product and event tables.
 DIMENSIONS_SCOPE: Final = (
-    "Channel, country and device type narrow the Acquisition, Technology and Geography pages."
+    "Channel, country and device type narrow every figure counted in sessions; the page, "
+    "product and event tables stay whole."
 )
 
 
@@ -222,11 +228,11 @@ def with_dimensions(
     )
 
 
-def choices_of(warehouse: Warehouse) -> dict[str, set[str]]:
-    """The values each dimension filter offers (seen in the last year); none when the
-    warehouse cannot say."""
+def choices_of(warehouse: Warehouse, sites: tuple[str, ...] | None = None) -> dict[str, set[str]]:
+    """The values each dimension filter offers (seen in the last year on `sites`, None: every
+    site); none when the warehouse cannot say."""
     end = utc.now().date()
-    params = Filters(end, end).params()
+    params = Filters(end, end, sites=sites).params()
     try:
         rows = warehouse.rows("traffic", "filter_choices", params)
     except WarehouseUnavailable:
@@ -235,3 +241,37 @@ def choices_of(warehouse: Warehouse) -> dict[str, set[str]]:
     for row in rows:
         found.setdefault(row["dimension"], set()).add(row["value"])
     return found
+
+
+# --- The site selector: "All sites" (those the account may see) or one of them ---
+
+SITE_INPUT: Final = "site"
+ALL_SITES: Final = "All sites"
+
+
+def site_choices(warehouse: Warehouse, allowed: tuple[str, ...] | None) -> dict[str, str]:
+    """The registered sites of `allowed` (None: every site) as the selector lists them,
+    id -> "name (id)"; none when the warehouse cannot say."""
+    params = {"sites": None if allowed is None else list(allowed)}
+    try:
+        rows = warehouse.rows("sites", "registered", params)
+    except WarehouseUnavailable:
+        return {}
+    return {
+        row["site_id"]: row["site_id"]
+        if row["name"] in (None, "", row["site_id"])
+        else f"{row['name']} ({row['site_id']})"
+        for row in rows
+    }
+
+
+def with_site(
+    filters: Filters, chosen: Any, allowed: tuple[str, ...] | None, offered: Iterable[str]
+) -> Filters:
+    """`filters` kept to the chosen site, or to every site the account may see (`allowed`,
+    None: every site) when it chose "All sites" or something it was not offered: a browser can
+    send any value, and a restricted account never gets NULL (every site) that way."""
+    seen = isinstance(chosen, str) and chosen in set(offered)
+    if seen and (allowed is None or chosen in allowed):
+        return replace(filters, sites=(chosen,))
+    return replace(filters, sites=allowed)

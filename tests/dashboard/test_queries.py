@@ -260,3 +260,14 @@ def test_channel_country_and_device_filters_narrow_every_breakdown_as_sql_says(
             },
         )
         assert now["sessions"] == want[0]["sessions"] > 0
+        # Every figure read from sessions narrows the same way (issue 15).
+        overview, _ = by_period(warehouse.rows("overview", "kpis", narrowed.params()))
+        assert (overview["sessions"], overview["revenue"]) == (now["sessions"], now["revenue"])
+        sessions_now, _ = by_period(warehouse.rows("sessions", "kpis", narrowed.params()))
+        assert sessions_now["sessions"] == now["sessions"]
+        steps = warehouse.rows("funnel", "steps", narrowed.params())
+        assert sum(r["sessions"] for r in steps if r["period"] == "current") == now["sessions"]
+        devices = warehouse.rows("behaviour", "devices", narrowed.params(limit=100))
+        assert sum(r["sessions"] for r in devices) == now["sessions"]
+    whole, _ = by_period(warehouse.rows("overview", "kpis", base.params()))
+    assert whole["sessions"] > now["sessions"]

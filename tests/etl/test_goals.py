@@ -91,25 +91,26 @@ FROM clickstream_events AS e JOIN s USING (session_id)
 """
 RAW_GOAL = (
     "SELECT event_timestamp::date, %(name)s, s_login, s_bot, count(DISTINCT session_id)::int, "
-    "count(*)::int, count(DISTINCT client_id)::int FROM (" + RAW_SESSIONS + ") AS e "
+    "count(*)::int, count(DISTINCT client_id)::int, site_id FROM (" + RAW_SESSIONS + ") AS e "
     "WHERE event_name = %(event)s "
     "AND (%(path)s::text IS NULL OR CASE WHEN %(match)s = 'exact' THEN path = %(path)s "
     "     ELSE starts_with(path, %(path)s) END) "
     "AND (%(key)s::text IS NULL OR (jsonb_typeof(properties -> %(key)s) "
     "     NOT IN ('object', 'array') AND properties ->> %(key)s = %(value)s)) "
-    "GROUP BY 1, 3, 4"
+    "GROUP BY 1, 3, 4, 8"
 )
 RAW_EVENTS = (
     "SELECT event_timestamp::date, event_name, s_login, s_bot, count(*)::int, "
-    "count(DISTINCT session_id)::int, count(DISTINCT client_id)::int "
-    "FROM (" + RAW_SESSIONS + ") AS e GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    "count(DISTINCT session_id)::int, count(DISTINCT client_id)::int, site_id "
+    "FROM (" + RAW_SESSIONS + ") AS e GROUP BY 1, 2, 3, 4, 8 ORDER BY 1, 2, 3, 4"
 )
 RAW_PROPERTIES = (
     "SELECT event_timestamp::date, event_name, p.key, s_login, s_bot, "
     "CASE jsonb_typeof(p.value) WHEN 'string' THEN p.value #>> '{}' WHEN 'object' "
-    "THEN '(object)' ELSE p.value::text END, count(*)::int, count(DISTINCT session_id)::int "
-    "FROM (" + RAW_SESSIONS + ") AS e, jsonb_each(e.properties) AS p "
-    "WHERE event_name NOT IN ('search', 'wide') GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+    "THEN '(object)' ELSE p.value::text END, count(*)::int, count(DISTINCT session_id)::int, "
+    "site_id FROM (" + RAW_SESSIONS + ") AS e, jsonb_each(e.properties) AS p "
+    "WHERE event_name NOT IN ('search', 'wide') GROUP BY 1, 2, 3, 4, 5, 6, 9 "
+    "ORDER BY 1, 2, 3, 4, 5, 6"
 )
 GOAL_DAILY = "SELECT * FROM goal_daily WHERE goal = %s ORDER BY day, login_state, is_bot"
 

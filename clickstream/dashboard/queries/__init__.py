@@ -1,11 +1,12 @@
 """The dashboard's questions to the warehouse: named, parameterised SQL in one file per page
 (`traffic.sql` serves the three pages that break traffic_daily down: Acquisition, Technology
-and Geography).
+and Geography; `sites.sql` lists the site selector's choices).
 
 Each `<name>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
 of `Filters.params()` (plus `limit`, `rank`, `event`, `property` or `dimension` where it says
 so, and a custom funnel's steps and window in `funnels.sql`); nothing is ever formatted into
-SQL text.
+SQL text. Every statement that reads events or roll-ups
+keeps to the chosen sites (`sites`); the pipeline's runs, quarantine and alarms are shared.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PAGES: Final = (
     "traffic",
     "events",
     "funnels",
+    "sites",
 )
 
 

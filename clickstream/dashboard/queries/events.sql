@@ -10,6 +10,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM event_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY 1;
 
 -- name: by_event
@@ -22,6 +23,7 @@ SELECT event_name,
 FROM event_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY event_name ORDER BY events DESC, prev_events DESC, event_name;
 
 -- The events that carry properties in the period, most frequent first (the breakdown's
@@ -30,12 +32,14 @@ GROUP BY event_name ORDER BY events DESC, prev_events DESC, event_name;
 SELECT event_name FROM event_property_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY event_name ORDER BY sum(events) DESC, event_name LIMIT 100;
 
 -- name: property_keys
 SELECT property FROM event_property_daily
 WHERE day BETWEEN %(start)s AND %(end)s AND event_name = %(event)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY property ORDER BY sum(events) DESC, property LIMIT 100;
 
 -- name: property_values
@@ -47,6 +51,7 @@ FROM event_property_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s AND event_name = %(event)s
     AND property = %(property)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY value ORDER BY events DESC, prev_events DESC, value LIMIT %(limit)s;
 
 -- Every defined goal (zero when nothing completed it), with the period's sessions for the
@@ -58,6 +63,7 @@ WITH totals AS (
     FROM daily_kpis
     WHERE day BETWEEN %(prev_start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 ), done AS (
     SELECT goal,
         coalesce(sum(completions) FILTER (WHERE day >= %(start)s), 0)::bigint AS completions,
@@ -68,6 +74,7 @@ WITH totals AS (
     FROM goal_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
     GROUP BY goal
 )
 SELECT g.name AS goal, coalesce(d.completions, 0) AS completions,

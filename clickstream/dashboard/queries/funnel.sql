@@ -1,5 +1,6 @@
 -- Funnel: sessions reaching each step in order (page_view -> product_view -> add_to_cart ->
 -- begin_checkout -> purchase), for the period and the one before, overall and by login state.
+-- With a channel, country or device chosen, from the matching sessions (as overview.sql).
 
 -- name: steps
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
@@ -10,7 +11,28 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(reached_add_to_cart)::bigint AS add_to_cart,
     sum(reached_begin_checkout)::bigint AS begin_checkout,
     sum(reached_purchase)::bigint AS purchase
-FROM funnel_daily
-WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT day, login_state, sessions, reached_page_view, reached_product_view,
+        reached_add_to_cart, reached_begin_checkout, reached_purchase
+    FROM funnel_daily
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, login_state, 1, (page_views > 0)::int,
+        (page_views > 0 AND product_views > 0)::int,
+        (page_views > 0 AND product_views > 0 AND cart_adds > 0)::int,
+        (page_views > 0 AND product_views > 0 AND cart_adds > 0 AND checkouts > 0)::int,
+        (page_views > 0 AND product_views > 0 AND cart_adds > 0 AND checkouts > 0
+            AND purchases > 0)::int
+    FROM sessions
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS f
 GROUP BY 1, 2;

@@ -1,40 +1,95 @@
 -- Overview: headline KPIs for the chosen period and the one before it, events and sessions
 -- per day, events by type and the split by login state. Every statement takes the same
 -- parameters: start, end, prev_start, prev_end (dates, inclusive), login (text or NULL for
--- all) and bots (true includes bot sessions).
+-- all), bots (true includes bot sessions), sites (NULL: every site) and channel, country and
+-- device (NULL: all).
+-- Without a channel, country or device the figures come from the daily roll-ups; with one,
+-- from the sessions that match it (their first event's, as traffic_daily counts them). Each
+-- statement has both branches; the one whose parameters do not apply reads nothing.
 
 -- name: kpis
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(events)::bigint AS events, sum(sessions)::bigint AS sessions,
     sum(purchasing_sessions)::bigint AS purchasing_sessions,
     sum(purchases)::bigint AS purchases, sum(revenue) AS revenue
-FROM daily_kpis
-WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT day, events, sessions, purchasing_sessions, purchases, revenue
+    FROM daily_kpis
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, events, 1, has_purchase::int, purchases, revenue
+    FROM sessions
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY 1;
 
 -- Exact distinct visitors, one DISTINCT per period: hashing (period, client) pairs in one
--- pass costs several times more than two passes over plain ids.
+-- pass costs several times more than two passes over plain ids. visitor_daily's client is the
+-- session's client id, or its session id when it has none.
 -- name: visitors
 SELECT 'current' AS period, count(*) AS visitors
 FROM (
-    SELECT DISTINCT client_id FROM visitor_daily
+    SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION
+    SELECT coalesce(client_id, session_id) FROM sessions
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 ) AS seen_now
 UNION ALL
 SELECT 'previous', count(*)
 FROM (
-    SELECT DISTINCT client_id FROM visitor_daily
+    SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION
+    SELECT coalesce(client_id, session_id) FROM sessions
+    WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 ) AS seen_before;
 
 -- name: timeline
 SELECT day, sum(events)::bigint AS events, sum(sessions)::bigint AS sessions
-FROM daily_kpis
-WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT day, events, sessions FROM daily_kpis
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, events, 1 FROM sessions
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY day ORDER BY day;
 
 -- name: event_types
@@ -43,14 +98,40 @@ SELECT sum(page_views)::bigint AS page_view, sum(product_views)::bigint AS produ
     sum(purchases)::bigint AS purchase,
     (sum(events) - sum(page_views) - sum(product_views) - sum(cart_adds) - sum(checkouts)
         - sum(purchases))::bigint AS other
-FROM daily_kpis
-WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot);
+FROM (
+    SELECT events, page_views, product_views, cart_adds, checkouts, purchases FROM daily_kpis
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT events, page_views, product_views, cart_adds, checkouts, purchases FROM sessions
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k;
 
 -- name: login_split
 SELECT login_state, sum(sessions)::bigint AS sessions, sum(events)::bigint AS events,
     sum(revenue) AS revenue
-FROM daily_kpis
-WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT login_state, sessions, events, revenue FROM daily_kpis
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT login_state, 1, events, revenue FROM sessions
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY login_state ORDER BY login_state;

@@ -1,5 +1,7 @@
 -- Pipeline health: ETL runs with their ledger, lag since the newest loaded event, quarantine
--- by reason, alarms and their notifications. Login state and bots do not apply here.
+-- by reason, alarms and their notifications. Login state and bots do not apply here; the
+-- chosen sites narrow what reads events (the newest event, the purchases reconciled), while
+-- runs, quarantine and alarms are the pipeline's, shared by every site.
 
 -- name: kpis
 SELECT CASE WHEN started_at >= %(start)s::date THEN 'current' ELSE 'previous' END AS period,
@@ -11,7 +13,8 @@ WHERE started_at >= %(prev_start)s::date AND started_at < %(end)s::date + 1
 GROUP BY 1;
 
 -- name: freshness
-SELECT (SELECT max(event_timestamp) FROM clickstream_events) AS newest_event,
+SELECT (SELECT max(event_timestamp) FROM clickstream_events
+        WHERE (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))) AS newest_event,
     (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_success,
     (SELECT status FROM etl_runs ORDER BY run_id DESC LIMIT 1) AS last_status,
     now() AS checked_at;
@@ -54,4 +57,5 @@ SELECT event_id::text AS event_id, order_id, coalesce(order_total, 0) AS total, 
 FROM clickstream_events
 WHERE event_name = 'purchase'
     AND event_timestamp >= (%(start)s::date::timestamp AT TIME ZONE 'UTC') - interval '1 hour'
-    AND event_timestamp < ((%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '1 hour';
+    AND event_timestamp < ((%(end)s::date + 1)::timestamp AT TIME ZONE 'UTC') + interval '1 hour'
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]));

@@ -1,20 +1,48 @@
 -- Sessions: volume per day, bounce rate, duration and depth distributions, landing and exit
--- pages. Sessions are cut at midnight UTC by the ETL.
+-- pages. Sessions are cut at midnight UTC by the ETL. A channel, country or device narrows
+-- the KPIs, days, durations and depths (from the matching sessions, as overview.sql); the
+-- landing and exit pages come from page_daily, which has no such dimension.
 
 -- name: kpis
 SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(sessions)::bigint AS sessions, sum(bounces)::bigint AS bounces,
     sum(events)::bigint AS events, sum(duration_seconds) AS duration_seconds
-FROM daily_kpis
-WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT day, sessions, bounces, events, duration_seconds FROM daily_kpis
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, 1, is_bounce::int, events, duration_seconds FROM sessions
+    WHERE day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY 1;
 
 -- name: per_day
 SELECT day, sum(sessions)::bigint AS sessions, sum(bounces)::bigint AS bounces
-FROM daily_kpis
-WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+FROM (
+    SELECT day, sessions, bounces FROM daily_kpis
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+    UNION ALL
+    SELECT day, 1, is_bounce::int FROM sessions
+    WHERE day BETWEEN %(start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
+        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+) AS k
 GROUP BY day ORDER BY day;
 
 -- Buckets: 0 = under 10 s, then 10-30 s, 30-60 s, 1-3 min, 3-10 min, 10-30 min, 30+ min.
@@ -24,6 +52,10 @@ SELECT width_bucket(duration_seconds, ARRAY[10, 30, 60, 180, 600, 1800]::float8[
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY 1 ORDER BY 1;
 
 -- name: depths
@@ -31,6 +63,10 @@ SELECT least(events, 21) AS events, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
+    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
+    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY 1 ORDER BY 1;
 
 -- name: landing_pages
@@ -38,6 +74,7 @@ SELECT page, sum(entrances)::bigint AS entrances, sum(bounces)::bigint AS bounce
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY page HAVING sum(entrances) > 0
 ORDER BY entrances DESC, page LIMIT %(limit)s;
 
@@ -46,5 +83,6 @@ SELECT page, sum(exits)::bigint AS exits, sum(page_views)::bigint AS page_views
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
 GROUP BY page HAVING sum(exits) > 0
 ORDER BY exits DESC, page LIMIT %(limit)s;

@@ -12,6 +12,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM traffic_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
     AND (%(channel)s::text IS NULL OR channel = %(channel)s)
     AND (%(country)s::text IS NULL OR country = %(country)s)
     AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -44,6 +45,7 @@ FROM (
     FROM traffic_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
         AND (%(channel)s::text IS NULL OR channel = %(channel)s)
         AND (%(country)s::text IS NULL OR country = %(country)s)
         AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -54,8 +56,7 @@ GROUP BY label ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s
 -- The Geography page's regions (ISO 3166-2, e.g. DE-BY): sessions by their first event's
 -- region, as `breakdown` gives its rows. Only the ingest's MaxMind database gives regions, so
 -- they are read from `sessions` (a partial index keeps them, 0099) rather than added to
--- traffic_daily's key; no rows when none is known. Sessions carry no site_id before 0094, so
--- the site filter goes through the sessions' events. Takes `limit`.
+-- traffic_daily's key; no rows when none is known. Takes `limit`.
 -- name: regions
 SELECT region AS label,
     count(*) FILTER (WHERE day >= %(start)s) AS sessions,
@@ -67,25 +68,24 @@ SELECT region AS label,
 FROM sessions
 WHERE region IS NOT NULL AND day BETWEEN %(prev_start)s AND %(end)s
     AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR session_id IN (
-        SELECT coalesce(session_id, 'client:' || client_id, 'event:' || event_id::text)
-        FROM clickstream_events
-        WHERE event_timestamp >= %(prev_start)s::date
-            AND event_timestamp < %(end)s::date + 1
-            AND site_id = ANY(%(sites)s::text[])))
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
     AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
     AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
     AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 GROUP BY region
 ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
 
--- The values the channel, country and device filters offer: those seen in the year to `end`.
+-- The values the channel, country and device filters offer: those seen in the year to `end`
+-- on the sites the account may see.
 -- name: filter_choices
-SELECT 'channel' AS dimension, channel AS value FROM traffic_daily
-WHERE day > %(end)s::date - 366 GROUP BY channel
+WITH seen AS (
+    SELECT channel, country, device_type FROM traffic_daily
+    WHERE day > %(end)s::date - 366
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+)
+SELECT 'channel' AS dimension, channel AS value FROM seen GROUP BY channel
 UNION ALL
-SELECT 'country', country FROM traffic_daily WHERE day > %(end)s::date - 366 GROUP BY country
+SELECT 'country', country FROM seen GROUP BY country
 UNION ALL
-SELECT 'device', device_type FROM traffic_daily WHERE day > %(end)s::date - 366
-GROUP BY device_type
+SELECT 'device', device_type FROM seen GROUP BY device_type
 ORDER BY 1, 2;

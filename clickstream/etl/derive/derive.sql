@@ -4,6 +4,9 @@
 -- broken by event_id (DuckDB orders UUIDs as PostgreSQL does), so a rebuild gives the same
 -- rows whatever order events were loaded in. Each `out_*` table has its PostgreSQL table's
 -- columns in order.
+-- Every row belongs to one site (`site_id`, 0094): a session is its site's events with one
+-- session id, so the same session id sent by two sites makes two sessions, and every roll-up
+-- groups by site. Sessions are joined to their events on (day, site_id, skey).
 
 -- name: day_events
 CREATE OR REPLACE TEMP TABLE day_events AS
@@ -25,17 +28,17 @@ FROM derive_input;
 -- Every product line of the day's events: an event's `items`, or its `product` as one line
 -- when it has no items. A line's revenue is quantity * (discount_price if given else price).
 CREATE OR REPLACE TEMP TABLE day_lines AS
-SELECT day, skey, event_id, event_name, l.id AS product_id, l.name, l.category, l.brand,
+SELECT day, site_id, skey, event_id, event_name, l.id AS product_id, l.name, l.category, l.brand,
     coalesce(l.quantity, 1) AS quantity,
     coalesce(l.discount_price, l.price, 0) * coalesce(l.quantity, 1) AS revenue
 FROM (
-    SELECT day, skey, event_id, event_name, unnest(from_json(items, '[{"id": "VARCHAR",
+    SELECT day, site_id, skey, event_id, event_name, unnest(from_json(items, '[{"id": "VARCHAR",
         "name": "VARCHAR", "category": "VARCHAR", "brand": "VARCHAR",
         "price": "DECIMAL(14, 2)", "discount_price": "DECIMAL(14, 2)",
         "quantity": "INTEGER"}]')) AS l
     FROM day_events WHERE items IS NOT NULL
     UNION ALL
-    SELECT day, skey, event_id, event_name, {'id': context_product_id,
+    SELECT day, site_id, skey, event_id, event_name, {'id': context_product_id,
         'name': context_product_name, 'category': context_product_category,
         'brand': context_product_brand, 'price': context_product_price,
         'discount_price': context_product_discount_price,
@@ -49,7 +52,7 @@ FROM (
 -- Overview's revenue and the products' (lines plus the rest, see product_daily) both add
 -- these up, so they agree.
 CREATE OR REPLACE TEMP TABLE purchase_revenue AS
-SELECT e.day, e.skey, e.event_id, coalesce(e.order_total, l.revenue, 0) AS revenue,
+SELECT e.day, e.site_id, e.skey, e.event_id, coalesce(e.order_total, l.revenue, 0) AS revenue,
     coalesce(e.order_total, l.revenue, 0) - coalesce(l.revenue, 0) AS unitemised
 FROM day_events AS e
 LEFT JOIN (
@@ -74,9 +77,9 @@ SELECT day, session_id, client_id, user_id, started_at, ended_at,
     CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.s, '(direct)') END AS source,
     CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.m, '(none)') END AS medium,
     first_event.c AS campaign, first_event.t AS term, first_event.ct AS content,
-    first_event.k AS click_id_name, first_event.ch AS channel
+    first_event.k AS click_id_name, first_event.ch AS channel, site_id
 FROM (
-    SELECT day, skey AS session_id,
+    SELECT day, site_id, skey AS session_id,
         arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL) AS client_id,
         arg_min(user_id, k) FILTER (WHERE user_id IS NOT NULL) AS user_id,
         min(event_timestamp) AS started_at,
@@ -106,16 +109,16 @@ FROM (
             's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
             'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
-    LEFT JOIN purchase_revenue AS r USING (day, skey, event_id)
-    GROUP BY day, skey
+    LEFT JOIN purchase_revenue AS r USING (day, site_id, skey, event_id)
+    GROUP BY day, site_id, skey
 );
 
 -- name: visitor_daily
 CREATE OR REPLACE TEMP TABLE out_visitor_daily AS
 SELECT day, coalesce(client_id, session_id) AS client_id, login_state, is_bot,
-    count(*) AS sessions, sum(events) AS events
+    count(*) AS sessions, sum(events) AS events, site_id
 FROM out_sessions
-GROUP BY day, coalesce(client_id, session_id), login_state, is_bot;
+GROUP BY day, site_id, coalesce(client_id, session_id), login_state, is_bot;
 
 -- name: daily_kpis
 CREATE OR REPLACE TEMP TABLE out_daily_kpis AS
@@ -127,9 +130,9 @@ SELECT day, login_state, is_bot, count(*) AS sessions,
     sum(cart_adds) AS cart_adds, sum(checkouts) AS checkouts, sum(purchases) AS purchases,
     count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(revenue) AS revenue,
     -- Summed exactly in microseconds: a sum of doubles would depend on the order of rows.
-    CAST(sum(duration_us) AS DOUBLE) / 1000000 AS duration_seconds
+    CAST(sum(duration_us) AS DOUBLE) / 1000000 AS duration_seconds, site_id
 FROM out_sessions
-GROUP BY day, login_state, is_bot;
+GROUP BY day, site_id, login_state, is_bot;
 
 -- name: funnel_daily
 CREATE OR REPLACE TEMP TABLE out_funnel_daily AS
@@ -141,9 +144,9 @@ SELECT day, login_state, is_bot, count(*) AS sessions,
     count(*) FILTER (WHERE page_views > 0 AND product_views > 0 AND cart_adds > 0
         AND checkouts > 0) AS reached_begin_checkout,
     count(*) FILTER (WHERE page_views > 0 AND product_views > 0 AND cart_adds > 0
-        AND checkouts > 0 AND purchases > 0) AS reached_purchase
+        AND checkouts > 0 AND purchases > 0) AS reached_purchase, site_id
 FROM out_sessions
-GROUP BY day, login_state, is_bot;
+GROUP BY day, site_id, login_state, is_bot;
 
 -- name: product_daily
 -- Per product, from its lines: views (lines of product_view), cart adds (lines and units),
@@ -159,38 +162,42 @@ SELECT s.day, p.product_id, s.login_state, s.is_bot,
     count(*) FILTER (WHERE p.event_name = 'purchase') AS purchases,
     coalesce(sum(p.quantity) FILTER (WHERE p.event_name = 'purchase'), 0) AS units,
     coalesce(sum(p.revenue) FILTER (WHERE p.event_name = 'purchase'), 0) AS revenue,
-    coalesce(sum(p.quantity) FILTER (WHERE p.event_name = 'add_to_cart'), 0) AS cart_units
+    coalesce(sum(p.quantity) FILTER (WHERE p.event_name = 'add_to_cart'), 0) AS cart_units,
+    s.site_id
 FROM (
-    SELECT day, skey, event_name, product_id, name, category, brand, quantity, revenue
+    SELECT day, site_id, skey, event_name, product_id, name, category, brand, quantity,
+        revenue
     FROM day_lines
     UNION ALL
-    SELECT day, skey, 'purchase', '', '(not itemised)', NULL, NULL, 0, unitemised
+    SELECT day, site_id, skey, 'purchase', '', '(not itemised)', NULL, NULL, 0, unitemised
     FROM purchase_revenue WHERE unitemised <> 0
 ) AS p
-JOIN out_sessions AS s ON s.day = p.day AND s.session_id = p.skey
-GROUP BY s.day, p.product_id, s.login_state, s.is_bot;
+JOIN out_sessions AS s ON s.day = p.day AND s.site_id = p.site_id AND s.session_id = p.skey
+GROUP BY s.day, s.site_id, p.product_id, s.login_state, s.is_bot;
 
 -- name: page_daily
 CREATE OR REPLACE TEMP TABLE out_page_daily AS
 SELECT day, page, login_state, is_bot, sum(views) AS page_views, sum(sessions) AS sessions,
-    sum(entrances) AS entrances, sum(exits) AS exits, sum(bounces) AS bounces
+    sum(entrances) AS entrances, sum(exits) AS exits, sum(bounces) AS bounces, site_id
 FROM (
-    SELECT s.day, e.page, s.login_state, s.is_bot, count(*) AS views,
+    SELECT s.day, s.site_id, e.page, s.login_state, s.is_bot, count(*) AS views,
         count(DISTINCT e.skey) AS sessions, 0 AS entrances, 0 AS exits, 0 AS bounces
-    FROM day_events AS e JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey
+    FROM day_events AS e
+    JOIN out_sessions AS s
+        ON s.day = e.day AND s.site_id = e.site_id AND s.session_id = e.skey
     WHERE e.event_name = 'page_view' AND e.page IS NOT NULL
-    GROUP BY s.day, e.page, s.login_state, s.is_bot
+    GROUP BY s.day, s.site_id, e.page, s.login_state, s.is_bot
     UNION ALL
-    SELECT day, landing_page, login_state, is_bot, 0, 0, count(*), 0,
+    SELECT day, site_id, landing_page, login_state, is_bot, 0, 0, count(*), 0,
         count(*) FILTER (WHERE is_bounce)
     FROM out_sessions WHERE landing_page IS NOT NULL
-    GROUP BY day, landing_page, login_state, is_bot
+    GROUP BY day, site_id, landing_page, login_state, is_bot
     UNION ALL
-    SELECT day, exit_page, login_state, is_bot, 0, 0, 0, count(*), 0
+    SELECT day, site_id, exit_page, login_state, is_bot, 0, 0, 0, count(*), 0
     FROM out_sessions WHERE exit_page IS NOT NULL
-    GROUP BY day, exit_page, login_state, is_bot
+    GROUP BY day, site_id, exit_page, login_state, is_bot
 ) AS parts
-GROUP BY day, page, login_state, is_bot;
+GROUP BY day, site_id, page, login_state, is_bot;
 
 -- name: traffic_daily
 -- Sessions by acquisition, technology and geography dimension. Sessions loaded before these
@@ -204,7 +211,7 @@ SELECT day, login_state, is_bot, coalesce(channel, 'Unassigned') AS channel,
     count(*) AS sessions, count(*) FILTER (WHERE visitor_type = 'new') AS new_sessions,
     count(*) FILTER (WHERE is_bounce) AS bounces,
     count(*) FILTER (WHERE has_purchase) AS purchasing_sessions, sum(purchases) AS purchases,
-    sum(revenue) AS revenue
+    sum(revenue) AS revenue, site_id
 FROM out_sessions
 GROUP BY ALL;
 
@@ -217,9 +224,9 @@ GROUP BY ALL;
 CREATE OR REPLACE TEMP TABLE out_goal_daily AS
 SELECT s.day, m.goal, s.login_state, s.is_bot,
     count(DISTINCT s.session_id) AS sessions, sum(m.n) AS completions,
-    count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+    count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors, s.site_id
 FROM (
-    SELECT e.day, e.skey, g.name AS goal, count(*) AS n
+    SELECT e.day, e.site_id, e.skey, g.name AS goal, count(*) AS n
     FROM day_events AS e
     JOIN goal_definitions AS g ON e.event_name = g.event_name
     WHERE (g.path IS NULL OR CASE g.path_match
@@ -231,32 +238,33 @@ FROM (
         AND (g.property_pointer IS NULL
             OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
                 AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
-    GROUP BY e.day, e.skey, g.name
+    GROUP BY e.day, e.site_id, e.skey, g.name
 ) AS m
-JOIN out_sessions AS s ON s.day = m.day AND s.session_id = m.skey
-GROUP BY s.day, m.goal, s.login_state, s.is_bot;
+JOIN out_sessions AS s ON s.day = m.day AND s.site_id = m.site_id AND s.session_id = m.skey
+GROUP BY s.day, s.site_id, m.goal, s.login_state, s.is_bot;
 
 -- name: event_daily
 -- Counted per session and event name first: the join to sessions then reads a row per
 -- session and name, not per event.
 CREATE OR REPLACE TEMP TABLE out_event_daily AS
 SELECT s.day, n.event_name, s.login_state, s.is_bot, sum(n.events) AS events,
-    count(*) AS sessions, count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors
+    count(*) AS sessions, count(DISTINCT coalesce(s.client_id, s.session_id)) AS visitors,
+    s.site_id
 FROM (
-    SELECT day, skey, event_name, count(*) AS events FROM day_events
-    GROUP BY day, skey, event_name
+    SELECT day, site_id, skey, event_name, count(*) AS events FROM day_events
+    GROUP BY day, site_id, skey, event_name
 ) AS n
-JOIN out_sessions AS s ON s.day = n.day AND s.session_id = n.skey
-GROUP BY s.day, n.event_name, s.login_state, s.is_bot;
+JOIN out_sessions AS s ON s.day = n.day AND s.site_id = n.site_id AND s.session_id = n.skey
+GROUP BY s.day, s.site_id, n.event_name, s.login_state, s.is_bot;
 
 -- name: event_property_daily
 -- Per event name and top-level property key, the day's values: strings (their first 100
 -- characters), numbers and booleans as JSON writes them, '(null)', '(object)' or '(array)'.
--- Bounded so the Events page reads little: an event's 30 most used keys, and per key its 50
--- most frequent values, the rest summed as '(other)'.
+-- Bounded so the Events page reads little: per site, an event's 30 most used keys, and per
+-- key its 50 most frequent values, the rest summed as '(other)'.
 CREATE OR REPLACE TEMP TABLE out_event_property_daily AS
 WITH pairs AS (
-    SELECT s.day, e.event_name, p.key AS property, s.login_state, s.is_bot, e.skey,
+    SELECT s.day, s.site_id, e.event_name, p.key AS property, s.login_state, s.is_bot, e.skey,
         CASE json_type(p.value)
             WHEN 'VARCHAR' THEN left(p.value ->> '$', 100)
             WHEN 'NULL' THEN '(null)'
@@ -265,28 +273,30 @@ WITH pairs AS (
             ELSE CAST(p.value AS VARCHAR)
         END AS value
     FROM (
-        SELECT day, skey, event_name, properties FROM day_events
+        SELECT day, site_id, skey, event_name, properties FROM day_events
         WHERE properties IS NOT NULL AND json_type(properties) = 'OBJECT'
     ) AS e
-    JOIN out_sessions AS s ON s.day = e.day AND s.session_id = e.skey,
+    JOIN out_sessions AS s ON s.day = e.day AND s.site_id = e.site_id AND s.session_id = e.skey,
     json_each(e.properties) AS p
 ),
 keys AS (
-    SELECT event_name, property FROM pairs GROUP BY event_name, property
-    QUALIFY row_number() OVER (PARTITION BY event_name ORDER BY count(*) DESC, property) <= 30
+    SELECT site_id, event_name, property FROM pairs GROUP BY site_id, event_name, property
+    QUALIFY row_number() OVER (PARTITION BY site_id, event_name
+        ORDER BY count(*) DESC, property) <= 30
 ),
 top_values AS (
-    SELECT event_name, property, value FROM pairs JOIN keys USING (event_name, property)
-    GROUP BY event_name, property, value
-    QUALIFY row_number() OVER (PARTITION BY event_name, property
+    SELECT site_id, event_name, property, value FROM pairs
+    JOIN keys USING (site_id, event_name, property)
+    GROUP BY site_id, event_name, property, value
+    QUALIFY row_number() OVER (PARTITION BY site_id, event_name, property
         ORDER BY count(*) DESC, value) <= 50
 )
 SELECT p.day, p.event_name, p.property, p.login_state, p.is_bot,
     coalesce(t.value, '(other)') AS value, count(*) AS events,
-    count(DISTINCT p.skey) AS sessions
+    count(DISTINCT p.skey) AS sessions, p.site_id
 FROM pairs AS p
-JOIN keys AS k USING (event_name, property)
-LEFT JOIN top_values AS t USING (event_name, property, value)
+JOIN keys AS k USING (site_id, event_name, property)
+LEFT JOIN top_values AS t USING (site_id, event_name, property, value)
 GROUP BY ALL;
 
 -- name: session_steps

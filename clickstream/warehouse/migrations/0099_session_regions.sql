@@ -5,5 +5,5 @@
 -- index-only scan of those sessions.
 CREATE INDEX sessions_region_idx ON sessions (day)
     INCLUDE (region, login_state, is_bot, channel, country, device_type, has_purchase, revenue,
-        session_id)
+        site_id)
     WHERE region IS NOT NULL;

@@ -1,5 +1,9 @@
 """The derived tables, rebuilt per day by the ETL (columns in the order derive.sql writes
-them), and the event columns the derive reads."""
+them), and the event columns the derive reads.
+
+Every derived row belongs to one site: `site_id` (0094) is each table's last column and the
+second of its primary key, after `day`.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ SESSIONS: Final = table(
     "content text",
     "click_id_name text",
     "channel text",
-    key=("day", "session_id"),
+    "site_id text not null",
+    key=("day", "site_id", "session_id"),
 )
 VISITOR_DAILY: Final = table(
     "visitor_daily",
@@ -56,7 +61,8 @@ VISITOR_DAILY: Final = table(
     "is_bot boolean not null",
     "sessions integer not null",
     "events integer not null",
-    key=("day", "login_state", "is_bot", "client_id"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot", "client_id"),
 )
 DAILY_KPIS: Final = table(
     "daily_kpis",
@@ -76,7 +82,8 @@ DAILY_KPIS: Final = table(
     "purchasing_sessions integer not null",
     "revenue numeric(16,2) not null",
     "duration_seconds double precision not null",
-    key=("day", "login_state", "is_bot"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot"),
 )
 FUNNEL_DAILY: Final = table(
     "funnel_daily",
@@ -89,7 +96,8 @@ FUNNEL_DAILY: Final = table(
     "reached_add_to_cart integer not null",
     "reached_begin_checkout integer not null",
     "reached_purchase integer not null",
-    key=("day", "login_state", "is_bot"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot"),
 )
 PRODUCT_DAILY: Final = table(
     "product_daily",
@@ -106,7 +114,8 @@ PRODUCT_DAILY: Final = table(
     "units integer not null",
     "revenue numeric(16,2) not null",
     "cart_units integer not null",
-    key=("day", "login_state", "is_bot", "product_id"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot", "product_id"),
 )
 PAGE_DAILY: Final = table(
     "page_daily",
@@ -119,7 +128,8 @@ PAGE_DAILY: Final = table(
     "entrances integer not null",
     "exits integer not null",
     "bounces integer not null",
-    key=("day", "login_state", "is_bot", "page"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot", "page"),
 )
 # Sessions by every acquisition, technology and geography dimension (0081).
 TRAFFIC_DAILY: Final = table(
@@ -141,8 +151,10 @@ TRAFFIC_DAILY: Final = table(
     "purchasing_sessions integer not null",
     "purchases integer not null",
     "revenue numeric(16,2) not null",
+    "site_id text not null",
     key=(
         "day",
+        "site_id",
         "login_state",
         "is_bot",
         "channel",
@@ -165,7 +177,8 @@ GOAL_DAILY: Final = table(
     "sessions integer not null",
     "completions integer not null",
     "visitors integer not null",
-    key=("day", "login_state", "is_bot", "goal"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot", "goal"),
 )
 # Every event name's events, sessions and visitors (0093).
 EVENT_DAILY: Final = table(
@@ -177,7 +190,8 @@ EVENT_DAILY: Final = table(
     "events integer not null",
     "sessions integer not null",
     "visitors integer not null",
-    key=("day", "login_state", "is_bot", "event_name"),
+    "site_id text not null",
+    key=("day", "site_id", "login_state", "is_bot", "event_name"),
 )
 # The top values of each event's property keys, the rest as '(other)' (0093).
 EVENT_PROPERTY_DAILY: Final = table(
@@ -190,7 +204,8 @@ EVENT_PROPERTY_DAILY: Final = table(
     "value text not null",
     "events integer not null",
     "sessions integer not null",
-    key=("day", "event_name", "property", "login_state", "is_bot", "value"),
+    "site_id text not null",
+    key=("day", "site_id", "event_name", "property", "login_state", "is_bot", "value"),
 )
 # Per session, each distinct step key (an event name, a page_view's path, a goal) with the
 # first time the session did it (0096): what custom funnels walk.
