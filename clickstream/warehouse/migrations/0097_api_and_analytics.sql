@@ -102,7 +102,7 @@ COMMENT ON COLUMN analytics.items.discount_price IS 'Unit discounted price, when
 COMMENT ON COLUMN analytics.items.quantity IS 'Units on the line (1 when absent).';
 
 CREATE VIEW analytics.sessions AS
-SELECT day, session_id, client_id, user_id, started_at, ended_at, duration_seconds, events,
+SELECT day, site_id, session_id, client_id, user_id, started_at, ended_at, duration_seconds, events,
     page_views, pages, landing_page, exit_page, product_views, cart_adds, checkouts,
     purchases, has_purchase, revenue, login_state, is_bounce, visitor_type, is_bot,
     device_type, browser, os, referrer, referrer_host, country, region, source, medium,
@@ -112,6 +112,7 @@ FROM public.sessions;
 COMMENT ON VIEW analytics.sessions IS
     'One row per session and UTC day (sessions are cut at midnight UTC).';
 COMMENT ON COLUMN analytics.sessions.day IS 'UTC day of the session.';
+COMMENT ON COLUMN analytics.sessions.site_id IS 'The registered site whose events these are (default when none).';
 COMMENT ON COLUMN analytics.sessions.session_id IS 'The tracker session id (or a client:/event: fallback).';
 COMMENT ON COLUMN analytics.sessions.client_id IS 'First client id seen in the session.';
 COMMENT ON COLUMN analytics.sessions.user_id IS 'First user id seen in the session.';
@@ -149,7 +150,7 @@ COMMENT ON COLUMN analytics.sessions.click_id_name IS 'Ad click id name of the f
 COMMENT ON COLUMN analytics.sessions.channel IS 'Channel of the first event.';
 
 CREATE VIEW analytics.daily_kpis AS
-SELECT day, login_state, is_bot, sessions, visitors, new_sessions, bounces, events,
+SELECT day, site_id, login_state, is_bot, sessions, visitors, new_sessions, bounces, events,
     page_views, product_views, cart_adds, checkouts, purchases, purchasing_sessions, revenue,
     duration_seconds
 FROM public.daily_kpis;
@@ -157,6 +158,7 @@ FROM public.daily_kpis;
 COMMENT ON VIEW analytics.daily_kpis IS
     'Headline figures per UTC day, login state and bot flag; additive across rows except visitors.';
 COMMENT ON COLUMN analytics.daily_kpis.day IS 'UTC day.';
+COMMENT ON COLUMN analytics.daily_kpis.site_id IS 'The registered site whose events these are (default when none).';
 COMMENT ON COLUMN analytics.daily_kpis.login_state IS 'logged_in or guest (of the session).';
 COMMENT ON COLUMN analytics.daily_kpis.is_bot IS 'Bot sessions (exclude them for human traffic).';
 COMMENT ON COLUMN analytics.daily_kpis.sessions IS 'Sessions.';
@@ -174,13 +176,14 @@ COMMENT ON COLUMN analytics.daily_kpis.revenue IS 'Revenue of the purchases, as 
 COMMENT ON COLUMN analytics.daily_kpis.duration_seconds IS 'Sum of session durations; divide by sessions for the average.';
 
 CREATE VIEW analytics.product_daily AS
-SELECT day, product_id, login_state, is_bot, name, category, brand, views, cart_adds,
+SELECT day, site_id, product_id, login_state, is_bot, name, category, brand, views, cart_adds,
     cart_units, purchases, units, revenue
 FROM public.product_daily;
 
 COMMENT ON VIEW analytics.product_daily IS
     'Products per UTC day, login state and bot flag, from every product line of the events; revenue summed over products equals daily_kpis.revenue.';
 COMMENT ON COLUMN analytics.product_daily.day IS 'UTC day.';
+COMMENT ON COLUMN analytics.product_daily.site_id IS 'The registered site whose events these are (default when none).';
 COMMENT ON COLUMN analytics.product_daily.product_id IS 'Product id; the empty id holds what orders earned beyond their lines.';
 COMMENT ON COLUMN analytics.product_daily.login_state IS 'logged_in or guest (of the session).';
 COMMENT ON COLUMN analytics.product_daily.is_bot IS 'Bot sessions.';
@@ -195,13 +198,14 @@ COMMENT ON COLUMN analytics.product_daily.units IS 'Units purchased.';
 COMMENT ON COLUMN analytics.product_daily.revenue IS 'Revenue of the purchased lines.';
 
 CREATE VIEW analytics.traffic_daily AS
-SELECT day, login_state, is_bot, channel, source, medium, campaign, device_type, browser, os,
+SELECT day, site_id, login_state, is_bot, channel, source, medium, campaign, device_type, browser, os,
     country, sessions, new_sessions, bounces, purchasing_sessions, purchases, revenue
 FROM public.traffic_daily;
 
 COMMENT ON VIEW analytics.traffic_daily IS
     'Sessions per UTC day by channel, source, medium, campaign, device, browser, OS and country (of the first event); dimensions are never NULL.';
 COMMENT ON COLUMN analytics.traffic_daily.day IS 'UTC day.';
+COMMENT ON COLUMN analytics.traffic_daily.site_id IS 'The registered site whose events these are (default when none).';
 COMMENT ON COLUMN analytics.traffic_daily.login_state IS 'logged_in or guest (of the session).';
 COMMENT ON COLUMN analytics.traffic_daily.is_bot IS 'Bot sessions.';
 COMMENT ON COLUMN analytics.traffic_daily.channel IS 'Channel given by the channel rules (Unassigned when none matched).';
