@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from clickstream.cli.common import listen_options, resolve_settings, serve, with_warehouse
 from clickstream.dashboard.configuration import DashboardSettings
-from clickstream.dashboard.guide import NextLoad
+
+if TYPE_CHECKING:  # the guide imports Shiny: only `dashboard serve` pays for it
+    from clickstream.dashboard.guide import NextLoad
 
 
 @click.group()

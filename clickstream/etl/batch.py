@@ -37,6 +37,11 @@ class PreparedBatch:
     derive_rows: Path  # Parquet: the derive's columns of the rows to insert
     # Each UTC day whose rows carry items, with the query of its `event_items` rows.
     items_by_day: tuple[tuple[date, str], ...] = ()
+    # Parquet (event_id, payload_hash) of the ids it registers, for the run's later batches.
+    id_file: Path | None = None
+    # The `id_file`s of the run's earlier batches its ids were checked against as prepared;
+    # the pipeline decides it again if those are not the ones committed.
+    checked_against: tuple[Path, ...] = ()
 
     @property
     def days(self) -> list[date]:

@@ -10,6 +10,7 @@ insert (`loaded`, streamed into PostgreSQL by the loader), the derive's copy of 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,12 @@ READ_KNOWN = (
     "INSERT INTO known SELECT * FROM read_csv(?, header = false, auto_detect = false, "
     "delim = ',', quote = '\"', columns = {'event_id': 'UUID', 'same_payload': 'BOOLEAN'})"
 )
+# The first lines of this batch's ids that an earlier batch of the run registers: resends
+# (same payload hash) or conflicts, decided as `known` ids of the registry would be.
+KNOWN_IN_RUN = (
+    "INSERT INTO known SELECT c.event_id, c.payload_hash = e.payload_hash "
+    "FROM ({candidates}) AS c JOIN read_parquet([{files}]) AS e USING (event_id)"
+)
 QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
 
 
@@ -36,10 +43,16 @@ def prepare(
     directory: Path,
     run_id: int,
     direct: bool,
+    earlier: Sequence[Path] = (),
+    suffix: str = "",
 ) -> PreparedBatch:
     """The batch `transform.read_batch` loaded into `con`, decided as if the warehouse held
-    none of its ids: the usual case, so the worker thread does this while PostgreSQL loads
-    the batch before.
+    none of its ids but those the run's earlier batches register (`earlier`, their `id_file`s):
+    the usual case, so the worker thread does this while PostgreSQL loads the batch before.
+
+    A resend (or a conflicting version) of an event that an earlier batch of the same run
+    holds is thus decided here, and the batch's ids go into the registry at the first try,
+    instead of failing it and being settled against the registry on the main thread.
 
     Raises `LinesNeeded` when a conflict of a batch read directly cannot be told apart from
     its lake line without the line-by-line path.
@@ -47,11 +60,19 @@ def prepare(
     con.execute("DELETE FROM known")
     con.execute("DELETE FROM run_context")
     con.execute("INSERT INTO run_context VALUES (?)", (run_id,))
+    if earlier:
+        con.execute(
+            KNOWN_IN_RUN.format(
+                candidates=statement("candidate_ids"), files=", ".join(map(_quoted, earlier))
+            )
+        )
     con.execute(statement("final"))
     con.execute(statement("loaded"))
     keys = tuple(file.key for file in files)
     sizes = tuple(file.size for file in files)
-    return _outputs(con, number, keys, sizes, directory, direct, "candidate_ids", suffix="")
+    ids = "new_ids" if earlier else "candidate_ids"
+    batch = _outputs(con, number, keys, sizes, directory, direct, ids, suffix)
+    return replace(batch, checked_against=tuple(earlier))
 
 
 def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
@@ -66,9 +87,10 @@ def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
     keys = tuple(obj.key for obj in batch.objects)
     sizes = tuple(obj.size for obj in batch.objects)
     # New file names: a derive computed ahead from the old file must not pass for current.
-    return _outputs(
+    settled = _outputs(
         con, batch.number, keys, sizes, batch.directory, batch.direct, "new_ids", "-known"
     )
+    return replace(settled, checked_against=batch.checked_against)
 
 
 def _outputs(
@@ -84,6 +106,9 @@ def _outputs(
     derive_rows = directory / f"derive{suffix}.parquet"
     columns = ", ".join(DERIVE_COLUMNS)
     _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
+    # What the run's later batches check their ids against (`prepare`).
+    id_file = directory / f"ids{suffix}.parquet"
+    _copy_out(con, f"SELECT event_id, payload_hash FROM ({statement(ids)})", id_file, "parquet")
     files = _file_ledgers(con, keys, sizes)
     quarantine = None
     if any(f.rejected or f.conflicts for f in files):
@@ -112,6 +137,7 @@ def _outputs(
         items_by_day=tuple(
             (day, statement("loaded_items").format(day=f"DATE '{day}'")) for day in item_days
         ),
+        id_file=id_file,
     )
 
 
@@ -142,6 +168,10 @@ def _file_ledgers(
 
 
 def _copy_out(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> None:
-    # COPY TO takes no parameters; the path is ours (a temporary folder), quotes doubled anyway.
-    quoted = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT {options})")
+    con.execute(f"COPY ({query}) TO {_quoted(path)} (FORMAT {options})")
+
+
+def _quoted(path: Path) -> str:
+    # COPY TO and read_parquet take no parameters; paths are ours (a temporary folder), quotes
+    # doubled anyway.
+    return "'" + str(path).replace("'", "''") + "'"

@@ -63,6 +63,10 @@ class Pipeline:
         self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
         self.attempts = 0
         self.goals: tuple[Goal, ...] = ()  # the goal definitions, read as the run starts
+        # Each batch's `id_file` as prepared (or redone), by batch number, kept by the worker
+        # and swapped by main under `prepared_lock`; and those of the batches committed.
+        self.id_files: dict[int, Path] = {}
+        self.committed_ids: list[Path] = []
         # Read and checked before anything loads: a bad rules file fails the run, saying why.
         self.channel_rules = load_rules(options.channel_rules)
 
@@ -114,19 +118,25 @@ class Pipeline:
         these rows commit); called again when a batch is settled after it was first asked."""
         if self.early is not None:
             self.early.cancel()
-        with self.prepared_lock:
-            rows = self.prepared.snapshot()
         self.attempts += 1
         workdir = self.workdir / f"early-{self.attempts}"
         # A connection of its own: the other two may still serve the batches being loaded.
-        self.early = self.worker.submit(
-            lambda: precompute_days(self._duck(), rows, workdir, self.types, self.goals)
-        )
+        self.early = self.worker.submit(self._precompute, workdir)
+
+    def _precompute(self, workdir: Path) -> Precomputed:
+        # The rows are read when the worker gets here, not when this was asked: the worker
+        # runs in order, so the batches submitted before (the last one included) are prepared
+        # by now. Read at submission, they lacked the last batch, and the days computed ahead
+        # never matched the rows committed: the main thread derived them all over again.
+        with self.prepared_lock:
+            rows = self.prepared.snapshot()
+        return precompute_days(self._duck(), rows, workdir, self.types, self.goals)
 
     def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
         batch = self._read_directly(number, group) or self._read_by_lines(number, group)
         with self.prepared_lock:
             self.prepared.keep(batch.derive_rows, batch.days)
+            self._keep_id_file(batch)
         return batch
 
     def _read_directly(self, number: int, group: list[LakeObject]) -> PreparedBatch | None:
@@ -157,7 +167,16 @@ class Pipeline:
         con = self.ducks[number % 2]
         read_batch(con, files, paths)
         directory = Path(tempfile.mkdtemp(dir=self.workdir))
-        return prepare(con, number, files, directory, self.run_id, direct=paths is not None)
+        with self.prepared_lock:
+            # The worker prepares batches in order: every earlier batch has its file by now.
+            earlier = [self.id_files[k] for k in range(number) if k in self.id_files]
+        return prepare(
+            con, number, files, directory, self.run_id, paths is not None, earlier=earlier
+        )
+
+    def _keep_id_file(self, batch: PreparedBatch) -> None:
+        if batch.id_file is not None:
+            self.id_files[batch.number] = batch.id_file
 
     # The main thread's side: write a prepared batch in one transaction.
 
@@ -181,6 +200,8 @@ class Pipeline:
             self.rows.check_days(conn, redone.days)
             batch, result = self._write(conn, redone, total)
         self.rows.keep(batch.derive_rows, batch.days)
+        if batch.id_file is not None:
+            self.committed_ids.append(batch.id_file)
         self.step("committed")
         log.info("etl_batch_loaded", run_id=self.run_id, files=len(group), total=result.loaded)
         return result
@@ -188,6 +209,22 @@ class Pipeline:
     def _write(
         self, conn: psycopg.Connection, batch: PreparedBatch, total: RunResult
     ) -> tuple[PreparedBatch, RunResult]:
+        committed = tuple(self.committed_ids)
+        if batch.checked_against != committed:
+            # An earlier batch was settled or redone after this one was prepared against its
+            # ids: decide this one again against the ids actually registered.
+            again = prepare(
+                batch.con,
+                batch.number,
+                unfetched(list(batch.objects)),
+                batch.directory,
+                self.run_id,
+                batch.direct,
+                earlier=committed,
+                suffix="-again",
+            )
+            self._replace_prepared(batch, again)
+            batch = again
         with conn.transaction():
             if not claim_ids(conn, batch):
                 known = batch.directory / "known.csv"
@@ -204,6 +241,7 @@ class Pipeline:
         """The main thread redid a batch: its rows, not the old ones, are the run's."""
         with self.prepared_lock:
             self.prepared.swap(old.derive_rows, new.derive_rows, new.days)
+            self._keep_id_file(new)
         if self.early is not None:
             # The rows derived ahead are not these any more: derive again, in the worker,
             # while this batch's rows go into PostgreSQL.

@@ -6,7 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 
+from clickstream.etl import pipeline
+from clickstream.etl.batch import PreparedBatch
 from clickstream.etl.run import EtlOptions, run_etl
 from clickstream.lake import open_lake
 from tests.etl.lakefiles import HOUR, put, record
@@ -161,3 +164,79 @@ def test_every_run_ledger_balances_received_against_its_outcomes(
     assert runs[0][5] == {"unparseable JSON line": 1, "event_id is not a UUID": 1}
     assert runs[1][5] == {"line is not a JSON object": 1}
     assert _ledgers_balance(warehouse_url)
+
+
+def test_repeats_of_an_earlier_batch_of_the_run_are_decided_without_settling(
+    lake_dir: Path, warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batch 2 holds a resend and a changed version of batch 1's events: the worker decides
+    # them against batch 1's ids, so batch 2's ids go into the registry at the first try.
+    settled = _count_settles(monkeypatch)
+    lake = open_lake(str(lake_dir))
+    first, second = record("page_view"), record("product_view", page_url="https://shop.example/a")
+    put(lake, HOUR, [first, second], seq=1)
+    retry = {**first, "received_at": (HOUR + timedelta(minutes=5)).isoformat()}
+    changed = {**second, "page_url": "https://shop.example/b"}
+    put(lake, HOUR, [retry, changed, record()], seq=2)
+
+    result = run_etl(warehouse_url, lake, options=EtlOptions(batch_files=1))
+
+    assert (result.received, result.loaded, result.duplicates, result.conflicts) == (5, 3, 1, 1)
+    assert settled == []
+    with psycopg.connect(warehouse_url) as conn:
+        pages = conn.execute(
+            "SELECT page_url FROM clickstream_events WHERE event_id = %s", (second["event_id"],)
+        ).fetchall()
+        versions = conn.execute(
+            "SELECT source_file, kept_version->>'page_url' FROM etl_quarantine"
+        ).fetchall()
+        manifest = conn.execute(
+            "SELECT received, loaded, duplicates, conflicts FROM lake_manifest ORDER BY 1"
+        ).fetchall()
+    assert pages == [("https://shop.example/a",)]
+    assert [v[1] for v in versions] == ["https://shop.example/a"]
+    assert manifest == [(2, 2, 0, 0), (3, 1, 1, 1)]
+    assert _ledgers_balance(warehouse_url)
+
+
+def test_a_batch_checked_against_an_earlier_batch_that_was_settled_is_decided_again(
+    lake_dir: Path, warehouse_url: str
+) -> None:
+    # Batch 1 of the second run sends a changed version of a stored event (a conflict once
+    # settled against the registry); batch 2 repeats that changed version. As prepared, batch 2
+    # saw it as a resend of batch 1's line, but batch 1 never registered it: against the
+    # stored version it is a conflict too.
+    lake = open_lake(str(lake_dir))
+    stored = record("page_view", page_url="https://shop.example/a")
+    put(lake, HOUR, [stored], seq=1)
+    run_etl(warehouse_url, lake)
+    changed = {**stored, "page_url": "https://shop.example/b"}
+    put(lake, HOUR, [changed, record()], seq=2)
+    put(lake, HOUR, [{**changed, "request_id": "r-3"}, record()], seq=3)
+
+    second = run_etl(warehouse_url, lake, options=EtlOptions(batch_files=1))
+
+    assert (second.received, second.loaded, second.duplicates, second.conflicts) == (4, 2, 0, 2)
+    with psycopg.connect(warehouse_url) as conn:
+        pages = conn.execute(
+            "SELECT page_url FROM clickstream_events WHERE event_id = %s", (stored["event_id"],)
+        ).fetchall()
+        kept = conn.execute(
+            "SELECT kept_version->>'page_url' FROM etl_quarantine WHERE kind = 'conflict'"
+        ).fetchall()
+    assert pages == [("https://shop.example/a",)]
+    assert kept == [("https://shop.example/a",), ("https://shop.example/a",)]
+    assert _ledgers_balance(warehouse_url)
+
+
+def _count_settles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch numbers the pipeline settles against the registry in this test."""
+    calls: list[int] = []
+    real = pipeline.settle
+
+    def counted(batch: PreparedBatch, known: Path) -> PreparedBatch:
+        calls.append(batch.number)
+        return real(batch, known)
+
+    monkeypatch.setattr(pipeline, "settle", counted)
+    return calls
