@@ -22,9 +22,11 @@ from clickstream.dashboard.pages import (
     events,
     funnel,
     geography,
+    journeys,
     overview,
     pipeline,
     products,
+    retention,
     sessions,
     technology,
 )
@@ -42,6 +44,8 @@ PAGES = (
     technology,
     geography,
     events,
+    retention,
+    journeys,
     pipeline,
 )
 PAGE_BY_NAME = {page.PAGE: page for page in PAGES}

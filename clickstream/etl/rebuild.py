@@ -34,6 +34,11 @@ EMPTIED_TABLES = (
     "goal_daily",
     "event_daily",
     "event_property_daily",
+    "visitor_activity_daily",
+    "journey_daily",
+    "entry_exit_daily",
+    "visitor_first_seen",
+    "retention_daily",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

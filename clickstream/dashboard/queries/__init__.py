@@ -3,8 +3,8 @@
 and Geography).
 
 Each `<name>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
-of `Filters.params()` (plus `limit`, `rank`, `event`, `property` or `dimension` where it says
-so); nothing is ever formatted into SQL text.
+of `Filters.params()` (plus `limit`, `rank`, `event`, `property`, `dimension`, `grain`,
+`periods` or `anchor` where it says so); nothing is ever formatted into SQL text.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ PAGES: Final = (
     "pipeline",
     "traffic",
     "events",
+    "retention",
+    "journeys",
 )
 
 

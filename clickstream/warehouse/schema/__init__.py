@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from clickstream.warehouse.schema.behaviour import (
+    COHORT_TABLES,
+    ENTRY_EXIT_DAILY,
+    JOURNEY_DAILY,
+    RETENTION_DAILY,
+    VISITOR_ACTIVITY_DAILY,
+    VISITOR_FIRST_SEEN,
+)
 from clickstream.warehouse.schema.bookkeeping import (
     ETL_DIRTY_DAYS,
     ETL_QUARANTINE,
@@ -82,6 +90,7 @@ TABLES: Final = {
         ETL_DIRTY_DAYS,
         SCHEDULER_STATE,
         *DERIVED,
+        *COHORT_TABLES,
         OPS_INCIDENTS,
         OPS_NOTIFICATIONS,
         PRIVACY_ERASURES,
@@ -96,6 +105,7 @@ TABLES: Final = {
 __all__ = [
     "ACQUISITION_EVENT_COLUMNS",
     "CLICKSTREAM_EVENTS",
+    "COHORT_TABLES",
     "DAILY_KPIS",
     "DASHBOARD_SIGN_IN_LINKS",
     "DASHBOARD_USERS",
@@ -103,6 +113,7 @@ __all__ = [
     "DERIVED",
     "DERIVED_TABLES",
     "DERIVE_COLUMNS",
+    "ENTRY_EXIT_DAILY",
     "ETL_DIRTY_DAYS",
     "ETL_QUARANTINE",
     "ETL_RUNS",
@@ -116,6 +127,7 @@ __all__ = [
     "GOAL_DAILY",
     "ID_COLUMNS",
     "ITEM_COLUMNS",
+    "JOURNEY_DAILY",
     "LAKE_MANIFEST",
     "OPS_INCIDENTS",
     "OPS_NOTIFICATIONS",
@@ -125,13 +137,16 @@ __all__ = [
     "PRIVACY_ERASURES",
     "PRODUCT_DAILY",
     "QUARANTINE_COLUMNS",
+    "RETENTION_DAILY",
     "SCHEDULER_STATE",
     "SCHEMA_MIGRATIONS",
     "SESSIONS",
     "SITES",
     "TABLES",
     "TRAFFIC_DAILY",
+    "VISITOR_ACTIVITY_DAILY",
     "VISITOR_DAILY",
+    "VISITOR_FIRST_SEEN",
     "Column",
     "Table",
     "is_daily_partition",

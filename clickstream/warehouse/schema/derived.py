@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from clickstream.warehouse.schema.behaviour import BEHAVIOUR_DERIVED
 from clickstream.warehouse.schema.model import table
 
 SESSIONS: Final = table(
@@ -203,6 +204,7 @@ DERIVED: Final = (
     GOAL_DAILY,
     EVENT_DAILY,
     EVENT_PROPERTY_DAILY,
+    *BEHAVIOUR_DERIVED,
 )
 
 # The columns of `clickstream_events` the derived tables are computed from, in this order
@@ -241,6 +243,7 @@ DERIVE_COLUMNS: Final = (
     "traffic_medium",
     "channel",
     "properties",
+    "site_id",
 )
 # Each derived table's columns and primary key, by table name.
 DERIVED_TABLES: Final = {t.name: t.column_names for t in DERIVED}
