@@ -46,17 +46,18 @@ def _visit(n: int, day: date, visitor: str, buy: bool, **who: Any) -> list[dict[
 
 
 def _records(today: date) -> list[dict[str, Any]]:
-    """Twelve visitors first seen 18..7 days ago, some back a day or a week later, some buying;
-    one logged in every fifth; a bot every other day."""
+    """Twelve visitors first seen on four days two weeks ago, some back a day and a week
+    later, some buying; every fifth logged in; a bot on two days (ten days in all, to keep the
+    ETL short)."""
     lines: list[dict[str, Any]] = []
     for i in range(12):
-        first = today - timedelta(days=18 - i)
+        first = today - timedelta(days=(15, 14, 12, 9)[i % 4])
         who = {"user_id": f"u{i}", "user_login_state": "logged_in"} if i % 5 == 0 else {}
         lines += _visit(i, first, f"v{i}", buy=i % 4 == 0, **who)
-        later = {0: (1, 8), 1: (7,), 2: ()}[i % 3]
+        later = {0: (1, 7), 1: (7,), 2: ()}[i % 3]
         for k, back in enumerate(later):
             lines += _visit(i + k + 1, first + timedelta(days=back), f"v{i}", i % 4 == 1, **who)
-    for d in range(2, 18, 2):
+    for d in (15, 8):
         lines += _visit(d, today - timedelta(days=d), "bot", False, user_agent=BOT)
     return lines
 
