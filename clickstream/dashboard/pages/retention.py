@@ -16,7 +16,7 @@ from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
-from clickstream.dashboard.components import Column, card, chart_output, empty_state, table
+from clickstream.dashboard.components import card, chart_output, empty_state
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart_of, fetch, panel
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -79,20 +79,41 @@ def cohort_label(start: date, grain: str) -> str:
 
 
 def triangle(found: list[Cohort], grain: str) -> Tag:
-    """The cohorts as rows, their size, then each period's share; unobserved periods blank."""
+    """The cohorts as rows, their size, then each period's share, shaded by it; periods not
+    yet reached are blank."""
     longest = max((len(c.counts) for c in found), default=0)
     word = GRAINS[grain]
-    columns = [Column("cohort", "Cohort"), Column("size", "Visitors", formatting.count, True)]
-    columns += [Column(f"p{k}", f"{word} {k}", formatting.percent, True) for k in range(longest)]
-    rows: list[dict[str, Any]] = [
-        {
-            "cohort": cohort_label(c.start, grain),
-            "size": c.size,
-            **{f"p{k}": n / c.size for k, n in enumerate(c.counts)},
-        }
-        for c in found
-    ]
-    return table(columns, rows, "No visitors were first seen in this period.")
+    head = ui.tags.tr(
+        ui.tags.th("Cohort"),
+        ui.tags.th("Visitors", class_="text-end"),
+        *[ui.tags.th(f"{word} {k}", class_="text-end") for k in range(longest)],
+    )
+    body = []
+    for c in found:
+        cells = [
+            ui.tags.td(cohort_label(c.start, grain), data_col="cohort"),
+            ui.tags.td(formatting.count(c.size), data_col="size", class_="text-end"),
+        ]
+        for k in range(longest):
+            if k >= len(c.counts):
+                cells.append(ui.tags.td(formatting.MISSING, data_col=f"p{k}", class_="text-end"))
+                continue
+            share = c.counts[k] / c.size
+            cells.append(
+                ui.tags.td(
+                    formatting.percent(share),
+                    data_col=f"p{k}",
+                    class_="text-end",
+                    # Darker for a larger share; the text stays readable on the darkest.
+                    style=f"background-color: rgba(44, 123, 229, {0.08 + 0.5 * share:.2f})",
+                )
+            )
+        body.append(ui.tags.tr(*cells))
+    return ui.tags.table(
+        ui.tags.thead(head),
+        ui.tags.tbody(*body),
+        class_="table table-sm data-table retention-triangle",
+    )
 
 
 def _choice(value: Any, allowed: dict[str, str]) -> str:
