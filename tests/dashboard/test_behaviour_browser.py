@@ -236,7 +236,14 @@ def test_journeys_from_home_equal_steps_and_entries_from_raw_events(
     assert _table(page, "journeys-entry_table") == [
         [p, formatting.count(n), formatting.percent(b / n)] for p, n, b in entries
     ]
-    # The flow: one node per step, the anchor's own band as wide as its occurrences.
+    sessions, bought = sum(e[1] for e in entries), sum(e[2] for e in entries)
+    expect(page.locator("#journeys-kpis [data-kpi='sessions'] .kpi-value")).to_have_text(
+        formatting.count(sessions)
+    )
+    expect(page.locator("#journeys-kpis [data-kpi='conversion'] .kpi-value")).to_have_text(
+        formatting.percent(bought / sessions)
+    )
+    # The flow is drawn as shapes (nodes and bands) on a cartesian plot.
     expect(page.locator("#journeys-flow .main-svg").first).to_be_attached(timeout=TIMEOUT)
     assert (
         page.locator("#journeys-flow path[fill-rule], #journeys-flow .shapelayer path").count() > 0

@@ -15,12 +15,21 @@ from shiny import module, reactive, ui
 
 from clickstream.dashboard import flows, formatting
 from clickstream.dashboard.charts import Chart
-from clickstream.dashboard.components import Column, card, chart_output, table
-from clickstream.dashboard.pages import FiltersCalc, Tables, chart_of, fetch, page_data, panel
+from clickstream.dashboard.components import Column, Kpi, card, chart_output, kpi_row, table
+from clickstream.dashboard.pages import (
+    FiltersCalc,
+    Tables,
+    by_period,
+    chart_of,
+    fetch,
+    page_data,
+    panel,
+    zero,
+)
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
 PAGE = "journeys"
-QUERIES = ("anchors", "entries", "exits")
+QUERIES = ("kpis", "anchors", "entries", "exits")
 TOP: Final = 15
 ANCHORS: Final = 100
 
@@ -72,6 +81,7 @@ def page_ui() -> Any:
     """The Journeys tab."""
     return ui.nav_panel(
         "Journeys",
+        ui.output_ui("kpis"),
         ui.input_select("anchor", "Around the step", choices=[], width="100%"),
         card("Flow (3 steps each way)", chart_output("flow"), full=True),
         ui.layout_columns(
@@ -132,6 +142,22 @@ def page_server(
     def previous_table(found: Tables) -> Tag:
         _, before = flows.next_and_previous(found["flows"])
         return _steps_table(before, "No steps in this period.")
+
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
+        now, before = by_period(found["kpis"])
+        return kpi_row(
+            [
+                Kpi("sessions", "Sessions", zero(now, "sessions"), zero(before, "sessions")),
+                Kpi(
+                    "conversion",
+                    "Conversion",
+                    formatting.ratio(now.get("purchasing_sessions"), now.get("sessions")),
+                    formatting.ratio(before.get("purchasing_sessions"), before.get("sessions")),
+                    formatting.percent,
+                ),
+            ]
+        )
 
     @panel(data)
     def entry_table(found: Tables) -> Tag:

@@ -16,7 +16,7 @@ from shiny import module, reactive, ui
 
 from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
-from clickstream.dashboard.components import card, chart_output, empty_state
+from clickstream.dashboard.components import Kpi, card, chart_output, empty_state, kpi_row
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart_of, fetch, panel
 from clickstream.dashboard.warehouse import Row, Warehouse, WarehouseUnavailable
 
@@ -71,6 +71,15 @@ def average_curve(found: list[Cohort]) -> list[float]:
         reached = [c for c in found if len(c.counts) > k]
         curve.append(sum(c.counts[k] for c in reached) / sum(c.size for c in reached))
     return curve
+
+
+def headline(found: list[Cohort]) -> dict[str, float | int | None]:
+    """The visitors first seen in the cohorts, and the share back in the next period."""
+    curve = average_curve(found)
+    return {
+        "visitors": sum(c.size for c in found),
+        "returned": curve[1] if len(curve) > 1 else None,
+    }
 
 
 def cohort_label(start: date, grain: str) -> str:
@@ -130,6 +139,7 @@ def page_ui() -> Any:
             ui.input_radio_buttons("grain", "Cohorts by", GRAINS, inline=True),
             ui.input_radio_buttons("measure", "Counting visitors", MEASURES, inline=True),
         ),
+        ui.output_ui("kpis"),
         card("Cohorts", ui.output_ui("cohort_table"), full=True),
         card("Average retention by period", chart_output("curve")),
         value=PAGE,
@@ -152,9 +162,44 @@ def page_server(
     def data() -> Tables | WarehouseUnavailable:
         return fetch(warehouse, PAGE, QUERIES, filters(), grain=grain(), periods=PERIODS[grain()])
 
+    @reactive.calc
+    def before() -> Tables | WarehouseUnavailable:
+        return fetch(
+            warehouse,
+            PAGE,
+            QUERIES,
+            filters().previous(),
+            grain=grain(),
+            periods=PERIODS[grain()],
+        )
+
     def found_cohorts(found: Tables) -> list[Cohort]:
         last = found["last_day"][0]["last_day"] if found["last_day"] else None
         return cohorts(found["cohorts"], measure(), grain(), last)
+
+    @panel(data)
+    def kpis(found: Tables) -> Tag:
+        now = headline(found_cohorts(found))
+        earlier = before()
+        then = (
+            headline(found_cohorts(earlier))
+            if not isinstance(earlier, WarehouseUnavailable)
+            else {"visitors": None, "returned": None}
+        )
+        word = GRAINS[grain()].lower()
+        returned = "Bought" if measure() == "purchasing" else "Back"
+        return kpi_row(
+            [
+                Kpi("visitors", "Visitors first seen", now["visitors"], then["visitors"]),
+                Kpi(
+                    "returned",
+                    f"{returned} in {word} 1",
+                    now["returned"],
+                    then["returned"],
+                    formatting.percent,
+                ),
+            ]
+        )
 
     @panel(data)
     def cohort_table(found: Tables) -> Tag:

@@ -2,6 +2,16 @@
 -- three deep each way, and the sessions' entry and exit pages with their conversion. Read
 -- from `journey_daily` and `entry_exit_daily` (0095), summed over the period's days.
 
+-- Sessions with a page, and those that purchased, in the period and the one before.
+-- name: kpis
+SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
+    sum(sessions)::bigint AS sessions, sum(purchasing_sessions)::bigint AS purchasing_sessions
+FROM entry_exit_daily
+WHERE kind = 'entry' AND day BETWEEN %(prev_start)s AND %(end)s
+    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+GROUP BY 1;
+
 -- The steps to choose from, most frequent first (each occurrence has one depth-1 row).
 -- name: anchors
 SELECT anchor, sum(transitions)::bigint AS occurrences
