@@ -103,6 +103,8 @@ def measure_queries(url: str, runs: int) -> None:
     week = Filters(today - timedelta(days=6), today)
     month = Filters(today - timedelta(days=29), today)
     warehouse = Warehouse(url)
+    # The Retention page's weekly cohorts and the Journeys page around the home page.
+    behaviour = {"grain": "week", "periods": 12, "anchor": home_page(warehouse, month)}
     print(f"{'panel':32} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)")
     worst = 0.0
     try:
@@ -116,6 +118,7 @@ def measure_queries(url: str, runs: int) -> None:
                     property="element",
                     dimension=dimension,
                     **FUNNEL.params(),
+                    **behaviour,
                 )
                 p50, p95 = percentiles(
                     timed(lambda p=page, n=name, x=extra: warehouse.rows(p, n, x), runs)
@@ -125,6 +128,7 @@ def measure_queries(url: str, runs: int) -> None:
             label = f"{page}.{name}" + (f"({dimension})" if name == "breakdown" else "")
             print(f"{label:32} " + " ".join(f"{c:8.1f}" for c in cells))
         print(f"slowest panel p95 over the last 7 days: {worst:.1f} ms (target 150 ms)")
+        measure_behaviour(warehouse, runs, behaviour)
         derived = timed(
             lambda: [warehouse.rows("overview", n, week.params()) for n in ("kpis", "visitors")],
             runs,
@@ -139,6 +143,36 @@ def measure_queries(url: str, runs: int) -> None:
         f"overview headline, 7 days: derived tables p50 {d50:.1f} ms; raw events (baseline) "
         f"p50 {r50:.1f} ms; ratio {r50 / d50:.0f}x"
     )
+
+
+def home_page(warehouse: Warehouse, filters: Filters) -> str:
+    """The busiest entry page of `filters`' period: the Journeys page's default step."""
+    rows = warehouse.rows("journeys", "entries", filters.params(limit=1))
+    return str(rows[0]["page"]) if rows else "/"
+
+
+def measure_behaviour(warehouse: Warehouse, runs: int, behaviour: dict[str, object]) -> None:
+    """Issue 19's targets: 12 weekly cohorts (84 days) on the Retention page, and the
+    Journeys page around the home page over 30 days, each every statement the page runs."""
+    today = utc.now().date()
+    quarter = Filters(today - timedelta(days=83), today)
+    month = Filters(today - timedelta(days=29), today)
+    cases = (
+        ("retention, 12 weekly cohorts", "retention", ("cohorts", "last_day"), quarter),
+        ("journeys from the home page, 30 days", "journeys", ("flows",), month),
+        (
+            "journeys' anchors, entries, exits, 30 days",
+            "journeys",
+            ("anchors", "entries", "exits"),
+            month,
+        ),
+    )
+    for label, page, names, filters in cases:
+        params = filters.params(limit=100, **behaviour)
+        p50, p95 = percentiles(
+            timed(lambda p=page, ns=names, x=params: [warehouse.rows(p, n, x) for n in ns], runs)
+        )
+        print(f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target 500 ms)")
 
 
 @contextmanager

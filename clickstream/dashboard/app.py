@@ -24,10 +24,12 @@ from clickstream.dashboard.pages import (
     funnel,
     funnels,
     geography,
+    journeys,
     live,
     overview,
     pipeline,
     products,
+    retention,
     sessions,
     technology,
 )
@@ -46,6 +48,8 @@ PAGES = (
     technology,
     geography,
     events,
+    retention,
+    journeys,
     pipeline,
     live,
 )

@@ -195,3 +195,22 @@ def heatmap(rows: Sequence[str], cols: Sequence[Any], values: Sequence[Sequence[
         xaxis={**AXIS, "type": "category", "title": {"text": "hour (UTC)"}},
         yaxis={**AXIS, "type": "category", "autorange": "reversed"},
     )
+
+
+def retention_curve(labels: Sequence[str], percents: Sequence[float], name: str) -> Chart:
+    """One line of percentages over ordered categories (period offsets), 0-100 on the y axis."""
+    if not labels:
+        return empty()
+    trace = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": _plain(labels),
+        "y": _plain(percents),
+        "hovertemplate": "%{x}: %{y:.1f}%<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        xaxis={**AXIS, "type": "category"},
+        yaxis={**AXIS, "range": [0, 100], "ticksuffix": "%"},
+    )

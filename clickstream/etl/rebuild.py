@@ -35,6 +35,11 @@ EMPTIED_TABLES = (
     "event_daily",
     "event_property_daily",
     "session_steps",
+    "visitor_activity_daily",
+    "journey_daily",
+    "entry_exit_daily",
+    "visitor_first_seen",
+    "retention_daily",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

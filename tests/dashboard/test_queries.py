@@ -140,6 +140,9 @@ def test_every_panel_answers_an_empty_warehouse_with_empty_results(
                 "step_values": ["/", "purchase"],
                 "window": "days",
                 "window_days": 7,
+                "grain": "week",
+                "periods": 12,
+                "anchor": "https://shop.example/",
             }
             rows = warehouse.rows(page, name, filters.params(**extra))
             for row in rows:

@@ -77,6 +77,11 @@ SNAPSHOT_QUERIES = {
     "event_daily": "SELECT * FROM event_daily ORDER BY 1, 2, 3, 4, site_id",
     "event_property_daily": "SELECT * FROM event_property_daily ORDER BY 1, 2, 3, 4, 5, 6, site_id",
     "session_steps": "SELECT * FROM session_steps ORDER BY 1, 2, 3, 4, 5",
+    "visitor_activity_daily": "SELECT * FROM visitor_activity_daily ORDER BY 1, 2, 3",
+    "journey_daily": "SELECT * FROM journey_daily ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+    "entry_exit_daily": "SELECT * FROM entry_exit_daily ORDER BY 1, 2, 3, 4, 5, 6",
+    "visitor_first_seen": "SELECT * FROM visitor_first_seen ORDER BY 1, 2",
+    "retention_daily": "SELECT * FROM retention_daily ORDER BY 1, 2, 3, 4, 5",
     "dirty": "SELECT day FROM etl_dirty_days ORDER BY 1",
     "event_items": "SELECT * FROM event_items ORDER BY event_id, line",
     "item_partitions": "SELECT c.relname FROM pg_inherits i JOIN pg_class c "

@@ -3,10 +3,11 @@
 and Geography; `sites.sql` lists the site selector's choices).
 
 Each `<name>.sql` holds `-- name: x` statements. Every statement takes the filter parameters
-of `Filters.params()` (plus `limit`, `rank`, `event`, `property` or `dimension` where it says
-so, and a custom funnel's steps and window in `funnels.sql`); nothing is ever formatted into
-SQL text. Every statement that reads events or roll-ups
-keeps to the chosen sites (`sites`); the pipeline's runs, quarantine and alarms are shared.
+of `Filters.params()` (plus `limit`, `rank`, `event`, `property`, `dimension`, `grain`,
+`periods` or `anchor` where it says so, and a custom funnel's steps and window in
+`funnels.sql`); nothing is ever formatted into SQL text. Every statement that reads events
+or roll-ups keeps to the chosen sites (`sites`); the pipeline's runs, quarantine and alarms
+are shared.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ PAGES: Final = (
     "events",
     "funnels",
     "sites",
+    "retention",
+    "journeys",
 )
 
 

@@ -47,6 +47,11 @@ ROLL_UPS = (
     "event_daily",
     "event_property_daily",
     "session_steps",
+    # Retention and journeys (0095).
+    "day_visits",
+    "visitor_activity_daily",
+    "entry_exit_daily",
+    "journey_daily",
 )
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES

@@ -23,6 +23,7 @@ from clickstream.etl.derive.compute import (
     derived_types,
     replace_day,
 )
+from clickstream.etl.derive.retention import after_days, before_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
 from clickstream.warehouse.dirty_days import clear_days, dirty_days
@@ -55,7 +56,8 @@ def derive_days(
     work_dir: Path | None = None,
     early: Precomputed | None = None,
 ) -> None:
-    """Rebuild the given days now, marked or not, inside the caller's transaction."""
+    """Rebuild the given days now, marked or not, inside the caller's transaction, then the
+    cohorts of the visitors they hold (`retention.py`)."""
     wanted = sorted(set(days))
     if not wanted:
         return
@@ -67,6 +69,7 @@ def derive_days(
     types: DerivedTypes | None = None  # read when a day is computed here, not ahead
     own = duck is None
     engine = connect(2, "1GB") if duck is None else duck
+    before_days(conn, wanted)
     try:
         with tempfile.TemporaryDirectory(prefix="clickstream-derive-", dir=work_dir) as tmp:
             for day in wanted:
@@ -78,3 +81,4 @@ def derive_days(
     finally:
         if own:
             engine.close()
+    after_days(conn, wanted)

@@ -344,3 +344,94 @@ FROM keys AS k
 JOIN visits AS v USING (day, site_id, skey)
 GROUP BY k.day, k.site_id, k.step_kind, k.step_value, k.skey, v.client_id, v.login_state,
     v.is_bot;
+-- name: day_visits
+-- Retention and journeys (0095) group by site: each session of each site, as the sessions
+-- step counts it (its first client id, else its key, is the visitor), with its entry and exit
+-- pages and whether it purchased.
+CREATE OR REPLACE TEMP TABLE day_visits AS
+SELECT day, site_id, skey,
+    coalesce(arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL), skey) AS visitor,
+    CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
+        AS login_state,
+    bool_or(is_bot) AS is_bot,
+    bool_or(event_name = 'purchase') AS has_purchase,
+    arg_min(page, k) FILTER (WHERE page IS NOT NULL) AS entry_page,
+    arg_max(page, k) FILTER (WHERE page IS NOT NULL) AS exit_page
+FROM day_events
+GROUP BY day, site_id, skey;
+
+-- name: visitor_activity_daily
+-- A visitor's day: logged in when any of its sessions was, a bot when any was.
+CREATE OR REPLACE TEMP TABLE out_visitor_activity_daily AS
+SELECT day, site_id, visitor AS client_id,
+    CASE WHEN bool_or(login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
+        AS login_state,
+    bool_or(is_bot) AS is_bot, count(*) AS sessions,
+    count(*) FILTER (WHERE has_purchase) AS purchasing_sessions
+FROM day_visits
+GROUP BY day, site_id, visitor;
+
+-- name: entry_exit_daily
+CREATE OR REPLACE TEMP TABLE out_entry_exit_daily AS
+SELECT day, site_id, login_state, is_bot, kind, page, count(*) AS sessions,
+    count(*) FILTER (WHERE has_purchase) AS purchasing_sessions
+FROM (
+    SELECT day, site_id, login_state, is_bot, has_purchase, 'entry' AS kind, entry_page AS page
+    FROM day_visits
+    UNION ALL
+    SELECT day, site_id, login_state, is_bot, has_purchase, 'exit' AS kind, exit_page AS page
+    FROM day_visits
+)
+WHERE page IS NOT NULL
+GROUP BY ALL;
+
+-- name: journey_daily
+-- A session's steps: a page view is its page, any other event its name; a step repeated
+-- straight away (a reload) counts once. Steps outside the site's 100 most frequent of the
+-- day are '(other)'. Around each step (the anchor), the three transitions after it (depth
+-- 1..3, ending in '(exit)') and the three before it (-1..-3, starting at '(entrance)').
+CREATE OR REPLACE TEMP TABLE out_journey_daily AS
+WITH labelled AS (
+    SELECT day, site_id, skey, k,
+        CASE WHEN event_name = 'page_view' THEN coalesce(page, '(no page)')
+            ELSE event_name END AS step
+    FROM day_events
+),
+collapsed AS (
+    SELECT * FROM labelled
+    QUALIFY step IS DISTINCT FROM lag(step) OVER (PARTITION BY day, site_id, skey ORDER BY k)
+),
+top_steps AS (
+    SELECT site_id, step FROM collapsed GROUP BY site_id, step
+    QUALIFY row_number() OVER (PARTITION BY site_id ORDER BY count(*) DESC, step) <= 100
+),
+around AS (
+    SELECT c.day, c.site_id, c.skey, coalesce(t.step, '(other)') AS s0
+    , lead(coalesce(t.step, '(other)'), 1) OVER w AS n1
+    , lead(coalesce(t.step, '(other)'), 2) OVER w AS n2
+    , lead(coalesce(t.step, '(other)'), 3) OVER w AS n3
+    , lag(coalesce(t.step, '(other)'), 1) OVER w AS p1
+    , lag(coalesce(t.step, '(other)'), 2) OVER w AS p2
+    , lag(coalesce(t.step, '(other)'), 3) OVER w AS p3
+    FROM collapsed AS c LEFT JOIN top_steps AS t USING (site_id, step)
+    WINDOW w AS (PARTITION BY c.day, c.site_id, c.skey ORDER BY c.k)
+),
+moves AS (
+    SELECT day, site_id, skey, s0 AS anchor, unnest([
+        {'depth': 1, 'f': s0, 't': coalesce(n1, '(exit)')},
+        {'depth': 2, 'f': n1, 't': CASE WHEN n1 IS NOT NULL THEN coalesce(n2, '(exit)') END},
+        {'depth': 3, 'f': n2, 't': CASE WHEN n2 IS NOT NULL THEN coalesce(n3, '(exit)') END},
+        {'depth': -1, 'f': coalesce(p1, '(entrance)'), 't': s0},
+        {'depth': -2, 'f': CASE WHEN p1 IS NOT NULL THEN coalesce(p2, '(entrance)') END,
+            't': p1},
+        {'depth': -3, 'f': CASE WHEN p2 IS NOT NULL THEN coalesce(p3, '(entrance)') END,
+            't': p2}
+    ], recursive := true)
+    FROM around
+)
+SELECT m.day, m.site_id, v.login_state, v.is_bot, m.anchor, m.depth, m.f AS step_from,
+    m.t AS step_to, count(*) AS transitions
+FROM moves AS m
+JOIN day_visits AS v USING (day, site_id, skey)
+WHERE m.f IS NOT NULL AND m.t IS NOT NULL
+GROUP BY ALL;

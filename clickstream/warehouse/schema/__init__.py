@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from clickstream.warehouse.schema.behaviour import (
+    COHORT_TABLES,
+    ENTRY_EXIT_DAILY,
+    JOURNEY_DAILY,
+    RETENTION_DAILY,
+    VISITOR_ACTIVITY_DAILY,
+    VISITOR_FIRST_SEEN,
+)
 from clickstream.warehouse.schema.bookkeeping import (
     ETL_DIRTY_DAYS,
     ETL_QUARANTINE,
@@ -85,6 +93,7 @@ TABLES: Final = {
         ETL_DIRTY_DAYS,
         SCHEDULER_STATE,
         *DERIVED,
+        *COHORT_TABLES,
         OPS_INCIDENTS,
         OPS_NOTIFICATIONS,
         PRIVACY_ERASURES,
@@ -102,6 +111,7 @@ __all__ = [
     "ACQUISITION_EVENT_COLUMNS",
     "API_TOKENS",
     "CLICKSTREAM_EVENTS",
+    "COHORT_TABLES",
     "DAILY_KPIS",
     "DASHBOARD_SIGN_IN_LINKS",
     "DASHBOARD_USERS",
@@ -109,6 +119,7 @@ __all__ = [
     "DERIVED",
     "DERIVED_TABLES",
     "DERIVE_COLUMNS",
+    "ENTRY_EXIT_DAILY",
     "ETL_DIRTY_DAYS",
     "ETL_QUARANTINE",
     "ETL_RUNS",
@@ -123,6 +134,7 @@ __all__ = [
     "GOAL_DAILY",
     "ID_COLUMNS",
     "ITEM_COLUMNS",
+    "JOURNEY_DAILY",
     "LAKE_MANIFEST",
     "OPS_INCIDENTS",
     "OPS_NOTIFICATIONS",
@@ -132,6 +144,7 @@ __all__ = [
     "PRIVACY_ERASURES",
     "PRODUCT_DAILY",
     "QUARANTINE_COLUMNS",
+    "RETENTION_DAILY",
     "SCHEDULER_STATE",
     "SCHEMA_MIGRATIONS",
     "SESSIONS",
@@ -139,7 +152,9 @@ __all__ = [
     "SITES",
     "TABLES",
     "TRAFFIC_DAILY",
+    "VISITOR_ACTIVITY_DAILY",
     "VISITOR_DAILY",
+    "VISITOR_FIRST_SEEN",
     "Column",
     "Table",
     "is_daily_partition",

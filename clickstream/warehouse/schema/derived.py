@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from clickstream.warehouse.schema.behaviour import BEHAVIOUR_DERIVED
 from clickstream.warehouse.schema.model import table
 
 SESSIONS: Final = table(
@@ -234,6 +235,7 @@ DERIVED: Final = (
     EVENT_DAILY,
     EVENT_PROPERTY_DAILY,
     SESSION_STEPS,
+    *BEHAVIOUR_DERIVED,
 )
 
 # The columns of `clickstream_events` the derived tables are computed from, in this order
