@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.pages.products import RANKS
+from clickstream.dashboard.pages.retention import GRAINS, PERIODS
 from clickstream.dashboard.queries import PAGES, statements
 from clickstream.sqlfiles import script
 
@@ -57,6 +58,15 @@ EXTRAS: Final = {
         Extra("dimension", "The dimension traffic is broken down by.", choices=DIMENSIONS),
         Extra("event", "The event name whose properties are read."),
         Extra("property", "The property key whose values are counted."),
+        Extra("grain", "Cohorts by first-visit day or ISO week.", choices=tuple(GRAINS)),
+        Extra(
+            "periods",
+            "Periods after the cohort's first that are counted.",
+            kind="integer",
+            default=12,
+            maximum=max(PERIODS.values()),
+        ),
+        Extra("anchor", "The step (a page or an event name) the journeys are around."),
     )
 }
 
