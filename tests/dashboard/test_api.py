@@ -39,6 +39,9 @@ EXTRA_VALUES = {
     "dimension": "channel",
     "event": "page_view",
     "property": "plan",
+    "grain": "week",
+    "periods": "12",
+    "anchor": "https://shop.example/",
 }
 # Columns holding the moment the statement ran, which two runs cannot share.
 MOMENTS = {"checked_at"}
@@ -101,7 +104,7 @@ def test_every_statement_answers_the_rows_of_warehouse_rows_for_the_same_filters
         assert response.status_code == 200, (page, name, response.text)
         assert response.headers["content-type"] == "application/json"
         body = response.json()
-        typed = {k: int(v) if k == "limit" else v for k, v in extras.items()}
+        typed = {k: int(v) if k in ("limit", "periods") else v for k, v in extras.items()}
         want = warehouse.rows(page, name, filters.params(**typed))
         assert _json_safe(body["rows"]) == _json_safe(want), (page, name)
         assert body["filters"]["start"] == str(filters.start)
