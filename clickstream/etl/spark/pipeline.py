@@ -7,7 +7,9 @@ window pass (by the DuckDB engine's batch first, so the same line of a repeat is
 the outputs are COPYed partition by partition into run-scoped staging tables. One PostgreSQL
 transaction then moves every staged row into the warehouse with the manifest, the ledger and
 the dirty days: a run is loaded whole or not at all. The derive is the warehouse-side one
-both engines share (`etl/derive/`), over the days the run touched.
+both engines share (`etl/derive/`), over the days the run touched, except the sessions of a
+day the run alone fills: Spark cuts those from the run's rows in one window pass
+(`sql/sessions.sql`), and the shared roll-ups read them (`derive.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import psycopg
+import pyarrow
 import structlog
 from psycopg import sql
 from pyspark.sql import DataFrame, Row, SparkSession
@@ -35,10 +38,9 @@ from pyspark.storagelevel import StorageLevel
 
 from clickstream.etl.channels import load_rules
 from clickstream.etl.configuration import EtlOptions
-from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
-from clickstream.etl.spark import lookups, stage
+from clickstream.etl.spark import derive, gunzip, lookups, stage
 from clickstream.etl.spark.transform import statements
 from clickstream.lake.keys import hour_of_key
 from clickstream.lake.local import LocalLake
@@ -54,6 +56,14 @@ Step = Callable[[str], None]
 
 # The object key at the end of the path Spark read a line from.
 KEY_PATTERN = r"(events/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/[^/]+)$"
+# A file's text as (line_number, line, fault) rows: its lines numbered from 1, then its fault
+# (if any) as line 0.
+LINES = (
+    "concat(transform(split(value, '\\n', -1), (line, i) -> named_struct('line_number', i + 1, "
+    "'line', line, 'fault', CAST(NULL AS STRING))), "
+    "filter(array(named_struct('line_number', 0, 'line', '', 'fault', fault)), "
+    "f -> f.fault IS NOT NULL))"
+)
 FILES_SCHEMA = StructType(
     [
         StructField("file_no", IntegerType(), False),
@@ -117,6 +127,9 @@ class SparkPipeline:
             for name in ("ids", "events", "quarantine", "items")
         }
         self.cached: list[DataFrame] = []  # persisted by this run, unpersisted at its end
+        # The sessions Spark cut from the run's rows, and the days they are whole for.
+        self.sessions: pyarrow.Table | None = None
+        self.fresh: set[date] = set()
 
     def run(self) -> RunResult:
         """Load every pending file in one move, then derive the days they touched."""
@@ -137,7 +150,7 @@ class SparkPipeline:
                         frame.unpersist()
                     self._drop_staging(conn)
             with conn.transaction():
-                days = derive_dirty_days(conn)
+                days = derive.derive_run(conn, self.sessions, self.fresh, self.options.work_dir)
                 self.step("derived")
         log.info("etl_spark_run", run_id=self.run_id, loaded=result.loaded, days=len(days))
         return replace(result, days_derived=len(days))
@@ -188,12 +201,15 @@ class SparkPipeline:
         self._lookup(
             spark, text["distinct_landings"], landings, lookups.LANDING_SCHEMA
         ).createOrReplaceTempView("landings")
+        spark.sql(text["loaded_rows"]).createOrReplaceTempView("loaded_rows")
+        spark.sql(text["session_events"]).createOrReplaceTempView("session_events")
         self.step("transformed")
 
-        # Four independent jobs at once: a cluster runs them side by side, and each one's
+        # Five independent jobs at once: a cluster runs them side by side, and each one's
         # scheduling and Python start-up overlap the others' work.
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="etl-spark") as jobs:
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="etl-spark") as jobs:
             summary = jobs.submit(spark.sql(text["summary"]).collect)
+            sessions = jobs.submit(self._sessions, spark.sql(text["sessions"]))
             loaded_rows = jobs.submit(
                 self._stage, spark.sql(text["loaded"]), "events", schema.EVENT_COLUMNS
             )
@@ -207,6 +223,8 @@ class SparkPipeline:
             files, reasons, days = self._summarise(summary_rows, objects)
             loaded, quarantined = loaded_rows.result(), quarantined_rows.result()
             lines = item_rows.result()
+            self.sessions = sessions.result()
+        self.fresh = derive.fresh_days(conn, days)
         self._check(conn, "events", loaded, sum(f.loaded for f in files))
         self._check(conn, "items", lines, sum(int(row["item_lines"]) for row in summary_rows))
         self._check(conn, "quarantine", quarantined, sum(f.rejected + f.conflicts for f in files))
@@ -226,7 +244,8 @@ class SparkPipeline:
             log.warning("etl_spark_staging_left", run_id=self.run_id, error=str(exc)[:200])
 
     def _lines(self, spark: SparkSession, groups: list[list[LakeObject]]) -> DataFrame:
-        """`lake_lines`: every line of the run's files, numbered from 1 within its file."""
+        """`lake_lines`: every line of the run's files, numbered from 1 within its file, and
+        each file's fault (line 0)."""
         rows: list[tuple[int, int, str, datetime]] = []
         for batch_no, group in enumerate(groups):
             for obj in group:
@@ -234,24 +253,18 @@ class SparkPipeline:
         files = spark.createDataFrame(rows, FILES_SCHEMA)
         paths = [self._path(row[2]) for row in rows]
         # Whole files: a gzip stream is read by one task anyway, and line numbers need it.
-        content = spark.read.text(paths, wholetext=True).select(
-            fn.regexp_extract(fn.input_file_name(), KEY_PATTERN, 1).alias("source_file"),
-            fn.col("value"),
+        # The task gunzips the bytes as the DuckDB engine does (`gunzip.py`): a torn object
+        # keeps its whole lines, and its fault is one more line (0, no text) to reject.
+        content = (
+            spark.read.format("binaryFile")
+            .load(paths)
+            .select(fn.regexp_extract("path", KEY_PATTERN, 1).alias("source_file"), "content")
+            .mapInArrow(gunzip.gunzip, gunzip.SCHEMA)
         )
-        lines = content.join(fn.broadcast(files), "source_file").select(
-            "file_no",
-            "batch_no",
-            "source_file",
-            "hour_start",
-            fn.posexplode(fn.split(fn.col("value"), "\n", -1)).alias("position", "line"),
-        )
-        return lines.where("length(line) > 8 OR trim(line) <> ''").select(
-            "file_no",
-            "batch_no",
-            "source_file",
-            "hour_start",
-            (fn.col("position") + 1).alias("line_number"),
-            "line",
+        return (
+            content.join(fn.broadcast(files), "source_file")
+            .select("file_no", "batch_no", "source_file", "hour_start", fn.inline(fn.expr(LINES)))
+            .where("fault IS NOT NULL OR length(line) > 8 OR trim(line) <> ''")
         )
 
     def _path(self, key: str) -> str:
@@ -275,6 +288,18 @@ class SparkPipeline:
         copier = stage.partition_copier(self.warehouse_url, self.tables[name], columns)
         counts = frame.mapInArrow(copier, "rows LONG").agg(fn.sum("rows")).collect()
         return int(counts[0][0] or 0)
+
+    def _sessions(self, frame: DataFrame) -> pyarrow.Table | None:
+        """Spark's sessions of the run's rows, on the driver (about one row per eight events);
+        None, and the shared derive cuts them, if they lack a column of `sessions`."""
+        table = frame.toArrow()
+        try:
+            derive.check_columns(table)
+        except derive.SessionColumnsDiffer as exc:
+            log.warning("etl_spark_sessions_unused", run_id=self.run_id, error=str(exc))
+            return None
+        self.step("sessions_cut")
+        return table
 
     def _check(self, conn: psycopg.Connection, name: str, staged: int, expected: int) -> None:
         held = stage.staged_count(conn, self.tables[name])

@@ -171,7 +171,8 @@ def _fill_calls(text: str, name: str, render: object) -> str:
 
 @cache
 def statements(run_id: int) -> dict[str, str]:
-    """Every named statement of `sql/transform.sql`, filled in, for run `run_id`."""
+    """Every named statement of `sql/transform.sql` and `sql/sessions.sql`, filled in, for
+    run `run_id`."""
     passthrough = passthrough_columns()
     missing = [
         c
@@ -196,7 +197,8 @@ def statements(run_id: int) -> dict[str, str]:
         "$RUN_ID": str(int(run_id)),
     }
     filled = {}
-    for name, text in named(SQL_PACKAGE, "transform.sql").items():
+    found = {**named(SQL_PACKAGE, "transform.sql"), **named(SQL_PACKAGE, "sessions.sql")}
+    for name, text in found.items():
         text = _fill_calls(text, "AS_TIME", _as_time)
         text = _fill_calls(text, "AS_WHOLE", _as_whole)
         text = _fill_calls(text, "TIME_TEXT", TIME_TEXT.format)

@@ -13,6 +13,7 @@ rows in both (`EXCEPT ALL` both ways), ledgers included.
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from dataclasses import replace
@@ -240,8 +241,20 @@ def channels(url: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def load(url: str, lake_dir: Path, options: EtlOptions) -> RunResult:
-    return run_etl(url, open_lake(str(lake_dir)), options=options)
+def torn_object(lake: LakeStore) -> None:
+    """A gzip object cut off two thirds in: its whole lines load, its fault is rejected."""
+    at = HOUR + timedelta(minutes=30)
+    text = "\n".join(json.dumps(record("page_view", at, session_id="s-torn")) for _ in range(30))
+    data = gzip.compress((text + "\n").encode())
+    key = f"events/{HOUR:%Y/%m/%d/%H}/n3-{HOUR:%Y%m%dT%H%M%S}000000Z-000007.ndjson.gz"
+    lake.put(key, data[: len(data) * 2 // 3])
+
+
+def load(
+    url: str, lake_dir: Path, options: EtlOptions, steps: list[str] | None = None
+) -> RunResult:
+    step = steps.append if steps is not None else None
+    return run_etl(url, open_lake(str(lake_dir)), options=options, on_step=step)
 
 
 def differences(url: str, other_url: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -298,10 +311,14 @@ def test_spark_loads_the_lake_exactly_as_duckdb_run_after_run(
         migrate(scratch)
         erasure = erase_subject(scratch, lake, "user_id", ERASED)
     assert erasure.lake_lines_removed == 1
+    torn_object(lake)
 
     duck = load(warehouse_url, lake_dir, DUCKDB)
-    sparked = load(other_warehouse_url, lake_dir, SPARK)
+    steps: list[str] = []
+    sparked = load(other_warehouse_url, lake_dir, SPARK, steps)
     assert sparked == duck
+    assert "sessions_cut" in steps  # the sessions of the run's (fresh) days are Spark's
+    assert any(reason.startswith("corrupt gzip stream") for reason in duck.rejected_by_reason)
     assert duck.loaded and duck.duplicates and duck.conflicts and duck.rejected and duck.late
     assert len(duck.rejected_by_reason) >= 6
     assert {r for r in duck.rejected_by_reason if r.startswith("items")} == {

@@ -6,7 +6,8 @@
 -- schema, so a column added there flows through here.
 
 -- name: lake_records
--- Input: lake_lines(file_no, batch_no, source_file, hour_start, line_number, line).
+-- Input: lake_lines(file_no, batch_no, source_file, hour_start, line_number, line, fault):
+-- a file's fault (a torn gzip stream) is its line 0, with no text.
 SELECT l.*, from_json(l.line, '$CONTRACT',
         map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS r
 FROM lake_lines AS l;
@@ -14,7 +15,7 @@ FROM lake_lines AS l;
 -- name: typed
 -- A line parsed into the contract's struct is an object; any other is checked for being JSON
 -- at all (Spark has no cheaper test than parsing it again, and only these lines pay).
-SELECT file_no, batch_no, source_file, hour_start, line_number, line,
+SELECT file_no, batch_no, source_file, hour_start, line_number, line, fault,
     is_object OR try_parse_json(line) IS NOT NULL AS is_json, is_object,
     coalesce(r.event_name, r.eventName) AS name_text,
     CASE coalesce(r.event_name, r.eventName)
@@ -102,6 +103,7 @@ FROM typed WHERE items_text IS NULL;
 -- name: checked
 SELECT *,
     CASE
+        WHEN fault IS NOT NULL THEN fault
         WHEN NOT is_json THEN 'unparseable JSON line'
         WHEN NOT is_object THEN 'line is not a JSON object'
         WHEN instr(line, concat(char(92), 'u0000')) > 0 OR instr(line, char(0)) > 0
@@ -203,17 +205,20 @@ SELECT DISTINCT user_agent FROM final WHERE outcome = 'loaded';
 -- acquisition.sql under the run's channel rules (etl/spark/lookups.py) into `landings`.
 SELECT DISTINCT page_url, referrer FROM final WHERE outcome = 'loaded';
 
+-- name: loaded_rows
+-- The rows to insert, typed: the staged `loaded` rows and the sessions (sql/sessions.sql)
+-- read them.
+SELECT f.*, a.device_type, a.browser, a.os, coalesce(a.is_bot, false) AS is_bot,
+    $LANDING_COLUMNS,
+    CAST($RUN_ID AS BIGINT) AS etl_run_id
+FROM final AS f
+LEFT JOIN agents AS a ON a.user_agent <=> f.user_agent
+LEFT JOIN landings AS v ON v.page_url <=> f.page_url AND v.referrer <=> f.referrer
+WHERE f.outcome = 'loaded';
+
 -- name: loaded
 -- The rows to insert, every column as PostgreSQL reads it from text ($EVENT_COLUMNS).
-SELECT $EVENT_COLUMNS FROM (
-    SELECT f.*, a.device_type, a.browser, a.os, coalesce(a.is_bot, false) AS is_bot,
-        $LANDING_COLUMNS,
-        CAST($RUN_ID AS BIGINT) AS etl_run_id
-    FROM final AS f
-    LEFT JOIN agents AS a ON a.user_agent <=> f.user_agent
-    LEFT JOIN landings AS v ON v.page_url <=> f.page_url AND v.referrer <=> f.referrer
-    WHERE f.outcome = 'loaded'
-);
+SELECT $EVENT_COLUMNS FROM loaded_rows;
 
 -- name: items
 -- One row per line of the loaded rows' canonical items, numbered from 1 in list order
