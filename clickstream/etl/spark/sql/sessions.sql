@@ -1,15 +1,15 @@
 -- The run's sessions, cut in Spark from the rows it loads: the same rows as the `sessions`
 -- statement of clickstream/etl/derive/derive.sql (its `out_sessions`, with `duration_us`),
 -- written for Spark. Used only for days the run alone fills (no event stored before it), so
--- the run's own rows are the whole day. A session is the day's events under one key
--- (session_id, else the client's, else the event's own), cut at midnight UTC; its events are
+-- the run's own rows are the whole day. A session is a site's events of the day under one
+-- key (session_id, else the client's, else the event's own), cut at midnight UTC; its events are
 -- ordered by time, then event_id (canonical lowercase text orders as the warehouse's UUIDs).
 -- Input: `loaded_rows` (sql/transform.sql), the typed rows the run inserts.
 
 -- name: session_events
--- One window pass over (day, session key): each event carries its session's first and last
+-- One window pass over (day, site, session key): each event carries its session's first and last
 -- values, so the aggregate after it (on the same partitioning, no second shuffle) only counts.
-SELECT day, skey, event_name, page, user_login_state, is_first_visit, is_bot,
+SELECT day, site_id, skey, event_name, page, user_login_state, is_first_visit, is_bot,
     event_timestamp, revenue,
     first_value(client_id, true) OVER whole_session AS first_client,
     first_value(user_id, true) OVER whole_session AS first_user,
@@ -40,7 +40,7 @@ FROM (
         *
     FROM (SELECT *, from_json(items_json, '$ITEM_TYPE') AS lines FROM loaded_rows)
 )
-WINDOW whole_session AS (PARTITION BY day, skey ORDER BY event_timestamp, event_id
+WINDOW whole_session AS (PARTITION BY day, site_id, skey ORDER BY event_timestamp, event_id
     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
 
 -- name: sessions
@@ -56,9 +56,9 @@ SELECT day, session_id, client_id, user_id, started_at, ended_at,
     CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.s, '(direct)') END AS source,
     CASE WHEN first_event.ch IS NOT NULL THEN coalesce(first_event.m, '(none)') END AS medium,
     first_event.c AS campaign, first_event.t AS term, first_event.ct AS content,
-    first_event.k AS click_id_name, first_event.ch AS channel
+    first_event.k AS click_id_name, first_event.ch AS channel, site_id
 FROM (
-    SELECT day, skey AS session_id,
+    SELECT day, site_id, skey AS session_id,
         any_value(first_client) AS client_id,
         any_value(first_user) AS user_id,
         min(event_timestamp) AS started_at,
@@ -83,5 +83,5 @@ FROM (
         bool_or(is_bot) AS is_bot,
         any_value(first_event) AS first_event
     FROM session_events
-    GROUP BY day, skey
+    GROUP BY day, site_id, skey
 );
