@@ -24,6 +24,7 @@ import structlog
 from clickstream.etl.copy import SUFFIX, cast_columns, copy_out, write_copy_file
 from clickstream.etl.derive import compute
 from clickstream.etl.derive.days import derive_dirty_days
+from clickstream.etl.derive.retention import after_days, before_days
 from clickstream.etl.derive.run_rows import EMPTY_DAYS
 from clickstream.etl.transform import connect
 from clickstream.sqlfiles import named
@@ -83,6 +84,7 @@ def derive_run(
         goals = tuple(list_goals(conn))
         types = compute.derived_types(conn)
         duck = connect(2, "1GB")
+        before_days(conn, own)  # the cohorts, as the shared derive keeps them
         try:
             duck.register("spark_sessions_all", sessions)
             with tempfile.TemporaryDirectory(prefix="clickstream-derive-", dir=work_dir) as tmp:
@@ -93,6 +95,7 @@ def derive_run(
                         path.unlink()
         finally:
             duck.close()
+        after_days(conn, own)
         clear_days(conn, own)
     rest = derive_dirty_days(conn)
     log.info("etl_spark_derive", sessions_from_spark=len(own), shared=len(rest))
