@@ -219,6 +219,7 @@ def _add_step(page: Page, kind: str, value: str) -> None:
     box = page.locator("#funnels-value-selectized")
     box.fill(value)
     box.press("Enter")
+    box.press("Escape")  # close the dropdown, which can lie over the button
     page.click("#funnels-add_step")
     expect(page.locator(".funnel-steps li").last).to_contain_text(value, timeout=TIMEOUT)
 
