@@ -6,6 +6,9 @@ last 30 days. The baseline is the Overview's headline figures computed from raw
 `clickstream_events` instead of the derived tables, in the same run.
 
     .venv/bin/python -m bench.dashboard.measure --database clickstream_bench_10m
+
+`--funnels` measures only the custom funnel walk: the five-step funnel below in each window
+(one session, 7 days, the period) over the last 7 and the last 30 days.
 """
 
 from __future__ import annotations
@@ -175,6 +178,33 @@ def measure_behaviour(warehouse: Warehouse, runs: int, behaviour: dict[str, obje
         print(f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target 500 ms)")
 
 
+def measure_funnels(url: str, runs: int) -> None:
+    """Print p50/p95 of `funnels.sql`'s `walk` per window, over the last 7 and 30 days."""
+    today = utc.now().date()
+    periods = (
+        Filters(today - timedelta(days=6), today),
+        Filters(today - timedelta(days=29), today),
+    )
+    windows = (("session", None), ("days", 7), ("none", None))
+    warehouse = Warehouse(url)
+    print(
+        f"{'custom funnel walk':32} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)"
+    )
+    try:
+        for window, days in windows:
+            funnel = make_funnel("bench", FUNNEL.steps, window, days)
+            cells: list[float] = []
+            for filters in periods:
+                params = filters.params(**funnel.params())
+                cells += percentiles(
+                    timed(lambda p=params: warehouse.rows("funnels", "walk", p), runs)
+                )
+            label = f"funnels.walk({funnel.describe_window()})"
+            print(f"{label:32} " + " ".join(f"{c:8.1f}" for c in cells))
+    finally:
+        warehouse.close()
+
+
 @contextmanager
 def serving(url: str) -> Iterator[int]:
     """The dashboard over `url` on a free port, for the duration of the block."""
@@ -221,11 +251,15 @@ def main() -> None:
     parser.add_argument("--database", default="clickstream_bench")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--funnels", action="store_true", help="only the custom funnel walk")
     args = parser.parse_args()
     url = psycopg.conninfo.make_conninfo(args.admin_url, dbname=args.database, user=DASHBOARD_ROLE)
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM clickstream_events").fetchone()
     print(f"warehouse {args.database}: {row[0] if row else 0:,} events")
+    if args.funnels:
+        measure_funnels(url, args.runs)
+        return
     measure_queries(url, args.runs)
     measure_first_page(url, args.loads)
 

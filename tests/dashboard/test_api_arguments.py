@@ -60,6 +60,26 @@ def test_limits_and_extras_are_checked() -> None:
         statement_params(SITED, [("start", "2026-12-01")] * 2, EVERY, LIMITS, TODAY)
 
 
+def test_funnel_steps_repeat_in_order_and_the_window_is_the_clis() -> None:
+    walk = Endpoint(
+        "funnels", "walk", (EXTRAS["step"], EXTRAS["window"]), site_aware=True, description=""
+    )
+    steps = [("step", "page:/cart"), ("step", "goal:Pro sign-up"), ("step", "event:purchase")]
+    params = statement_params(walk, steps, EVERY, LIMITS, TODAY)
+    assert params["step_kinds"] == ["page", "goal", "event"]
+    assert params["step_values"] == ["/cart", "Pro sign-up", "purchase"]
+    assert (params["window"], params["window_days"]) == ("session", 0)
+    query = [*steps, ("window", "7d")]
+    week = statement_params(walk, query, EVERY, LIMITS, TODAY)
+    assert (week["window"], week["window_days"]) == ("days", 7)
+    with pytest.raises(RequestRefused, match="step: 21 steps given, at most 20"):
+        statement_params(walk, [("step", "event:purchase")] * 21, EVERY, LIMITS, TODAY)
+    with pytest.raises(RequestRefused, match="window: 400 days, give 1 to 366 days"):
+        statement_params(walk, [*steps, ("window", "400d")], EVERY, LIMITS, TODAY)
+    with pytest.raises(RequestRefused, match="parameter 'window' is given more than once"):
+        statement_params(walk, [*query, ("window", "none")], EVERY, LIMITS, TODAY)
+
+
 def test_tokens_are_random_and_stored_as_their_sha256() -> None:
     first, second = new_token(), new_token()
     assert first != second and first.startswith("csk_") and len(first) >= 4 + 43

@@ -16,6 +16,12 @@ from typing import Final
 from clickstream.dashboard.api.catalogue import Endpoint, Extra
 from clickstream.dashboard.api.tokens import ApiToken
 from clickstream.dashboard.filters import Filters
+from clickstream.warehouse.funnels import (
+    MAX_WINDOW_DAYS,
+    FunnelInvalid,
+    parse_step,
+    parse_window,
+)
 
 COMMON: Final = {
     "start": "First UTC day, YYYY-MM-DD (default: the dashboard's default period).",
@@ -63,7 +69,7 @@ def statement_params(
     Raises `RequestRefused`: 400 for a malformed or unknown parameter, 403 for a site the
     token may not read.
     """
-    values = _single_values(query, endpoint)
+    values, repeated = _values(query, endpoint)
     filters = Filters(
         *_period(values, limits, today),
         login_state=_login(values.get("login")),
@@ -73,13 +79,25 @@ def statement_params(
         device_type=_text("device", values.get("device")),
         sites=_sites(values.get("site"), token, endpoint),
     )
-    extras = {extra.name: _extra(extra, values.get(extra.name)) for extra in endpoint.extras}
+    extras: dict[str, object] = {}
+    for extra in endpoint.extras:
+        if extra.kind == "steps":
+            extras.update(_steps(extra, repeated.get(extra.name, [])))
+        elif extra.kind == "window":
+            extras.update(_window(values.get(extra.name, str(extra.default))))
+        else:
+            extras[extra.name] = _extra(extra, values.get(extra.name))
     return filters.params(**extras)
 
 
-def _single_values(query: Sequence[tuple[str, str]], endpoint: Endpoint) -> dict[str, str]:
+def _values(
+    query: Sequence[tuple[str, str]], endpoint: Endpoint
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The query's parameters given once, and those that may repeat (each value in order)."""
     known = set(COMMON) | {extra.name for extra in endpoint.extras}
+    repeatable = {extra.name for extra in endpoint.extras if extra.repeated}
     values: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
     for name, value in query:
         if name not in known:
             raise RequestRefused(
@@ -87,10 +105,13 @@ def _single_values(query: Sequence[tuple[str, str]], endpoint: Endpoint) -> dict
                 f"unknown parameter {name!r}: {endpoint.page}/{endpoint.name} takes "
                 f"{', '.join(sorted(known))}",
             )
+        if name in repeatable:
+            repeated.setdefault(name, []).append(value)
+            continue
         if name in values:
             raise RequestRefused(400, f"parameter {name!r} is given more than once")
         values[name] = value
-    return values
+    return values, repeated
 
 
 def _day(name: str, text: str) -> date:
@@ -184,3 +205,29 @@ def _extra(extra: Extra, value: str | None) -> int | str:
     if not value or len(value) > MAX_TEXT:
         raise RequestRefused(400, f"{extra.name}: give 1 to {MAX_TEXT} characters")
     return value
+
+
+def _steps(extra: Extra, texts: Sequence[str]) -> dict[str, object]:
+    """A funnel's steps from repeated `step=kind:value` as `walk`'s two arrays."""
+    if not texts:
+        raise RequestRefused(400, f"parameter {extra.name!r} is required: {extra.description}")
+    if len(texts) > extra.maximum:
+        raise RequestRefused(
+            400, f"{extra.name}: {len(texts)} steps given, at most {extra.maximum}"
+        )
+    try:
+        steps = [parse_step(text[: MAX_TEXT + 1]) for text in texts]
+    except FunnelInvalid as exc:
+        raise RequestRefused(400, f"{extra.name}: {exc}") from None
+    return {"step_kinds": [s.kind for s in steps], "step_values": [s.value for s in steps]}
+
+
+def _window(text: str) -> dict[str, object]:
+    """A funnel window (`session`, `none`, `Nd`) as `walk`'s window and window_days."""
+    try:
+        kind, days = parse_window(text[:40])
+    except FunnelInvalid as exc:
+        raise RequestRefused(400, f"window: {exc}") from None
+    if days is not None and not 1 <= days <= MAX_WINDOW_DAYS:
+        raise RequestRefused(400, f"window: {days} days, give 1 to {MAX_WINDOW_DAYS} days")
+    return {"window": kind, "window_days": days or 0}

@@ -3,9 +3,11 @@
 Every statement of every query file is served as `GET /api/v1/{page}/{statement}` unless it
 is excluded below with a reason. A statement's parameters are read from its SQL text: those
 of `Filters.params()` come from the common query parameters, and any other must be declared
-in `EXTRAS` (type, choices, default). A statement taking an undeclared one is not served
-(`undeclared()` lists it, and the API's tests fail on it), so a new parameter is never passed
-through unchecked and a new page's statement never stops the dashboard.
+in `EXTRAS` (type, choices, default; one query parameter may set several statement
+parameters, as `step` sets a funnel's `step_kinds` and `step_values`). A statement taking an
+undeclared one is not served (`undeclared()` lists it, and the API's tests fail on it), so a
+new parameter is never passed through unchecked and a new page's statement never stops the
+dashboard.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from clickstream.dashboard.pages.products import RANKS
 from clickstream.dashboard.pages.retention import GRAINS, PERIODS
 from clickstream.dashboard.queries import PAGES, statements
 from clickstream.sqlfiles import script
+from clickstream.warehouse.funnels import MAX_STEPS, MAX_WINDOW_DAYS
 
 _PARAM = re.compile(r"%\((\w+)\)s")
 _NAME_LINE = re.compile(r"^-- name: ([a-z_]+)\s*$")
@@ -39,10 +42,24 @@ class Extra:
 
     name: str
     description: str
-    kind: Literal["integer", "string"] = "string"
+    # `steps`: repeatable `kind:value` funnel steps; `window`: a funnel window (`session`,
+    # `none` or `Nd`).
+    kind: Literal["integer", "string", "steps", "window"] = "string"
     choices: tuple[str, ...] = ()
     default: int | str | None = None  # None: required
     maximum: int = MAX_LIMIT
+    # The statement parameters it sets, when not just its own name.
+    fills: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The statement parameters this query parameter sets."""
+        return self.fills or (self.name,)
+
+    @property
+    def repeated(self) -> bool:
+        """Whether the query string may give it more than once (once per value)."""
+        return self.kind == "steps"
 
 
 EXTRAS: Final = {
@@ -67,8 +84,28 @@ EXTRAS: Final = {
             maximum=max(PERIODS.values()),
         ),
         Extra("anchor", "The step (a page or an event name) the journeys are around."),
+        Extra(
+            "step",
+            "A custom funnel step as kind:value: event:NAME, page:/PATH (a page_view on that "
+            "path) or goal:NAME. Repeat it once per step, in order (1 to "
+            f"{MAX_STEPS}), as `clickstream funnels add --step` takes them.",
+            kind="steps",
+            maximum=MAX_STEPS,
+            fills=("step_kinds", "step_values"),
+        ),
+        Extra(
+            "window",
+            "The custom funnel's window: session (every step in one session), none (by "
+            f"visitor, anywhere in the period) or Nd (by visitor, within N days of step 1, N "
+            f"from 1 to {MAX_WINDOW_DAYS}), as `clickstream funnels add --window` takes it.",
+            kind="window",
+            default="session",
+            fills=("window", "window_days"),
+        ),
     )
 }
+# Each statement parameter an extra sets, and that extra.
+_FILLED_BY: Final = {param: extra for extra in EXTRAS.values() for param in extra.parameters}
 
 # Statements the API does not serve, and why.
 EXCLUDED: Final = {
@@ -114,11 +151,12 @@ def _catalogue() -> tuple[dict[tuple[str, str], Endpoint], dict[tuple[str, str],
             if (page, name) in EXCLUDED:
                 continue
             params = set(_PARAM.findall(text))
-            unknown = tuple(sorted(params - FILTER_PARAMS - set(EXTRAS)))
+            unknown = tuple(sorted(params - FILTER_PARAMS - set(_FILLED_BY)))
             if unknown:
                 unknown_params[(page, name)] = unknown
                 continue
-            extras = tuple(EXTRAS[p] for p in sorted(params) if p in EXTRAS)
+            used = (_FILLED_BY[p] for p in sorted(params) if p in _FILLED_BY)
+            extras = tuple(dict.fromkeys(used))
             found[(page, name)] = Endpoint(
                 page, name, extras, "sites" in params, notes.get(name, "")
             )

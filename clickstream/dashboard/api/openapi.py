@@ -37,7 +37,13 @@ def _common_parameter(name: str, description: str) -> dict[str, Any]:
 
 def _extra_parameter(extra: Extra) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": extra.kind}
-    if extra.kind == "integer":
+    if extra.kind == "steps":
+        # Repeated in the query string (form style, exploded): ?step=page:/&step=event:purchase
+        item = {"type": "string", "pattern": "^(event|page|goal):.+$"}
+        schema = {"type": "array", "items": item, "minItems": 1, "maxItems": extra.maximum}
+    elif extra.kind == "window":
+        schema = {"type": "string", "pattern": "^(session|none|[0-9]{1,3}d)$"}
+    elif extra.kind == "integer":
         schema.update(minimum=1, maximum=extra.maximum)
     if extra.choices:
         schema["enum"] = list(extra.choices)
