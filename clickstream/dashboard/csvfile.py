@@ -81,11 +81,11 @@ def download_link(
     if session is None:
         return None
     filename = _UNSAFE_NAME.sub("_", _table_name(session, columns, empty)).strip("_") or "table"
-    body = csv_text(columns, rows).encode()
+    shown = list(rows)  # the CSV text is written when downloaded, not at every render
 
     def serve(request: Request) -> Response:
         return Response(
-            body,
+            csv_text(columns, shown).encode(),
             media_type="text/csv; charset=utf-8",
             headers={
                 "content-disposition": f'attachment; filename="{filename}.csv"; '

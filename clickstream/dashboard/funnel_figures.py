@@ -12,8 +12,6 @@ from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.warehouse import Row
 from clickstream.warehouse.funnels import Funnel, Step
 
-KIND_LABELS = {"event": "event", "page": "page", "goal": "goal"}
-
 
 @dataclass(frozen=True)
 class StepFigures:
@@ -30,7 +28,7 @@ class StepFigures:
 
 def step_label(number: int, step: Step) -> str:
     """`2. page /cart`: the step's place, kind and value (unique even when a step repeats)."""
-    return f"{number}. {KIND_LABELS.get(step.kind, step.kind)} {step.value}"
+    return f"{number}. {step.kind} {step.value}"
 
 
 def figures(rows: Sequence[Row], steps: Sequence[Step], period: str) -> list[StepFigures]:

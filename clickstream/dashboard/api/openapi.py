@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 from clickstream.dashboard.api.arguments import BOOLEANS, COMMON, LOGINS
@@ -88,8 +89,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def document() -> dict[str, Any]:
-    """The OpenAPI document: one GET path per served statement."""
+    """The OpenAPI document: one GET path per served statement (built once; not to be
+    changed by callers)."""
     return {
         "openapi": "3.1.0",
         "info": {
