@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
 from os import urandom
 from time import perf_counter
-from typing import Any, TypeVar
 
 import structlog
 
@@ -20,6 +18,7 @@ from clickstream import utc
 from clickstream.events.record import Receipt, truncate_ip
 from clickstream.events.segment import SEGMENT_PATHS
 from clickstream.ingest.auth.verifier import Actor
+from clickstream.ingest.core.collector import Batch
 from clickstream.ingest.core.errors import (
     ClientGone,
     InternalError,
@@ -41,7 +40,6 @@ from clickstream.ingest.service import IngestService
 
 COLLECT_PATH = "/clickstream"
 AWS_SDK_PATH = "/collect"  # the AWS Clickstream Analytics ingestion server's default path
-_T = TypeVar("_T")
 _OFFLOAD_BYTES = 64 * 1024  # bodies larger than this are decoded off the event loop
 _WANTED = {
     b"content-type",
@@ -240,43 +238,34 @@ class CollectEndpoint:
             country=place.country,
             region=place.region,
         )
-        prepare = service.collector.prepare
-        # gunzip and JSON work over a big body runs in a worker thread, not on the event loop
+        query = scope.get("query_string", b"")
+        write_key = headers.get(b"x-write-key")
+        registry = service.gate.registry() if foreign not in (None, "aws") else None
+
+        def decode_and_prepare() -> Batch:
+            admission = admission_of(scope, write_key)
+            body_now, encoding_now = body, encoding
+            if foreign == "aws":
+                body_now, admission = from_aws_sdk(body, query, service.limits, encoding, write_key)
+                encoding_now = ""
+            elif foreign is not None:
+                assert registry is not None
+                body_now, admission = from_segment(
+                    body,
+                    foreign,
+                    headers.get(b"authorization"),
+                    registry,
+                    service.limits,
+                    encoding,
+                    service.retry_after,
+                )
+                encoding_now = ""
+            return service.collector.prepare(body_now, receipt, encoding_now, admission)
+
+        # gunzip and JSON work over a gzip or big body runs in one worker-thread hop, not on
+        # the event loop
         offload = encoding == "gzip" or len(body) > _OFFLOAD_BYTES
-        if foreign == "aws":
-            body, admission = await _maybe_in_thread(
-                offload,
-                from_aws_sdk,
-                body,
-                scope.get("query_string", b""),
-                service.limits,
-                encoding,
-                headers.get(b"x-write-key"),
-            )
-            encoding = ""
-        elif foreign is not None:
-            body, admission = await _maybe_in_thread(
-                offload,
-                from_segment,
-                body,
-                foreign,
-                headers.get(b"authorization"),
-                service.gate.registry(),
-                service.limits,
-                encoding,
-                service.retry_after,
-            )
-            encoding = ""
-        else:
-            admission = admission_of(scope, headers.get(b"x-write-key"))
-        batch = await _maybe_in_thread(
-            encoding == "gzip" or len(body) > _OFFLOAD_BYTES,
-            prepare,
-            body,
-            receipt,
-            encoding,
-            admission,
-        )
+        batch = await asyncio.to_thread(decode_and_prepare) if offload else decode_and_prepare()
         ship_now = service.settings.ingest_ship_before_ack
         try:
             await service.spool.append(batch.lines, receipt.received_at, close_after=ship_now)
@@ -316,8 +305,3 @@ class CollectEndpoint:
         if exc.status in (400, 413) and exc.reason != "payload_too_large":
             service.quarantine.add(exc.reason, exc.message, body, request_id, ip)
         await send_json(send, exc.status, exc.payload(), extra)
-
-
-async def _maybe_in_thread(offload: bool, work: Callable[..., _T], *args: Any) -> _T:
-    """`work(*args)`, in a worker thread when `offload` (a gzip or big body)."""
-    return await asyncio.to_thread(work, *args) if offload else work(*args)
