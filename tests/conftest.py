@@ -232,15 +232,3 @@ def lake_records(lake_dir: Path) -> list[dict[str, object]]:
         for line in gzip.decompress(path.read_bytes()).splitlines():
             records.append(json.loads(line))
     return records
-
-
-# Tests sharing one expensive session-wide resource (a SparkSession, a CDK synth) run on one
-# pytest-xdist worker, so that `make test`'s two workers start each of them once.
-SHARED_RESOURCE_GROUPS = {"tests/etl/spark/": "spark", "tests/aws/": "aws"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for prefix, group in SHARED_RESOURCE_GROUPS.items():
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))

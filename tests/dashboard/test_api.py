@@ -172,14 +172,13 @@ def test_a_site_token_cannot_read_another_site_nor_unsited_statements(
     assert "it may read: shop" in other.json()["error"]
     # Statements that do not apply %(sites)s could leak every site's numbers: all-sites only.
     unsited = [e for e in endpoints().values() if not e.site_aware]
-    if unsited:
-        refused = api.get(unsited[0].path, tokens["shop"], site="shop", **_extras(unsited[0]))
-        assert refused.status_code == 403
-        assert "does not filter by site" in refused.json()["error"]
     sited = [e for e in endpoints().values() if e.site_aware]
-    if sited:
-        allowed = api.get(sited[0].path, tokens["shop"], **_extras(sited[0]))
-        assert allowed.status_code == 200 and allowed.json()["filters"]["sites"] == ["shop"]
+    assert unsited and sited
+    refused = api.get(unsited[0].path, tokens["shop"], site="shop", **_extras(unsited[0]))
+    assert refused.status_code == 403
+    assert "does not filter by site" in refused.json()["error"]
+    allowed = api.get(sited[0].path, tokens["shop"], **_extras(sited[0]))
+    assert allowed.status_code == 200 and allowed.json()["filters"]["sites"] == ["shop"]
     chosen = api.get("/api/v1/overview/kpis", tokens["all"], site="shop,blog")
     assert chosen.status_code == 200 and chosen.json()["filters"]["sites"] == ["shop", "blog"]
 
