@@ -87,6 +87,16 @@ def test_the_ecommerce_spec_maps_to_our_standard_names(name: str, ours: str, pro
         assert event["product"] == {"id": "p1", "name": "Mug", "price": 9.5, "quantity": 1}
 
 
+def test_a_null_product_id_falls_back_to_the_sku_and_a_product_without_any_id_has_none() -> None:
+    properties = {"product_id": None, "sku": "sku-9", "name": "Mug"}
+    event = to_event({"event": "Product Viewed", "properties": properties}, "track")
+    assert event["product"] == {"id": "sku-9", "name": "Mug"}
+    assert "sku" not in event.get("properties", {})  # mapped, not kept twice
+
+    nameless = to_event({"event": "Product Viewed", "properties": {"name": "Mug"}}, "track")
+    assert nameless["product"] == {"name": "Mug"}
+
+
 def test_other_names_become_snake_case_and_pages_and_identify_are_mapped() -> None:
     assert event_name("Video Playback Started") == "video_playback_started"
     assert event_name("3D View") == "e_3d_view"
