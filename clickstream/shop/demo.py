@@ -286,8 +286,8 @@ def plan_traffic(
                 has_account = True
                 signed_up = dict(visit.events[split[0]], event_name="sign_up")
                 signed_up["event_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                # sent signed in, as the shop sends it: on the first page after sign-up
                 visit.events.insert(split[0], signed_up)
-                split = [split[0] + 1]
             token = tokens(visitor) if (split and tokens) else None
             cut = split[0] if split and token else len(visit.events)
             if cut:

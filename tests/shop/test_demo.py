@@ -62,6 +62,8 @@ def test_demo_traffic_lands_back_dated_with_true_signed_in_sessions(
         r["event_name"] for r in signed_in
     }
     assert any("bot" in str(r["user_agent"]) for r in records)
+    sign_ups = [r for r in records if r["event_name"] == "sign_up"]
+    assert sign_ups and all(r["user_login_state"] == "logged_in" for r in sign_ups)
 
     result = run_etl(warehouse_url, open_lake(str(lake_dir)))
     assert result.loaded == report.events
