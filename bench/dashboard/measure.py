@@ -27,9 +27,11 @@ import uvicorn
 
 from clickstream import utc
 from clickstream.dashboard.app import create_app
+from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
+from clickstream.settings import load
 from clickstream.warehouse.funnels import make_funnel, make_step
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 from tests.browser import chromium
@@ -211,10 +213,10 @@ def measure_funnels(url: str, runs: int) -> None:
 
 @contextmanager
 def serving(url: str) -> Iterator[int]:
-    """The dashboard over `url` on a free port, for the duration of the block."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
-    )
+    """The dashboard over `url` on a free port, for the duration of the block, sign-in off
+    (the first page drawn is what is timed, not the sign-in form)."""
+    app = create_app(url, load(DashboardSettings, dashboard_auth="none"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
