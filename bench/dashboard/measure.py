@@ -7,8 +7,9 @@ last 30 days. The baseline is the Overview's headline figures computed from raw
 
     .venv/bin/python -m bench.dashboard.measure --database clickstream_bench_10m
 
-`--funnels` measures only the custom funnel walk: the five-step funnel below in each window
-(one session, 7 days, the period) over the last 7 and the last 30 days.
+`--skip funnels.walk` leaves a statement out of the panels. `--funnels` measures only the
+custom funnel walk: the five-step funnel below in each window (one session, 7 days, the
+period) over the last 7 and the last 30 days.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -26,9 +27,11 @@ import uvicorn
 
 from clickstream import utc
 from clickstream.dashboard.app import create_app
+from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
+from clickstream.settings import load
 from clickstream.warehouse.funnels import make_funnel, make_step
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 from tests.browser import chromium
@@ -72,10 +75,12 @@ FUNNEL = make_funnel(
 DIMENSIONS = ("channel", "source_medium", "campaign", "device", "browser", "os", "country")
 
 
-def _panels() -> list[tuple[str, str, str | None]]:
-    """Every (page, statement, dimension) the dashboard runs."""
+def _panels(skip: Collection[str] = ()) -> list[tuple[str, str, str | None]]:
+    """Every (page, statement, dimension) the dashboard runs, but those named in `skip`."""
     found: list[tuple[str, str, str | None]] = []
     for page, name in panels():
+        if f"{page}.{name}" in skip:
+            continue
         dimensions: tuple[str | None, ...] = DIMENSIONS if name == "breakdown" else (None,)
         found += [(page, name, dimension) for dimension in dimensions]
     return found
@@ -100,8 +105,9 @@ def timed(run: Callable[[], object], runs: int, warmup: int = 2) -> list[float]:
     return samples
 
 
-def measure_queries(url: str, runs: int) -> None:
-    """Print p50/p95 per panel for the last 7 and the last 30 days, and the raw baseline."""
+def measure_queries(url: str, runs: int, skip: Collection[str] = ()) -> None:
+    """Print p50/p95 per panel (but those in `skip`, as `page.name`) for the last 7 and the
+    last 30 days, and the raw baseline."""
     today = utc.now().date()
     week = Filters(today - timedelta(days=6), today)
     month = Filters(today - timedelta(days=29), today)
@@ -111,7 +117,7 @@ def measure_queries(url: str, runs: int) -> None:
     print(f"{'panel':32} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)")
     worst = 0.0
     try:
-        for page, name, dimension in _panels():
+        for page, name, dimension in _panels(skip):
             cells = []
             for filters in (week, month):
                 extra = filters.params(
@@ -207,10 +213,10 @@ def measure_funnels(url: str, runs: int) -> None:
 
 @contextmanager
 def serving(url: str) -> Iterator[int]:
-    """The dashboard over `url` on a free port, for the duration of the block."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url), host="127.0.0.1", port=0, log_level="warning")
-    )
+    """The dashboard over `url` on a free port, for the duration of the block, sign-in off
+    (the first page drawn is what is timed, not the sign-in form)."""
+    app = create_app(url, load(DashboardSettings, dashboard_auth="none"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -252,6 +258,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--funnels", action="store_true", help="only the custom funnel walk")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PAGE.NAME",
+        help="leave this statement out of the panels (e.g. funnels.walk, which --funnels times)",
+    )
     args = parser.parse_args()
     url = psycopg.conninfo.make_conninfo(args.admin_url, dbname=args.database, user=DASHBOARD_ROLE)
     with psycopg.connect(url) as conn:
@@ -260,7 +273,7 @@ def main() -> None:
     if args.funnels:
         measure_funnels(url, args.runs)
         return
-    measure_queries(url, args.runs)
+    measure_queries(url, args.runs, args.skip)
     measure_first_page(url, args.loads)
 
 

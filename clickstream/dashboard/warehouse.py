@@ -63,7 +63,7 @@ class Warehouse:
                 "connect_timeout": max(1, int(self.options.connect_timeout_s)),
                 # UTC everywhere: date bounds become midnight UTC; read-only as a second fence;
                 # no JIT: compiling costs more than these short aggregates take to run.
-                # work_mem: exact distinct visitors over weeks hash ~200k ids in memory.
+                # work_mem: a month of distinct visitors (~400k hashes at 10M events) sorts in RAM.
                 "options": "-c timezone=UTC -c default_transaction_read_only=on -c jit=off "
                 "-c work_mem=32MB "
                 f"-c statement_timeout={int(self.options.statement_timeout_ms)}",

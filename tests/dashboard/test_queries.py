@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from clickstream.dashboard.filters import Filters
+from clickstream.dashboard.filters import Filters, choices_of
 from clickstream.dashboard.pages import by_period, fetch, funnel, overview, sessions
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
@@ -274,3 +274,19 @@ def test_channel_country_and_device_filters_narrow_every_breakdown_as_sql_says(
         assert sum(r["sessions"] for r in devices) == now["sessions"]
     whole, _ = by_period(warehouse.rows("overview", "kpis", base.params()))
     assert whole["sessions"] > now["sessions"]
+
+
+def test_filter_choices_are_each_dimensions_values_on_the_chosen_sites(
+    warehouse: Warehouse, populated_url_any_server: str
+) -> None:
+    want: dict[str, set[str]] = {}
+    with psycopg.connect(populated_url_any_server) as conn:
+        for dimension, column in (("channel", "channel"), ("country", "country"),
+                                  ("device", "device_type")):  # fmt: skip
+            found = conn.execute(f"SELECT DISTINCT {column} FROM traffic_daily").fetchall()
+            want[dimension] = {row[0] for row in found}
+
+    assert all(len(values) > 1 for values in want.values()), want
+    assert choices_of(warehouse) == want
+    assert choices_of(warehouse, ("default",)) == want  # the test data's events have no site_id
+    assert choices_of(warehouse, ("another",)) == {}

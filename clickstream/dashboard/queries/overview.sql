@@ -32,18 +32,24 @@ FROM (
 ) AS k
 GROUP BY 1;
 
--- Exact distinct visitors, one DISTINCT per period: hashing (period, client) pairs in one
--- pass costs several times more than two passes over plain ids. visitor_daily's client is the
--- session's client id, or its session id when it has none.
+-- Distinct visitors, one DISTINCT per period: hashing (period, client) pairs in one pass costs
+-- several times more than two passes over plain ids. Each DISTINCT sorts the ids' 64-bit
+-- hashes (hashtextextended) rather than the ids: 30 days of visitor_daily are about 390,000
+-- rows on the 10M-event warehouse; sorting as many 8-byte integers took a third of the time
+-- hashing or sorting them as UUID text did (about 0.6 with the generator's short ids), and it
+-- fits in work_mem where sorting the UUID text spilled to disk. Exact but for two ids
+-- sharing a hash: at ten million visitors, odds of about 1 in 370,000 of counting one too few.
+-- Only one branch of each period reads rows, so UNION ALL loses nothing. visitor_daily's
+-- client is the session's client id, or its session id when it has none.
 -- name: visitors
-SELECT 'current' AS period, count(*) AS visitors
+SELECT 'current' AS period, count(DISTINCT hashtextextended(client_id, 0)) AS visitors
 FROM (
     SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
         AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
         AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
-    UNION
+    UNION ALL
     SELECT coalesce(client_id, session_id) FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
@@ -54,14 +60,14 @@ FROM (
         AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
 ) AS seen_now
 UNION ALL
-SELECT 'previous', count(*)
+SELECT 'previous', count(DISTINCT hashtextextended(client_id, 0))
 FROM (
     SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
         AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
         AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
-    UNION
+    UNION ALL
     SELECT coalesce(client_id, session_id) FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
         AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)

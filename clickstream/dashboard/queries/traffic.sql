@@ -76,16 +76,16 @@ GROUP BY region
 ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
 
 -- The values the channel, country and device filters offer: those seen in the year to `end`
--- on the sites the account may see.
+-- on the sites the account may see. One pass with three grouping sets: reading the year's rows
+-- once into a CTE and grouping it three times took twice as long (the 10M-event warehouse's 90
+-- days are about 150,000 rows).
 -- name: filter_choices
-WITH seen AS (
-    SELECT channel, country, device_type FROM traffic_daily
-    WHERE day > %(end)s::date - 366
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-)
-SELECT 'channel' AS dimension, channel AS value FROM seen GROUP BY channel
-UNION ALL
-SELECT 'country', country FROM seen GROUP BY country
-UNION ALL
-SELECT 'device', device_type FROM seen GROUP BY device_type
+SELECT CASE WHEN grouping(channel) = 0 THEN 'channel'
+        WHEN grouping(country) = 0 THEN 'country' ELSE 'device' END AS dimension,
+    CASE WHEN grouping(channel) = 0 THEN channel
+        WHEN grouping(country) = 0 THEN country ELSE device_type END AS value
+FROM traffic_daily
+WHERE day > %(end)s::date - 366
+    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+GROUP BY GROUPING SETS ((channel), (country), (device_type))
 ORDER BY 1, 2;
