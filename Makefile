@@ -21,16 +21,23 @@ SDKS := $(VENV)/share/clickstream/sdks
 # pip's output (an editable install's setuptools warnings and all) goes to a log, shown only
 # when the install fails, so that `make up` prints Clickstream's own lines.
 PIP_LOG := $(VENV)/pip.log
+# An editable install leaves our own modules uncompiled (a wheel install compiles them): with
+# PYTHONDONTWRITEBYTECODE set, every `clickstream` command would compile each module it imports
+# from source at start. Compiled once here instead (docs/etl.md, "Start-up"); Python ignores
+# the bytecode of a source file changed since, so it is never stale, only not used.
+COMPILE := $(BIN)/python -m compileall -q clickstream
 
 $(VENV)/.runtime: pyproject.toml
 	@echo "installing Clickstream into $(VENV) (pip's output: $(PIP_LOG))"
 	@$(PYTHON) -m venv $(VENV)
 	@( $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e . ) \
 	  > $(PIP_LOG) 2>&1 || { cat $(PIP_LOG) >&2; echo "pip install failed (log: $(PIP_LOG))" >&2; exit 1; }
+	@$(COMPILE)
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	@$(COMPILE)
 	touch $@
 
 # the AWS extra (CDK, cdk-nag, cfn-lint): its tests synthesize the CDK app offline

@@ -33,6 +33,8 @@ KNOWN_IN_RUN = (
     "INSERT INTO known SELECT c.event_id, c.payload_hash = e.payload_hash "
     "FROM ({candidates}) AS c JOIN read_parquet([{files}]) AS e USING (event_id)"
 )
+# The batch's ids to register (`PreparedBatch.ids`), as `_outputs` computed them.
+BATCH_IDS = "SELECT event_id, event_timestamp, source_file, payload_hash FROM batch_ids"
 QUARANTINE_COLUMNS = ("run_id", "source_file", "line_number", "reason", "raw", "kind", "event_id")
 
 
@@ -106,9 +108,13 @@ def _outputs(
     derive_rows = directory / f"derive{suffix}.parquet"
     columns = ", ".join(DERIVE_COLUMNS)
     _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
-    # What the run's later batches check their ids against (`prepare`).
+    # The ids to register, computed once: the registry's COPY (`dedupe.claim_ids`) reads this
+    # table, and so does the id file, what the run's later batches check their ids against
+    # (`prepare`). Replaced only by this batch's `settle`, or by the batch after next, which
+    # the worker prepares on this connection once this batch is committed.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_ids AS {statement(ids)}")
     id_file = directory / f"ids{suffix}.parquet"
-    _copy_out(con, f"SELECT event_id, payload_hash FROM ({statement(ids)})", id_file, "parquet")
+    _copy_out(con, "SELECT event_id, payload_hash FROM batch_ids", id_file, "parquet")
     files = _file_ledgers(con, keys, sizes)
     quarantine = None
     if any(f.rejected or f.conflicts for f in files):
@@ -123,7 +129,7 @@ def _outputs(
         direct=direct,
         con=con,
         directory=directory,
-        ids=statement(ids),
+        ids=BATCH_IDS,
         rows_by_day=tuple(
             (day, statement("loaded_events").format(day=f"DATE '{day}'")) for day in days
         ),

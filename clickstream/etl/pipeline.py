@@ -24,6 +24,7 @@ import duckdb
 import psycopg
 import structlog
 
+from clickstream.etl import agents
 from clickstream.etl.batch import PreparedBatch
 from clickstream.etl.channels import load_rules
 from clickstream.etl.configuration import EtlOptions
@@ -73,6 +74,7 @@ class Pipeline:
     def run(self) -> RunResult:
         """Load every pending file batch by batch, then derive the days they touched."""
         result = RunResult(run_id=self.run_id, status="running")
+        agents.warm_up()
         with ExitStack() as stack:
             conn = stack.enter_context(
                 psycopg.connect(self.warehouse_url, autocommit=True, connect_timeout=10)
