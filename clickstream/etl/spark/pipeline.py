@@ -98,6 +98,17 @@ MOVE_QUARANTINE = sql.SQL(
 )
 
 
+# A join's small side with at most this many rows is broadcast (sent whole to every task)
+# rather than shuffled with the run's lines: a lookup's answers (about 300 bytes a row) or the
+# ids the warehouse already holds.
+BROADCAST_ROWS = 200_000
+
+
+def small(frame: DataFrame, rows: int) -> DataFrame:
+    """`frame` marked for broadcast joins if it has at most `BROADCAST_ROWS` rows."""
+    return fn.broadcast(frame) if rows <= BROADCAST_ROWS else frame
+
+
 class StagedRowsMissing(RuntimeError):
     """A staging table holds another number of rows than the run's outputs: nothing moved."""
 
@@ -190,7 +201,11 @@ class SparkPipeline:
         candidates = self._stage(spark.sql(text["candidate_ids"]), "ids", stage.ID_SOURCES)
         typed.unpersist()  # `records` holds every line now
         known = conn.execute(KNOWN_IDS.format(sql.Identifier(self.tables["ids"]))).fetchall()
-        spark.createDataFrame(known, KNOWN_SCHEMA).createOrReplaceTempView("known")
+        # Usually few (none on a fresh lake): sent to every task, so the run's lines are not
+        # shuffled for the join. Spark cannot size a frame made from a Python list itself.
+        small(spark.createDataFrame(known, KNOWN_SCHEMA), len(known)).createOrReplaceTempView(
+            "known"
+        )
         final = spark.sql(text["final"]).persist(StorageLevel.MEMORY_AND_DISK)
         self.cached.append(final)
         final.createOrReplaceTempView("final")
@@ -280,8 +295,13 @@ class SparkPipeline:
         self, spark: SparkSession, distinct: str, function: lookups.ArrowMap, ddl: str
     ) -> DataFrame:
         """`function` (the DuckDB engine's rules, `lookups.py`) over the distinct values the
-        statement `distinct` selects."""
-        return spark.sql(distinct).mapInArrow(function, ddl)
+        statement `distinct` selects: computed once and kept (every query that joins it
+        reuses the answers), and sent whole to every task when there are few."""
+        answers = (
+            spark.sql(distinct).mapInArrow(function, ddl).persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        self.cached.append(answers)
+        return small(answers, answers.count())
 
     def _stage(self, frame: DataFrame, name: str, columns: tuple[str, ...]) -> int:
         """COPY `frame` partition by partition into the staging table `name`; how many rows."""
