@@ -304,10 +304,13 @@ GROUP BY ALL;
 -- time the session did it. Keys: every event's name, a page_view's URL path (scheme and host
 -- left off, as goals match it) and each goal the event completes (goal_daily's match). A
 -- session's client, login state and bot flag are those `sessions` gives it; a session is its
--- site's events with one session id.
+-- site's events with one session id, numbered 1, 2, ... within the day (by site and key), so
+-- the walk joins steps on (day, session_no), two integers.
 CREATE OR REPLACE TEMP TABLE out_session_steps AS
 WITH visits AS (
     SELECT day, site_id, skey,
+        CAST(row_number() OVER (PARTITION BY day ORDER BY site_id, skey) AS INTEGER)
+            AS session_no,
         coalesce(arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL), skey) AS client_id,
         CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
             AS login_state,
@@ -338,12 +341,12 @@ keys AS (
             OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
                 AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
 )
-SELECT k.day, k.site_id, k.step_kind, k.step_value, k.skey AS session_id, v.client_id,
+SELECT k.day, k.site_id, k.step_kind, k.step_value, v.session_no, v.client_id,
     v.login_state, v.is_bot, min(k.event_timestamp) AS first_at
 FROM keys AS k
 JOIN visits AS v USING (day, site_id, skey)
-GROUP BY k.day, k.site_id, k.step_kind, k.step_value, k.skey, v.client_id, v.login_state,
-    v.is_bot;
+GROUP BY k.day, k.site_id, k.step_kind, k.step_value, v.session_no, v.client_id,
+    v.login_state, v.is_bot;
 -- name: day_visits
 -- Retention and journeys (0095) group by site: each session of each site, as the sessions
 -- step counts it (its first client id, else its key, is the visitor), with its entry and exit

@@ -209,19 +209,20 @@ EVENT_PROPERTY_DAILY: Final = table(
     key=("day", "site_id", "event_name", "property", "login_state", "is_bot", "value"),
 )
 # Per session, each distinct step key (an event name, a page_view's path, a goal) with the
-# first time the session did it (0096): what custom funnels walk.
+# first time the session did it (0096): what custom funnels walk. Keyed by the step first and
+# the session as its number within the day (0098), so a funnel joins its steps' rows in order.
 SESSION_STEPS: Final = table(
     "session_steps",
     "day date not null",
     "site_id text not null",
     "step_kind text not null",
     "step_value text not null",
-    "session_id text not null",
+    "session_no integer not null",
     "client_id text not null",
     "login_state text not null",
     "is_bot boolean not null",
     "first_at timestamptz not null",
-    key=("day", "site_id", "step_kind", "step_value", "session_id"),
+    key=("step_kind", "step_value", "day", "session_no"),
 )
 DERIVED: Final = (
     SESSIONS,
