@@ -10,7 +10,10 @@ Usage: .venv/bin/python -m bench.ingest.run [--seconds 10] [--connections 32] [-
 `--live-ab` instead measures what the Live page's counters cost: two ingest servers, one with
 `CLICKSTREAM_INGEST_LIVE=false`, driven with single events in alternating order, round after
 round in the same sitting; prints each one's median requests/s and CPU per request and the
-ratio (live on / live off).
+ratio (live on / live off). `--new-visitors` gives every request a `client_id` not sent before
+(the counters' costliest case: each event's visitor is hashed into the sketch); `--control`
+runs the same A/B with the counters off in both servers, to show what the order and the two
+processes alone make of the ratio.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+CLIENT_ID = "c-123456"
 SINGLE = json.dumps(
     {
         "event_name": "product_view",
-        "client_id": "c-123456",
+        "client_id": CLIENT_ID,
         "session_id": "s-98765",
         "page_url": "https://shop.example/p/42",
         "product": {"id": "42", "name": "Teapot", "price": 19.99, "category": "Kitchen"},
@@ -58,14 +62,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wrk_script(directory: Path, body: str, delay_ms: float = 0.0) -> Path:
-    path = directory / f"post-{abs(hash((body, delay_ms)))}.lua"
-    escaped = body.replace("\\", "\\\\").replace('"', '\\"')
+def _lua_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk_script(
+    directory: Path, body: str, delay_ms: float = 0.0, new_visitors: bool = False
+) -> Path:
+    """A wrk script posting `body`; with `new_visitors`, each request's `client_id` is one no
+    request sent before (`<thread>-<n>`), the live counters' costliest case."""
+    path = directory / f"post-{abs(hash((body, delay_ms, new_visitors)))}.lua"
     lines = [
         'wrk.method = "POST"',
-        f'wrk.body = "{escaped}"',
+        f"wrk.body = {_lua_text(body)}",
         'wrk.headers["Content-Type"] = "application/json"',
     ]
+    if new_visitors:
+        head, tail = body.split(CLIENT_ID, 1)
+        lines += [
+            "local threads, sent = 0, 0",
+            "function setup(thread) threads = threads + 1; thread:set('who', 't' .. threads) end",
+            "function request()",
+            "  sent = sent + 1",
+            f"  local body = {_lua_text(head)} .. who .. '-' .. sent .. {_lua_text(tail)}",
+            "  return wrk.format(nil, nil, nil, body)",
+            "end",
+        ]
     if delay_ms:
         lines.append(f"function delay() return {delay_ms:.3f} end")
     path.write_text("\n".join(lines) + "\n")
@@ -199,15 +221,19 @@ def start_servers(work: Path) -> list[ServerProcess]:
     return [ingest, baseline]
 
 
-def live_ab(seconds: int, connections: int, rounds: int) -> None:
-    """Single-event throughput and CPU with the live counters on and off, alternated."""
+def live_ab(
+    seconds: int, connections: int, rounds: int, new_visitors: bool, control: bool = False
+) -> None:
+    """Single-event throughput and CPU with the live counters on and off, alternated (with
+    `new_visitors`, every request from a visitor not seen before). `control` turns them off
+    in both servers: what the two processes differ by with no difference in code."""
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         work = Path(tmp)
         servers = [
-            ingest_server(work, "live-on", CLICKSTREAM_INGEST_LIVE="true"),
+            ingest_server(work, "live-on", CLICKSTREAM_INGEST_LIVE=str(not control).lower()),
             ingest_server(work, "live-off", CLICKSTREAM_INGEST_LIVE="false"),
         ]
-        script = wrk_script(work, SINGLE)
+        script = wrk_script(work, SINGLE, new_visitors=new_visitors)
         runs: dict[str, list[Result]] = {s.name: [] for s in servers}
         try:
             for server in servers:  # warm up
@@ -220,7 +246,10 @@ def live_ab(seconds: int, connections: int, rounds: int) -> None:
             for server in servers:
                 server.stop()
     on, off = runs["live-on"], runs["live-off"]
-    print(f"wrk, {connections} connections, {seconds}s x {rounds} rounds, alternated (medians)")
+    who = "a new visitor in every request" if new_visitors else "one visitor"
+    print(
+        f"wrk, {connections} connections, {seconds}s x {rounds} rounds, alternated (medians), {who}"
+    )
     print(f"{'figure':36} {'live on':>12} {'live off':>12} {'ratio':>7}")
     for label, pick, fmt in (
         ("single-event requests/s", lambda r: r.requests_per_s, "{:,.0f}"),
@@ -244,9 +273,15 @@ def main() -> None:
     parser.add_argument(
         "--live-ab", action="store_true", help="live counters on against off (see above)"
     )
+    parser.add_argument(
+        "--new-visitors", action="store_true", help="with --live-ab: a new client_id per request"
+    )
+    parser.add_argument(
+        "--control", action="store_true", help="with --live-ab: counters off in both (A/A)"
+    )
     args = parser.parse_args()
     if args.live_ab:
-        live_ab(args.seconds, args.connections, args.rounds)
+        live_ab(args.seconds, args.connections, args.rounds, args.new_visitors, args.control)
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
