@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -95,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.engine == "spark":
         from clickstream.etl.spark.session import session
 
-        cores = int(args.master.removeprefix("local[").removesuffix("]"))
+        inside = args.master.removeprefix("local[").removesuffix("]")
+        cores = int(inside) if inside.isdigit() else os.cpu_count() or 2
         conf = {
             "spark.sql.shuffle.partitions": str(4 * cores),
             "spark.driver.memory": "4g",
@@ -142,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             active.stop()
         for line in spark_report(log_dir, started_ms):
             print(line)
+    shutil.rmtree(log_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

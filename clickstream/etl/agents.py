@@ -9,13 +9,14 @@ little however many events a batch holds. `sql/useragent.sql` adds a list of bot
 leave as "Other" (HTTP clients, monitors).
 
 The library is imported on first use, not with this module: ua-parser compiles its ~1,500
-rules with Python's `re` on import (about 0.25 s of CPU), which every `clickstream` command
+rules with Python's `re` on import (about 0.2 s of CPU), which every `clickstream` command
 importing the ETL paid. A run starts the import in a thread of its own (`warm_up`), so it is
 done while DuckDB, which leaves Python free, still reads the first batch's JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from typing import TYPE_CHECKING, Final, NamedTuple
@@ -99,7 +100,9 @@ def warm_up() -> None:
 
 
 def _import_library() -> None:
-    import user_agents  # noqa: F401
+    # a failure here is `_parse`'s to report: it imports the library again
+    with contextlib.suppress(Exception):
+        import user_agents  # noqa: F401
 
 
 def _browser(user_agent: str | None) -> str:

@@ -18,6 +18,9 @@
 -- 20 is the most steps a funnel has (funnels.py MAX_STEPS, the funnels table's CHECK); the
 -- steps past the funnel's last compare with NULL, which the planner turns into empty
 -- relations (and a join from an empty one into nothing), as it does the other window's half.
+-- That holds because every call is planned with its own parameters: the dashboard's pool
+-- never prepares statements (`prepare_threshold=None`, dashboard/warehouse.py); a generic
+-- plan would read all forty step relations.
 WITH s1 AS (
     SELECT day >= %(start)s AS current, day, session_no, first_at AS t
     FROM session_steps

@@ -104,7 +104,7 @@ MOVE_QUARANTINE = sql.SQL(
 BROADCAST_ROWS = 200_000
 
 
-def small(frame: DataFrame, rows: int) -> DataFrame:
+def broadcast_if_small(frame: DataFrame, rows: int) -> DataFrame:
     """`frame` marked for broadcast joins if it has at most `BROADCAST_ROWS` rows."""
     return fn.broadcast(frame) if rows <= BROADCAST_ROWS else frame
 
@@ -203,9 +203,9 @@ class SparkPipeline:
         known = conn.execute(KNOWN_IDS.format(sql.Identifier(self.tables["ids"]))).fetchall()
         # Usually few (none on a fresh lake): sent to every task, so the run's lines are not
         # shuffled for the join. Spark cannot size a frame made from a Python list itself.
-        small(spark.createDataFrame(known, KNOWN_SCHEMA), len(known)).createOrReplaceTempView(
-            "known"
-        )
+        broadcast_if_small(
+            spark.createDataFrame(known, KNOWN_SCHEMA), len(known)
+        ).createOrReplaceTempView("known")
         final = spark.sql(text["final"]).persist(StorageLevel.MEMORY_AND_DISK)
         self.cached.append(final)
         final.createOrReplaceTempView("final")
@@ -301,7 +301,7 @@ class SparkPipeline:
             spark.sql(distinct).mapInArrow(function, ddl).persist(StorageLevel.MEMORY_AND_DISK)
         )
         self.cached.append(answers)
-        return small(answers, answers.count())
+        return broadcast_if_small(answers, answers.count())
 
     def _stage(self, frame: DataFrame, name: str, columns: tuple[str, ...]) -> int:
         """COPY `frame` partition by partition into the staging table `name`; how many rows."""

@@ -7,6 +7,10 @@
 -- The rows are carried over (numbered here: any numbering of a day's sessions is as good as
 -- the derive's, as every day is replaced whole), so funnels need no `etl rebuild`.
 
+-- No derive may write session_steps between the copy and the swap (its day would be lost):
+-- writers wait, the dashboard still reads until the DROP.
+LOCK TABLE session_steps IN EXCLUSIVE MODE;
+
 CREATE TABLE session_steps_by_step (
     day         date        NOT NULL,
     site_id     text        NOT NULL,

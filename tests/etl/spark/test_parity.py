@@ -212,6 +212,14 @@ def first_lake(lake: LakeStore) -> dict[str, dict[str, Any]]:
         ]
         if seq == 4:
             lines.append({**clash, "event_timestamp": hour.isoformat()})  # a later batch
+        if seq == 5:  # no session id: sessions keyed by the client, or by the event itself
+            lines += [
+                record("page_view", hour + timedelta(minutes=3), session_id=None, client_id=None),
+                record("page_view", hour + timedelta(minutes=4), session_id=None, client_id="c-5"),
+                record(
+                    "add_to_cart", hour + timedelta(minutes=5), session_id=None, client_id="c-5"
+                ),
+            ]
         put(lake, hour, lines, seq=seq)
     return {"kept": kept, "purchase": purchase}
 
