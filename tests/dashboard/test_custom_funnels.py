@@ -216,10 +216,19 @@ def test_windows_order_goals_and_sites_give_the_hand_counted_numbers(loaded: str
 
 def _add_step(page: Page, kind: str, value: str) -> None:
     page.select_option("#funnels-kind", kind)
+    # The server answers a new kind with its values (and an empty box): typed before that
+    # answer, the value could be cleared, or its dropdown reopened over the button.
+    page.wait_for_function(
+        "v => { const s = document.getElementById('funnels-value').selectize;"
+        " return s !== undefined && v in s.options; }",
+        arg=value,
+        timeout=TIMEOUT,
+    )
     box = page.locator("#funnels-value-selectized")
     box.fill(value)
     box.press("Enter")
     box.press("Escape")  # close the dropdown, which can lie over the button
+    box.blur()
     page.click("#funnels-add_step")
     expect(page.locator(".funnel-steps li").last).to_contain_text(value, timeout=TIMEOUT)
 
