@@ -2,6 +2,10 @@
 
 The ETL and the dashboard keep their SQL in `.sql` files beside their code; both read them
 here, so a statement is cut out of its file the same way everywhere.
+
+A condition that many statements share is written once, as a `-- part: x` block of the
+package's `parts.sql`, and a statement says `{{x}}` where it goes: `named` puts the part's
+text there (on one line), and refuses a statement naming a part that does not exist.
 """
 
 from __future__ import annotations
@@ -10,7 +14,14 @@ import re
 from functools import cache
 from importlib import resources
 
+PARTS_FILE = "parts.sql"
 _NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
+_PART = re.compile(r"^-- part: ([a-z_]+)\s*$", re.MULTILINE)
+_USE = re.compile(r"\{\{([a-z_]+)\}\}")
+
+
+class PartUnknown(KeyError):
+    """A statement names a `{{part}}` that its package's `parts.sql` does not define."""
 
 
 @cache
@@ -19,18 +30,49 @@ def script(package: str, filename: str) -> str:
     return (resources.files(package) / filename).read_text(encoding="utf-8")
 
 
-@cache
-def named(package: str, filename: str) -> dict[str, str]:
-    """The `-- name: x` statements of `filename`, by name, without their trailing `;`.
+def _blocks(header: re.Pattern[str], text: str) -> dict[str, str]:
+    """The blocks of `text` that `header` lines open, by name, without whole-line comments
+    or a trailing `;`.
 
-    Whole-line comments are left out: between two statements they introduce the next one, and
+    Whole-line comments are left out: between two blocks they introduce the next one, and
     left in they would follow (and hide) the `;` of the one before.
     """
-    parts = _NAME.split(script(package, filename))
+    pieces = header.split(text)
     found: dict[str, str] = {}
-    for i in range(1, len(parts) - 1, 2):
+    for i in range(1, len(pieces) - 1, 2):
         body = "\n".join(
-            line for line in parts[i + 1].strip().splitlines() if not line.startswith("--")
+            line for line in pieces[i + 1].strip().splitlines() if not line.startswith("--")
         )
-        found[parts[i]] = body.strip().rstrip(";").strip()
+        found[pieces[i]] = body.strip().rstrip(";").strip()
     return found
+
+
+@cache
+def parts(package: str) -> dict[str, str]:
+    """The `-- part: x` blocks of `package`'s `parts.sql` (none without one), each on one line."""
+    source = resources.files(package) / PARTS_FILE
+    if not source.is_file():
+        return {}
+    blocks = _blocks(_PART, source.read_text(encoding="utf-8"))
+    return {
+        name: " ".join(line.strip() for line in body.splitlines()) for name, body in blocks.items()
+    }
+
+
+@cache
+def named(package: str, filename: str) -> dict[str, str]:
+    """The `-- name: x` statements of `filename`, by name, with their `{{part}}`s filled in."""
+    shared = parts(package)
+
+    def fill(statement: str, text: str) -> str:
+        def part(use: re.Match[str]) -> str:
+            try:
+                return shared[use[1]]
+            except KeyError:
+                raise PartUnknown(f"{filename}: {statement} uses {{{{{use[1]}}}}}") from None
+
+        return _USE.sub(part, text)
+
+    return {
+        name: fill(name, body) for name, body in _blocks(_NAME, script(package, filename)).items()
+    }

@@ -49,3 +49,51 @@ def test_the_etl_and_the_dashboard_read_their_sql_through_the_one_loader() -> No
     assert transform.named is sqlfiles.named
     assert transform.script is sqlfiles.script
     assert queries.statements("overview") is sqlfiles.named(queries.__name__, "overview.sql")
+
+
+PARTS = """-- Shared conditions.
+
+-- The kept rows.
+-- part: kept
+(a = %(a)s)
+AND (b OR c)
+"""
+
+
+def _with_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, sql: str) -> str:
+    """A package of its own (loaded packages and the loader's answers are cached by name)
+    holding `parts.sql` and `uses.sql`."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "parts.sql").write_text(PARTS)
+    (folder / "uses.sql").write_text(sql)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+def test_a_statement_takes_a_part_by_name_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = "-- name: one\nSELECT 1 FROM t\nWHERE x\n    AND {{kept}};\n"
+    package = _with_parts(tmp_path, monkeypatch, "h3_sql_parts_fixture", sql)
+
+    assert sqlfiles.parts(package) == {"kept": "(a = %(a)s) AND (b OR c)"}
+    assert sqlfiles.named(package, "uses.sql") == {
+        "one": "SELECT 1 FROM t\nWHERE x\n    AND (a = %(a)s) AND (b OR c)"
+    }
+
+
+def test_a_statement_naming_no_part_is_refused_with_both_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql = "-- name: two\nSELECT 2 WHERE {{kep}};\n"
+    package = _with_parts(tmp_path, monkeypatch, "h3_sql_typo_fixture", sql)
+
+    with pytest.raises(sqlfiles.PartUnknown, match=r"uses\.sql: two uses \{\{kep\}\}"):
+        sqlfiles.named(package, "uses.sql")
+
+
+def test_no_dashboard_statement_keeps_a_part_unfilled() -> None:
+    for page, name in queries.panels():
+        assert "{{" not in queries.statement(page, name), (page, name)

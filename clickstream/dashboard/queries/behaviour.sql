@@ -10,18 +10,14 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period, 
 FROM (
     SELECT day, login_state, sessions, new_sessions, events FROM daily_kpis
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, login_state, 1, (visitor_type = 'new')::int, events FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY 1, 2 ORDER BY 1, 2;
 
@@ -41,19 +37,15 @@ GROUP BY identity_source ORDER BY events DESC, identity_source;
 SELECT date_trunc('hour', started_at) AS hour, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY 1;
 
 -- name: top_pages
 SELECT page, sum(page_views)::bigint AS page_views, sum(sessions)::bigint AS sessions
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY page HAVING sum(page_views) > 0
 ORDER BY page_views DESC, page LIMIT %(limit)s;
 
@@ -63,11 +55,8 @@ SELECT coalesce(nullif(split_part(split_part(referrer, '://', 2), '/', 1), ''), 
     count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY 1 ORDER BY sessions DESC, 1 LIMIT %(limit)s;
 
 -- name: devices
@@ -75,9 +64,6 @@ SELECT coalesce(device_type, '(unknown)') AS device_type,
     coalesce(browser, '(unknown)') AS browser, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY 1, 2 ORDER BY sessions DESC, 1, 2;

@@ -9,8 +9,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(events)::bigint AS events, count(DISTINCT event_name)::bigint AS event_names
 FROM event_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY 1;
 
 -- name: by_event
@@ -22,8 +21,7 @@ SELECT event_name,
     coalesce(sum(visitors) FILTER (WHERE day < %(start)s), 0)::bigint AS prev_visitors
 FROM event_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY event_name ORDER BY events DESC, prev_events DESC, event_name;
 
 -- The events that carry properties in the period, most frequent first (the breakdown's
@@ -31,15 +29,13 @@ GROUP BY event_name ORDER BY events DESC, prev_events DESC, event_name;
 -- name: property_events
 SELECT event_name FROM event_property_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY event_name ORDER BY sum(events) DESC, event_name LIMIT 100;
 
 -- name: property_keys
 SELECT property FROM event_property_daily
 WHERE day BETWEEN %(start)s AND %(end)s AND event_name = %(event)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY property ORDER BY sum(events) DESC, property LIMIT 100;
 
 -- name: property_values
@@ -50,8 +46,7 @@ SELECT value,
 FROM event_property_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s AND event_name = %(event)s
     AND property = %(property)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY value ORDER BY events DESC, prev_events DESC, value LIMIT %(limit)s;
 
 -- Every defined goal (zero when nothing completed it), with the period's sessions for the
@@ -62,8 +57,7 @@ WITH totals AS (
         coalesce(sum(sessions) FILTER (WHERE day < %(start)s), 0)::bigint AS prev_sessions
     FROM daily_kpis
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
 ), done AS (
     SELECT goal,
         coalesce(sum(completions) FILTER (WHERE day >= %(start)s), 0)::bigint AS completions,
@@ -73,8 +67,7 @@ WITH totals AS (
         coalesce(sum(sessions) FILTER (WHERE day < %(start)s), 0)::bigint AS prev_converting
     FROM goal_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY goal
 )
 SELECT g.name AS goal, coalesce(d.completions, 0) AS completions,

@@ -16,9 +16,8 @@ FROM (
         reached_add_to_cart, reached_begin_checkout, reached_purchase
     FROM funnel_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, login_state, 1, (page_views > 0)::int,
         (page_views > 0 AND product_views > 0)::int,
@@ -28,11 +27,8 @@ FROM (
             AND purchases > 0)::int
     FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS f
 GROUP BY 1, 2;

@@ -8,8 +8,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(sessions)::bigint AS sessions, sum(purchasing_sessions)::bigint AS purchasing_sessions
 FROM entry_exit_daily
 WHERE kind = 'entry' AND day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY 1;
 
 -- The steps to choose from, most frequent first (each occurrence has one depth-1 row).
@@ -17,8 +16,7 @@ GROUP BY 1;
 SELECT anchor, sum(transitions)::bigint AS occurrences
 FROM journey_daily
 WHERE day BETWEEN %(start)s AND %(end)s AND depth = 1
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY anchor
 ORDER BY occurrences DESC, anchor
 LIMIT %(limit)s;
@@ -28,8 +26,7 @@ LIMIT %(limit)s;
 SELECT depth, step_from, step_to, sum(transitions)::bigint AS transitions
 FROM journey_daily
 WHERE anchor = %(anchor)s AND day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY depth, step_from, step_to
 ORDER BY depth, transitions DESC, step_from, step_to;
 
@@ -38,8 +35,7 @@ SELECT page, sum(sessions)::bigint AS sessions,
     sum(purchasing_sessions)::bigint AS purchasing_sessions
 FROM entry_exit_daily
 WHERE kind = 'entry' AND day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY page
 ORDER BY sessions DESC, page
 LIMIT %(limit)s;
@@ -49,8 +45,7 @@ SELECT page, sum(sessions)::bigint AS sessions,
     sum(purchasing_sessions)::bigint AS purchasing_sessions
 FROM entry_exit_daily
 WHERE kind = 'exit' AND day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY page
 ORDER BY sessions DESC, page
 LIMIT %(limit)s;

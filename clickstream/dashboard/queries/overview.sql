@@ -16,19 +16,15 @@ FROM (
     SELECT day, events, sessions, purchasing_sessions, purchases, revenue
     FROM daily_kpis
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, events, 1, has_purchase::int, purchases, revenue
     FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY 1;
 
@@ -46,36 +42,28 @@ SELECT 'current' AS period, count(DISTINCT hashtextextended(client_id, 0)) AS vi
 FROM (
     SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT coalesce(client_id, session_id) FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS seen_now
 UNION ALL
 SELECT 'previous', count(DISTINCT hashtextextended(client_id, 0))
 FROM (
     SELECT client_id FROM visitor_daily
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT coalesce(client_id, session_id) FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(prev_end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS seen_before;
 
 -- name: timeline
@@ -83,18 +71,14 @@ SELECT day, sum(events)::bigint AS events, sum(sessions)::bigint AS sessions
 FROM (
     SELECT day, events, sessions FROM daily_kpis
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, events, 1 FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY day ORDER BY day;
 
@@ -107,18 +91,14 @@ SELECT sum(page_views)::bigint AS page_view, sum(product_views)::bigint AS produ
 FROM (
     SELECT events, page_views, product_views, cart_adds, checkouts, purchases FROM daily_kpis
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT events, page_views, product_views, cart_adds, checkouts, purchases FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k;
 
 -- name: login_split
@@ -127,17 +107,13 @@ SELECT login_state, sum(sessions)::bigint AS sessions, sum(events)::bigint AS ev
 FROM (
     SELECT login_state, sessions, events, revenue FROM daily_kpis
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT login_state, 1, events, revenue FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY login_state ORDER BY login_state;

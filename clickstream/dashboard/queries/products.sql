@@ -11,8 +11,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(units)::bigint AS units, sum(cart_units)::bigint AS cart_units
 FROM product_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY 1;
 
 -- name: top_products
@@ -22,8 +21,7 @@ SELECT product_id, max(name) AS name, max(category) AS category, max(brand) AS b
     sum(units)::bigint AS units, sum(cart_units)::bigint AS cart_units
 FROM product_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY product_id
 ORDER BY CASE %(rank)s WHEN 'views' THEN sum(views)::numeric
         WHEN 'cart_adds' THEN sum(cart_adds) WHEN 'purchases' THEN sum(purchases)
@@ -36,8 +34,7 @@ SELECT coalesce(category, '(none)') AS category, sum(views)::bigint AS views,
     sum(revenue) AS revenue, sum(units)::bigint AS units, sum(cart_units)::bigint AS cart_units
 FROM product_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY 1 ORDER BY revenue DESC, views DESC, 1
 LIMIT %(limit)s;
 
@@ -47,7 +44,6 @@ SELECT coalesce(brand, '(none)') AS brand, sum(views)::bigint AS views,
     sum(revenue) AS revenue, sum(units)::bigint AS units, sum(cart_units)::bigint AS cart_units
 FROM product_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY 1 ORDER BY revenue DESC, views DESC, 1
 LIMIT %(limit)s;

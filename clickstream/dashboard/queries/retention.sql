@@ -18,8 +18,7 @@ FROM (
         CASE WHEN %(grain)s = 'week' THEN week_purchasers ELSE purchasers END AS purchasing
     FROM retention_daily
     WHERE first_day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
 ) AS r
 WHERE period <= %(periods)s
 GROUP BY cohort, period

@@ -10,18 +10,14 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
 FROM (
     SELECT day, sessions, bounces, events, duration_seconds FROM daily_kpis
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, 1, is_bounce::int, events, duration_seconds FROM sessions
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY 1;
 
@@ -30,18 +26,14 @@ SELECT day, sum(sessions)::bigint AS sessions, sum(bounces)::bigint AS bounces
 FROM (
     SELECT day, sessions, bounces FROM daily_kpis
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND %(channel)s::text IS NULL AND %(country)s::text IS NULL AND %(device)s::text IS NULL
+        AND {{kept}}
+        AND {{no_dimension}}
     UNION ALL
     SELECT day, 1, is_bounce::int FROM sessions
     WHERE day BETWEEN %(start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-        AND num_nonnulls(%(channel)s::text, %(country)s::text, %(device)s::text) > 0
-        AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-        AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-        AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+        AND {{kept}}
+        AND {{some_dimension}}
+        AND {{dimensions}}
 ) AS k
 GROUP BY day ORDER BY day;
 
@@ -51,30 +43,23 @@ SELECT width_bucket(duration_seconds, ARRAY[10, 30, 60, 180, 600, 1800]::float8[
     count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY 1 ORDER BY 1;
 
 -- name: depths
 SELECT least(events, 21) AS events, count(*) AS sessions
 FROM sessions
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY 1 ORDER BY 1;
 
 -- name: landing_pages
 SELECT page, sum(entrances)::bigint AS entrances, sum(bounces)::bigint AS bounces
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY page HAVING sum(entrances) > 0
 ORDER BY entrances DESC, page LIMIT %(limit)s;
 
@@ -82,7 +67,6 @@ ORDER BY entrances DESC, page LIMIT %(limit)s;
 SELECT page, sum(exits)::bigint AS exits, sum(page_views)::bigint AS page_views
 FROM page_daily
 WHERE day BETWEEN %(start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
 GROUP BY page HAVING sum(exits) > 0
 ORDER BY exits DESC, page LIMIT %(limit)s;

@@ -11,8 +11,7 @@ SELECT CASE WHEN day >= %(start)s THEN 'current' ELSE 'previous' END AS period,
     sum(purchases)::bigint AS purchases, sum(revenue) AS revenue
 FROM traffic_daily
 WHERE day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+    AND {{kept}}
     AND (%(channel)s::text IS NULL OR channel = %(channel)s)
     AND (%(country)s::text IS NULL OR country = %(country)s)
     AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -44,8 +43,7 @@ FROM (
         END AS label
     FROM traffic_daily
     WHERE day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
         AND (%(channel)s::text IS NULL OR channel = %(channel)s)
         AND (%(country)s::text IS NULL OR country = %(country)s)
         AND (%(device)s::text IS NULL OR device_type = %(device)s)
@@ -67,11 +65,8 @@ SELECT region AS label,
     coalesce(sum(revenue) FILTER (WHERE day < %(start)s), 0) AS prev_revenue
 FROM sessions
 WHERE region IS NOT NULL AND day BETWEEN %(prev_start)s AND %(end)s
-    AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-    AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
-    AND (%(channel)s::text IS NULL OR coalesce(channel, 'Unassigned') = %(channel)s)
-    AND (%(country)s::text IS NULL OR coalesce(country, 'unknown') = %(country)s)
-    AND (%(device)s::text IS NULL OR coalesce(device_type, 'unknown') = %(device)s)
+    AND {{kept}}
+    AND {{dimensions}}
 GROUP BY region
 ORDER BY sessions DESC, prev_sessions DESC, label LIMIT %(limit)s;
 
