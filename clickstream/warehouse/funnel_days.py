@@ -43,8 +43,12 @@ def fill_days(conn: psycopg.Connection, steps: Sequence[Step], days: Iterable[da
     if not wanted:
         return 0
     params = {**_steps(steps), "days": wanted}
+    # JIT off for this statement only (on failure the transaction's end restores it).
+    jit = conn.execute(_statement("jit_off")).fetchone()  # type: ignore[arg-type]
     # Unprepared: a generic plan would read all twenty steps (see `fill`).
     row = conn.execute(_statement("fill"), params, prepare=False).fetchone()  # type: ignore[arg-type]
+    if jit is not None:
+        conn.execute(_statement("jit_back"), {"was": jit[0]})  # type: ignore[arg-type]
     return int(row[0]) if row else 0
 
 

@@ -219,6 +219,14 @@ covered AS (
 )
 SELECT (SELECT count(*) FROM added) AS rows_added, (SELECT count(*) FROM covered) AS days_added;
 
+-- name: jit_off
+-- For the fill only: its estimates (a row per session and step, millions) would have it JIT
+-- compiled, which took 0.5 s of a day's 0.6 s on the 10M warehouse.
+SELECT current_setting('jit') AS was, set_config('jit', 'off', true);
+
+-- name: jit_back
+SELECT set_config('jit', %(was)s, true);
+
 -- name: lock
 -- Fills serialise: a derive's and `funnels add`'s (readers are not kept out).
 LOCK TABLE funnel_days_covered IN EXCLUSIVE MODE;
