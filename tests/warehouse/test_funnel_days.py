@@ -1,7 +1,7 @@
 """Saved session-window funnels precomputed per day (`funnel_days`): the roll-up's rows equal
 the walk's for funnels, filters and periods; a funnel saved after the data is filled by the
 next derive (and by `funnels add` at once); a re-derived day (an erasure) is counted again;
-uncovered periods and unsaved funnels are walked."""
+uncovered periods and unsaved funnels are walked; the JSON API answers from the roll-up."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+import structlog.testing
 from click.testing import CliRunner
 
-from clickstream import utc
+from clickstream import jsonio, utc
 from clickstream.cli.main import cli
+from clickstream.dashboard.api.tokens import add_token
+from clickstream.dashboard.app import create_app
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.funnel_figures import walk_params
 from clickstream.dashboard.funnel_rows import funnel_rows, rolled_up
@@ -28,6 +32,8 @@ from clickstream.lake.store import LakeStore
 from clickstream.ops.erasure import erase_subject
 from clickstream.warehouse.funnel_days import refresh
 from clickstream.warehouse.funnels import Funnel, add_funnel, make_funnel, parse_step, remove_funnel
+from tests.conftest import ServerThread
+from tests.dashboard.conftest import as_dashboard, signed_in_settings
 from tests.etl.lakefiles import put, record
 
 KEYS = (
@@ -260,3 +266,38 @@ def test_a_funnel_saved_after_the_data_is_filled_by_the_next_derive_and_follows_
     assert result.status == "succeeded"
     assert _rows_of(warehouse_url) == after
     assert _same_as_walk(warehouse_url, funnel, week)
+
+
+def test_the_api_answers_funnels_walk_from_the_roll_up_with_the_walks_rows(stepped: str) -> None:
+    today = utc.now().date()
+    week = Filters(today - timedelta(days=6), today, "guest", True)
+    with psycopg.connect(stepped, autocommit=True) as conn:
+        token = add_token(conn, "all", None)
+    query = {
+        "step": [s.describe() for s in SAVED[0].steps],
+        "window": "session",
+        "start": str(week.start),
+        "end": str(week.end),
+        "login": "guest",
+        "bots": "true",
+    }
+    app = create_app(as_dashboard(stepped), signed_in_settings())
+    with (
+        ServerThread(app) as server,
+        structlog.testing.capture_logs() as logs,
+        httpx.Client(timeout=30) as client,
+    ):
+        response = client.get(
+            f"{server.url}/api/v1/funnels/walk",
+            params=query,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200, response.text
+    read = [e["query"] for e in logs if e.get("event") == "dashboard_query"]
+    assert read == ["rolled_covered", "rolled"]
+    warehouse = Warehouse(stepped)
+    try:
+        walked = warehouse.rows("funnels", "walk", walk_params(SAVED[0], week))
+    finally:
+        warehouse.close()
+    assert walked and response.json()["rows"] == jsonio.loads(jsonio.dumps(walked))
