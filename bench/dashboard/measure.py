@@ -9,7 +9,12 @@ last 30 days. The baseline is the Overview's headline figures computed from raw
 
 `--skip funnels.walk` leaves a statement out of the panels. `--funnels` measures only the
 custom funnel walk: the five-step funnel below in each window (one session, 7 days, the
-period) over the last 7 and the last 30 days.
+period) over the last 7 and the last 30 days, and for the session window the page's path
+(the saved funnels' roll-up, `dashboard/funnel_rows.py`) when the funnel is saved and its
+days covered; `--save-funnel` saves it and fills its days first (`funnels add` does the same).
+
+    flock /tmp/bench.lock .venv/bin/python -m bench.dashboard.measure \\
+        --database clickstream_bench_10m --funnels --save-funnel --runs 20
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from clickstream import utc
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.filters import Filters
+from clickstream.dashboard.funnel_rows import funnel_rows, rolled_up
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
 from clickstream.settings import load
-from clickstream.warehouse.funnels import make_funnel, make_step
+from clickstream.warehouse.funnel_days import fill_new
+from clickstream.warehouse.funnels import add_funnel, make_funnel, make_step
 from clickstream.warehouse.roles import DASHBOARD_ROLE
 from tests.browser import chromium
 
@@ -184,8 +191,26 @@ def measure_behaviour(warehouse: Warehouse, runs: int, behaviour: dict[str, obje
         print(f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target 500 ms)")
 
 
-def measure_funnels(url: str, runs: int) -> None:
-    """Print p50/p95 of `funnels.sql`'s `walk` per window, over the last 7 and 30 days."""
+def save_funnel(admin_url: str) -> None:
+    """Save `FUNNEL` (window session) in the warehouse and precompute its days, as
+    `clickstream funnels add` does; print how long the filling took."""
+    with psycopg.connect(admin_url) as conn:
+        conn.execute("SET jit = off")
+        add_funnel(conn, FUNNEL, replace=True)
+        started = time.perf_counter()
+        rows = fill_new(conn, FUNNEL)
+        seconds = time.perf_counter() - started
+        days = conn.execute("SELECT count(*) FROM funnel_days_covered").fetchone()
+    covered = days[0] if days else 0
+    print(f"saved funnel {FUNNEL.name}: {rows:,} new rows in {seconds:.1f} s ({covered} days)")
+
+
+def measure_funnels(url: str, runs: int, admin_url: str | None = None) -> None:
+    """Print p50/p95 of `funnels.sql`'s `walk` per window, and of the page's path (the saved
+    funnel's roll-up, its coverage check included) for the session window, over the last 7
+    and 30 days. With `admin_url`, `FUNNEL` is saved and filled first."""
+    if admin_url is not None:
+        save_funnel(admin_url)
     today = utc.now().date()
     periods = (
         Filters(today - timedelta(days=6), today),
@@ -193,20 +218,28 @@ def measure_funnels(url: str, runs: int) -> None:
     )
     windows = (("session", None), ("days", 7), ("none", None))
     warehouse = Warehouse(url)
-    print(
-        f"{'custom funnel walk':32} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)"
-    )
+    print(f"{'custom funnel':40} {'7d p50':>8} {'7d p95':>8} {'30d p50':>8} {'30d p95':>8}  (ms)")
     try:
         for window, days in windows:
             funnel = make_funnel("bench", FUNNEL.steps, window, days)
-            cells: list[float] = []
+            walked: list[float] = []
+            paged: list[float] = []
             for filters in periods:
                 params = filters.params(**funnel.params())
-                cells += percentiles(
+                walked += percentiles(
                     timed(lambda p=params: warehouse.rows("funnels", "walk", p), runs)
                 )
+                if window == "session" and rolled_up(warehouse, params):
+                    rows = funnel_rows(warehouse, params)
+                    assert rows == warehouse.rows("funnels", "walk", params), "roll-up != walk"
+                    paged += percentiles(timed(lambda p=params: funnel_rows(warehouse, p), runs))
             label = f"funnels.walk({funnel.describe_window()})"
-            print(f"{label:32} " + " ".join(f"{c:8.1f}" for c in cells))
+            print(f"{label:40} " + " ".join(f"{c:8.1f}" for c in walked))
+            if len(paged) == len(walked):
+                label = f"page: roll-up({funnel.describe_window()})"
+                print(f"{label:40} " + " ".join(f"{c:8.1f}" for c in paged))
+            elif window == "session":
+                print("page: roll-up: not covered (run with --save-funnel), the page walks")
     finally:
         warehouse.close()
 
@@ -257,7 +290,17 @@ def main() -> None:
     parser.add_argument("--database", default="clickstream_bench")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--loads", type=int, default=5)
-    parser.add_argument("--funnels", action="store_true", help="only the custom funnel walk")
+    parser.add_argument(
+        "--funnels",
+        action="store_true",
+        help="only the custom funnel: the walk per window, and the page's roll-up path",
+    )
+    parser.add_argument(
+        "--save-funnel",
+        action="store_true",
+        help="with --funnels: save the bench funnel (window session) and fill its days first "
+        "(as the admin URL's user: the dashboard role cannot write)",
+    )
     parser.add_argument(
         "--skip",
         action="append",
@@ -271,7 +314,8 @@ def main() -> None:
         row = conn.execute("SELECT count(*) FROM clickstream_events").fetchone()
     print(f"warehouse {args.database}: {row[0] if row else 0:,} events")
     if args.funnels:
-        measure_funnels(url, args.runs)
+        admin = psycopg.conninfo.make_conninfo(args.admin_url, dbname=args.database)
+        measure_funnels(url, args.runs, admin if args.save_funnel else None)
         return
     measure_queries(url, args.runs, args.skip)
     measure_first_page(url, args.loads)

@@ -38,6 +38,7 @@ def funnels_add(
     Example: clickstream funnels add Checkout --step page:/cart --step event:begin_checkout
     --step event:purchase --window 7d
     """
+    from clickstream.warehouse.funnel_days import fill_new
     from clickstream.warehouse.funnels import (
         FunnelExists,
         FunnelInvalid,
@@ -54,20 +55,26 @@ def funnels_add(
         fail(str(exc), code=2)
     settings = resolve_settings(CommonSettings, "funnels")
     problem = ""
+    filled = 0
 
     def work(url: str) -> None:
-        nonlocal problem
+        nonlocal problem, filled
         with psycopg.connect(url) as conn:
             try:
                 add_funnel(conn, funnel, replace)
             except FunnelExists as exc:
                 problem = str(exc)
+                return
+            # A session-window funnel's days are counted now, not at the next ETL run.
+            filled = fill_new(conn, funnel)
 
     with_warehouse(settings, work)
     if problem:
         fail(problem)
     shown = " > ".join(s.describe() for s in funnel.steps)
     click.echo(f"saved funnel {funnel.name}: {shown} ({funnel.describe_window()})")
+    if filled:
+        click.echo(f"precomputed {filled} rows of its days")
 
 
 @funnels.command("list")

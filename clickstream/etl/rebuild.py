@@ -40,6 +40,8 @@ EMPTIED_TABLES = (
     "entry_exit_daily",
     "visitor_first_seen",
     "retention_daily",
+    "funnel_days",
+    "funnel_days_covered",
 )
 EMPTY = "TRUNCATE " + ", ".join(EMPTIED_TABLES)
 

@@ -112,6 +112,10 @@ EXCLUDED: Final = {
     ("pipeline", "first_run"): "the empty dashboard's guide, not a panel's numbers",
     ("pipeline", "purchases"): "raw purchase events (order ids) that the Pipeline page matches "
     "with the shop's orders in Python; the matching, not this statement, is the panel",
+    ("funnels", "rolled"): "the saved funnels' roll-up, which funnels/walk answers from "
+    "when it covers the period (funnels/rolled_covered)",
+    ("funnels", "rolled_covered"): "whether funnels/walk can answer from the saved funnels' "
+    "roll-up; funnels/walk decides it",
 }
 
 

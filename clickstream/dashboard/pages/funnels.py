@@ -14,6 +14,7 @@ from clickstream.dashboard import charts, formatting
 from clickstream.dashboard.charts import Chart
 from clickstream.dashboard.components import Column, Kpi, card, chart_output, kpi_row, table
 from clickstream.dashboard.funnel_figures import figures, step_label, walk_params
+from clickstream.dashboard.funnel_rows import funnel_rows
 from clickstream.dashboard.pages import FiltersCalc, Tables, chart, panel
 from clickstream.dashboard.warehouse import Warehouse, WarehouseUnavailable
 from clickstream.warehouse.funnels import (
@@ -220,7 +221,8 @@ def page_server(
         if funnel is None:
             return {"walk": []}
         try:
-            return {"walk": warehouse.rows(PAGE, "walk", walk_params(funnel, filters()))}
+            # A saved session-window funnel's days come precomputed when they all are.
+            return {"walk": funnel_rows(warehouse, walk_params(funnel, filters()))}
         except WarehouseUnavailable as exc:
             return exc
 

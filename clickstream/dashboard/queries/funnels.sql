@@ -481,6 +481,106 @@ FROM (
 GROUP BY current, step
 ORDER BY 1, 2;
 
+-- name: rolled_covered
+-- Whether `rolled` answers for this funnel as `walk` would: a saved funnel with window
+-- session has these steps, and its definition (warehouse/funnel_days.sql: the same md5) has
+-- every day of [prev_start, end] computed that session_steps has rows of (found with one
+-- probe of session_steps' day index per day).
+WITH RECURSIVE stepped AS (
+    SELECT min(day) AS day FROM session_steps WHERE day BETWEEN %(prev_start)s AND %(end)s
+    UNION ALL
+    SELECT (SELECT min(day) FROM session_steps WHERE day > stepped.day AND day <= %(end)s)
+    FROM stepped WHERE stepped.day IS NOT NULL
+)
+SELECT %(window)s = 'session'
+    AND EXISTS (
+        SELECT 1 FROM funnels
+        WHERE window_kind = 'session'
+            AND ARRAY(SELECT e ->> 'kind' FROM jsonb_array_elements(steps)
+                WITH ORDINALITY AS x(e, i) ORDER BY i) = %(step_kinds)s::text[]
+            AND ARRAY(SELECT e ->> 'value' FROM jsonb_array_elements(steps)
+                WITH ORDINALITY AS x(e, i) ORDER BY i) = %(step_values)s::text[]
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM stepped
+        WHERE stepped.day IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM funnel_days_covered AS c
+            WHERE c.definition = md5('session' || array_to_json(%(step_kinds)s::text[])::text
+        || array_to_json(%(step_values)s::text[])::text)
+                AND c.day = stepped.day
+        )
+    ) AS covered;
+
+-- name: rolled
+-- `walk`'s rows (window session) from the saved funnels' per-day roll-up `funnel_days`
+-- (migration 0100), when `rolled_covered` says the period is covered. Entrants add up over
+-- the days. The median gap is percentile_cont(0.5)'s, found without sorting a period's gaps:
+-- with n gaps, it takes the values of ranks floor((n - 1) / 2) and ceil((n - 1) / 2) (from
+-- 0) and returns lo + 0.5 * (hi - lo), as PostgreSQL's float8 interpolation does, so the
+-- result is the walk's to the last bit. Each day's gaps are sorted, so width_bucket(x, gaps)
+-- counts those <= x by binary search; a gap is a whole number of microseconds (timestamps
+-- are), so a binary search over microseconds (k / 1e6 as float8 rounds exactly as the gap's
+-- numeric seconds do) finds the rank's value in about 40 probes of a few comparisons a row.
+WITH RECURSIVE picked AS (
+    -- `|| '{}'` detoasts each array once here, not in every probe.
+    SELECT day >= %(start)s AS current, step, entrants, gaps || '{}'::float8[] AS gaps
+    FROM funnel_days
+    WHERE definition = md5('session' || array_to_json(%(step_kinds)s::text[])::text
+        || array_to_json(%(step_values)s::text[])::text)
+        AND day BETWEEN %(prev_start)s AND %(end)s
+        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
+        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+),
+totals AS (
+    SELECT current, step, sum(entrants)::bigint AS entrants,
+        sum(cardinality(gaps)) AS n, max(gaps[cardinality(gaps)]) AS top
+    FROM picked
+    GROUP BY current, step
+),
+-- Invariant: fewer than `rank` + 1 gaps are <= lo microseconds, at least that many <= hi.
+search (current, step, rank, lo, hi) AS (
+    SELECT current, step, (n - 1) / 2, -1::bigint, ceil(top * 1e6)::bigint + 1
+    FROM totals WHERE n > 0
+    UNION ALL
+    SELECT s.current, s.step, s.rank,
+        CASE WHEN probe.below > s.rank THEN s.lo ELSE (s.lo + s.hi) / 2 END,
+        CASE WHEN probe.below > s.rank THEN (s.lo + s.hi) / 2 ELSE s.hi END
+    FROM search AS s
+    CROSS JOIN LATERAL (
+        SELECT sum(width_bucket(((s.lo + s.hi) / 2)::float8 / 1e6::float8, p.gaps)) AS below
+        FROM picked AS p WHERE p.current = s.current AND p.step = s.step
+    ) AS probe
+    WHERE s.hi - s.lo > 1
+),
+-- The lower rank's value: the least gap above lo microseconds.
+lower AS (
+    SELECT s.current, s.step, s.rank, t.n, (
+        SELECT min(p.gaps[width_bucket(s.lo::float8 / 1e6::float8, p.gaps) + 1])
+        FROM picked AS p WHERE p.current = s.current AND p.step = s.step
+    ) AS lo
+    FROM search AS s JOIN totals AS t USING (current, step)
+    WHERE s.hi - s.lo <= 1
+),
+-- The upper rank's: the same value when n is odd or the value repeats, else the next gap.
+medians AS (
+    SELECT current, step, lo, CASE
+        WHEN mod(n, 2) = 1 OR (
+            SELECT sum(width_bucket(l.lo, p.gaps))
+            FROM picked AS p WHERE p.current = l.current AND p.step = l.step
+        ) > rank + 1 THEN lo
+        ELSE (
+            SELECT min(p.gaps[width_bucket(l.lo, p.gaps) + 1])
+            FROM picked AS p WHERE p.current = l.current AND p.step = l.step
+        )
+    END AS hi
+    FROM lower AS l
+)
+SELECT CASE WHEN t.current THEN 'current' ELSE 'previous' END AS period, t.step, t.entrants,
+    m.lo + 0.5::float8 * (m.hi - m.lo) AS median_seconds
+FROM totals AS t
+LEFT JOIN medians AS m USING (current, step)
+ORDER BY 1, 2;
+
 -- name: saved
 SELECT name, steps, window_kind, window_days, site_id FROM funnels ORDER BY name;
 

@@ -3,7 +3,8 @@
 Loads mark days in `etl_dirty_days` (`warehouse/dirty_days.py`) inside their own transaction;
 this rebuilds those days and clears the marks in one transaction, so a crash anywhere leaves
 them marked for the next run. Incremental runs, `etl backfill`, `etl rebuild` and erasure (as
-`clickstream.etl.rederive_days`) all derive through `derive_day`.
+`clickstream.etl.rederive_days`) all derive through `derive_day`; `derive_days` then keeps the
+cohorts and the saved funnels' per-day roll-up.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from clickstream.etl.derive.retention import after_days, before_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.transform import connect
 from clickstream.warehouse.dirty_days import clear_days, dirty_days
+from clickstream.warehouse.funnel_days import refresh as refresh_funnel_days
 from clickstream.warehouse.goals import list_goals
 
 
@@ -57,9 +59,11 @@ def derive_days(
     early: Precomputed | None = None,
 ) -> None:
     """Rebuild the given days now, marked or not, inside the caller's transaction, then the
-    cohorts of the visitors they hold (`retention.py`)."""
+    cohorts of the visitors they hold (`retention.py`) and the saved session-window funnels'
+    days (`warehouse/funnel_days.py`: these days, and days a newly saved one lacks)."""
     wanted = sorted(set(days))
     if not wanted:
+        refresh_funnel_days(conn, ())
         return
     goals = tuple(list_goals(conn))
     # Days computed ahead count only if computed from exactly the rows the run committed,
@@ -82,3 +86,4 @@ def derive_days(
         if own:
             engine.close()
     after_days(conn, wanted)
+    refresh_funnel_days(conn, wanted)

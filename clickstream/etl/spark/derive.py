@@ -30,6 +30,7 @@ from clickstream.etl.transform import connect
 from clickstream.sqlfiles import named
 from clickstream.warehouse import schema
 from clickstream.warehouse.dirty_days import clear_days, dirty_days
+from clickstream.warehouse.funnel_days import refresh as refresh_funnel_days
 from clickstream.warehouse.goals import Goal, list_goals
 
 log = structlog.get_logger("clickstream.etl")
@@ -96,6 +97,7 @@ def derive_run(
         finally:
             duck.close()
         after_days(conn, own)
+        refresh_funnel_days(conn, own)
         clear_days(conn, own)
     rest = derive_dirty_days(conn)
     log.info("etl_spark_derive", sessions_from_spark=len(own), shared=len(rest))

@@ -224,6 +224,28 @@ SESSION_STEPS: Final = table(
     "first_at timestamptz not null",
     key=("step_kind", "step_value", "day", "session_no"),
 )
+# Saved session-window funnels per day, definition and step (0100): filled after the days'
+# session_steps by `warehouse/funnel_days.py`, not by derive.sql, so not in DERIVED.
+FUNNEL_DAYS: Final = table(
+    "funnel_days",
+    "definition text not null",
+    "day date not null",
+    "site_id text not null",
+    "login_state text not null",
+    "is_bot boolean not null",
+    "step integer not null",
+    "entrants bigint not null",
+    "gaps double precision[] not null",
+    key=("definition", "day", "site_id", "login_state", "is_bot", "step"),
+)
+# The days of each definition `funnel_days` holds computed (0100).
+FUNNEL_DAYS_COVERED: Final = table(
+    "funnel_days_covered",
+    "definition text not null",
+    "day date not null",
+    key=("definition", "day"),
+)
+FUNNEL_ROLL_UP: Final = (FUNNEL_DAYS, FUNNEL_DAYS_COVERED)
 DERIVED: Final = (
     SESSIONS,
     VISITOR_DAILY,
