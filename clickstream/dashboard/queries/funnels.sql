@@ -27,8 +27,7 @@ WITH s1 AS (
     WHERE %(window)s = 'session' AND step_kind = (%(step_kinds)s::text[])[1]
         AND step_value = (%(step_values)s::text[])[1]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
 ),
 s2 AS (
     SELECT day, session_no, first_at AS t FROM session_steps
@@ -198,8 +197,7 @@ v1 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[1]
         AND step_value = (%(step_values)s::text[])[1]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v2 AS (
@@ -208,8 +206,7 @@ v2 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[2]
         AND step_value = (%(step_values)s::text[])[2]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v3 AS (
@@ -218,8 +215,7 @@ v3 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[3]
         AND step_value = (%(step_values)s::text[])[3]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v4 AS (
@@ -228,8 +224,7 @@ v4 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[4]
         AND step_value = (%(step_values)s::text[])[4]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v5 AS (
@@ -238,8 +233,7 @@ v5 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[5]
         AND step_value = (%(step_values)s::text[])[5]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v6 AS (
@@ -248,8 +242,7 @@ v6 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[6]
         AND step_value = (%(step_values)s::text[])[6]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v7 AS (
@@ -258,8 +251,7 @@ v7 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[7]
         AND step_value = (%(step_values)s::text[])[7]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v8 AS (
@@ -268,8 +260,7 @@ v8 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[8]
         AND step_value = (%(step_values)s::text[])[8]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v9 AS (
@@ -278,8 +269,7 @@ v9 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[9]
         AND step_value = (%(step_values)s::text[])[9]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v10 AS (
@@ -288,8 +278,7 @@ v10 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[10]
         AND step_value = (%(step_values)s::text[])[10]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v11 AS (
@@ -298,8 +287,7 @@ v11 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[11]
         AND step_value = (%(step_values)s::text[])[11]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v12 AS (
@@ -308,8 +296,7 @@ v12 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[12]
         AND step_value = (%(step_values)s::text[])[12]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v13 AS (
@@ -318,8 +305,7 @@ v13 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[13]
         AND step_value = (%(step_values)s::text[])[13]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v14 AS (
@@ -328,8 +314,7 @@ v14 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[14]
         AND step_value = (%(step_values)s::text[])[14]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v15 AS (
@@ -338,8 +323,7 @@ v15 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[15]
         AND step_value = (%(step_values)s::text[])[15]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v16 AS (
@@ -348,8 +332,7 @@ v16 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[16]
         AND step_value = (%(step_values)s::text[])[16]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v17 AS (
@@ -358,8 +341,7 @@ v17 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[17]
         AND step_value = (%(step_values)s::text[])[17]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v18 AS (
@@ -368,8 +350,7 @@ v18 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[18]
         AND step_value = (%(step_values)s::text[])[18]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v19 AS (
@@ -378,8 +359,7 @@ v19 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[19]
         AND step_value = (%(step_values)s::text[])[19]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 v20 AS (
@@ -388,8 +368,7 @@ v20 AS (
     WHERE %(window)s <> 'session' AND step_kind = (%(step_kinds)s::text[])[20]
         AND step_value = (%(step_values)s::text[])[20]
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
     GROUP BY 1, 2, 3
 ),
 visitors AS (
@@ -528,8 +507,7 @@ WITH RECURSIVE picked AS (
     WHERE definition = md5('session' || array_to_json(%(step_kinds)s::text[])::text
         || array_to_json(%(step_values)s::text[])::text)
         AND day BETWEEN %(prev_start)s AND %(end)s
-        AND (%(login)s::text IS NULL OR login_state = %(login)s) AND (%(bots)s OR NOT is_bot)
-        AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s::text[]))
+        AND {{kept}}
 ),
 totals AS (
     SELECT current, step, sum(entrants)::bigint AS entrants,
