@@ -60,13 +60,15 @@ AND (b OR c)
 """
 
 
-def _with_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, sql: str) -> str:
+def _with_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, sql: str, parts: str = PARTS
+) -> str:
     """A package of its own (loaded packages and the loader's answers are cached by name)
     holding `parts.sql` and `uses.sql`."""
     folder = tmp_path / name
     folder.mkdir()
     (folder / "__init__.py").write_text("")
-    (folder / "parts.sql").write_text(PARTS)
+    (folder / "parts.sql").write_text(parts)
     (folder / "uses.sql").write_text(sql)
     monkeypatch.syspath_prepend(str(tmp_path))
     return name
@@ -78,9 +80,9 @@ def test_a_statement_takes_a_part_by_name_on_one_line(
     sql = "-- name: one\nSELECT 1 FROM t\nWHERE x\n    AND {{kept}};\n"
     package = _with_parts(tmp_path, monkeypatch, "h3_sql_parts_fixture", sql)
 
-    assert sqlfiles.parts(package) == {"kept": "(a = %(a)s) AND (b OR c)"}
+    assert sqlfiles.parts(package) == {"kept": "((a = %(a)s) AND (b OR c))"}
     assert sqlfiles.named(package, "uses.sql") == {
-        "one": "SELECT 1 FROM t\nWHERE x\n    AND (a = %(a)s) AND (b OR c)"
+        "one": "SELECT 1 FROM t\nWHERE x\n    AND ((a = %(a)s) AND (b OR c))"
     }
 
 
@@ -91,6 +93,44 @@ def test_a_statement_naming_no_part_is_refused_with_both_names(
     package = _with_parts(tmp_path, monkeypatch, "h3_sql_typo_fixture", sql)
 
     with pytest.raises(sqlfiles.PartUnknown, match=r"uses\.sql: two uses \{\{kep\}\}"):
+        sqlfiles.named(package, "uses.sql")
+
+
+@pytest.mark.parametrize(
+    ("name", "sql", "parts", "message"),
+    [
+        (
+            "h3_sql_twice_fixture",
+            "-- name: one\nSELECT 1 WHERE {{kept}};\n",
+            PARTS + "-- part: kept\n(d)\n",
+            r"parts\.sql: kept is defined twice",
+        ),
+        (
+            "h3_sql_comment_fixture",
+            "-- name: one\nSELECT 1 WHERE {{kept}} AND y;\n",
+            "-- part: kept\n(a) -- a note\nAND (b)\n",
+            r"parts\.sql: kept holds a -- comment",
+        ),
+        (
+            "h3_sql_spaced_fixture",
+            "-- name: one\nSELECT 1 WHERE {{ kept }};\n",
+            PARTS,
+            r"uses\.sql: one has a \{\{ or \}\} that names no part",
+        ),
+        (
+            "h3_sql_statement_twice_fixture",
+            "-- name: one\nSELECT 1;\n-- name: one\nSELECT 2;\n",
+            PARTS,
+            r"uses\.sql: one is defined twice",
+        ),
+    ],
+)
+def test_what_could_change_a_statement_unseen_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, sql: str, parts: str, message: str
+) -> None:
+    package = _with_parts(tmp_path, monkeypatch, name, sql, parts)
+
+    with pytest.raises(sqlfiles.PartInvalid, match=message):
         sqlfiles.named(package, "uses.sql")
 
 

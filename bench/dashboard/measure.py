@@ -34,7 +34,7 @@ from clickstream import utc
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.configuration import DashboardSettings
 from clickstream.dashboard.filters import Filters
-from clickstream.dashboard.funnel_rows import funnel_rows, rolled_up
+from clickstream.dashboard.funnel_rows import funnel_rows, roll_up_covers
 from clickstream.dashboard.queries import panels
 from clickstream.dashboard.warehouse import Warehouse
 from clickstream.settings import load
@@ -229,7 +229,7 @@ def measure_funnels(url: str, runs: int, admin_url: str | None = None) -> None:
                 walked += percentiles(
                     timed(lambda p=params: warehouse.rows("funnels", "walk", p), runs)
                 )
-                if window == "session" and rolled_up(warehouse, params):
+                if window == "session" and roll_up_covers(warehouse, params):
                     rows = funnel_rows(warehouse, params)
                     assert rows == warehouse.rows("funnels", "walk", params), "roll-up != walk"
                     paged += percentiles(timed(lambda p=params: funnel_rows(warehouse, p), runs))

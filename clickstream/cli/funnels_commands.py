@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 import psycopg
 
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
 from clickstream.settings import CommonSettings
+
+if TYPE_CHECKING:
+    from clickstream.warehouse.funnels import Funnel
 
 
 @click.group()
@@ -38,7 +43,7 @@ def funnels_add(
     Example: clickstream funnels add Checkout --step page:/cart --step event:begin_checkout
     --step event:purchase --window 7d
     """
-    from clickstream.warehouse.funnel_days import fill_new
+    from clickstream.warehouse.funnel_days import is_precomputed
     from clickstream.warehouse.funnels import (
         FunnelExists,
         FunnelInvalid,
@@ -55,7 +60,7 @@ def funnels_add(
         fail(str(exc), code=2)
     settings = resolve_settings(CommonSettings, "funnels")
     problem = ""
-    filled = 0
+    filled: int | None = None  # None: not filled here (see _precompute)
 
     def work(url: str) -> None:
         nonlocal problem, filled
@@ -65,16 +70,37 @@ def funnels_add(
             except FunnelExists as exc:
                 problem = str(exc)
                 return
-            # A session-window funnel's days are counted now, not at the next ETL run.
-            filled = fill_new(conn, funnel)
+        if is_precomputed(funnel):
+            filled = _precompute(url, funnel)
 
     with_warehouse(settings, work)
     if problem:
         fail(problem)
     shown = " > ".join(s.describe() for s in funnel.steps)
     click.echo(f"saved funnel {funnel.name}: {shown} ({funnel.describe_window()})")
-    if filled:
+    if not is_precomputed(funnel):
+        return
+    if filled is None:
+        click.echo("its days were not precomputed now: the next ETL runs do")
+    elif filled:
         click.echo(f"precomputed {filled} rows of its days")
+
+
+def _precompute(url: str, funnel: Funnel) -> int | None:
+    """Fill the saved `funnel`'s days now, holding the ETL's lock; None when an ETL run (or
+    backfill, rebuild, erasure) holds it or the fill failed: the next runs' derives fill them
+    (the funnel is saved either way, and the dashboard walks it until then)."""
+    from clickstream.warehouse.funnel_days import fill_new
+    from clickstream.warehouse.locks import etl_lock
+
+    with etl_lock(url) as conn:
+        if conn is None:
+            return None
+        try:
+            return fill_new(conn, funnel)
+        except psycopg.Error as exc:
+            click.echo(f"precomputing its days failed ({type(exc).__name__}): {exc}".strip())
+            return None
 
 
 @funnels.command("list")

@@ -16,7 +16,7 @@ from clickstream.dashboard.warehouse import Row, Warehouse
 PAGE = "funnels"
 
 
-def rolled_up(warehouse: Warehouse, params: Mapping[str, object]) -> bool:
+def roll_up_covers(warehouse: Warehouse, params: Mapping[str, object]) -> bool:
     """Whether the roll-up answers `walk`'s `params` (window session, saved, covered)."""
     if params.get("window") != "session":
         return False
@@ -25,6 +25,13 @@ def rolled_up(warehouse: Warehouse, params: Mapping[str, object]) -> bool:
 
 
 def funnel_rows(warehouse: Warehouse, params: Mapping[str, object]) -> list[Row]:
-    """The rows of `walk` for `params`, read from the roll-up when it covers them."""
-    name = "rolled" if rolled_up(warehouse, params) else "walk"
-    return warehouse.rows(PAGE, name, params)
+    """The rows of `walk` for `params`, read from the roll-up when it covers them.
+
+    The check and the read are two statements: a derive that removes the definition between
+    them leaves the read empty, and an empty read is walked again (the walk is empty too when
+    no session did the first step)."""
+    if roll_up_covers(warehouse, params):
+        rows = warehouse.rows(PAGE, "rolled", params)
+        if rows:
+            return rows
+    return warehouse.rows(PAGE, "walk", params)

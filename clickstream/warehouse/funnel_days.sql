@@ -3,12 +3,19 @@
 -- `clickstream funnels add`.
 
 -- A definition's key (`definition`) is md5 of 'session' and its steps' kinds and values as two
--- JSON arrays: written out below from the steps given, from the `funnels` rows in `prune`,
+-- JSON arrays: written out below from the steps given, from the `funnels` rows in `keep_saved`,
 -- and in the dashboard's `funnels.sql`; always the same expression.
+
+-- name: clear
+-- A definition's rows of the days %(days)s, before `fill` writes them again.
+DELETE FROM funnel_days
+WHERE definition = md5('session' || array_to_json(%(step_kinds)s::text[])::text
+        || array_to_json(%(step_values)s::text[])::text)
+    AND day = ANY(%(days)s::date[]);
 
 -- name: fill
 -- One session-window funnel definition (its steps as %(step_kinds)s and %(step_values)s) over
--- the days %(days)s: the days' rows replaced and the days marked covered.
+-- the days %(days)s, `clear`ed first: the days' rows written and the days marked covered.
 -- Units, steps and times exactly as `dashboard/queries/funnels.sql`'s `walk` counts them in
 -- the session window (see there): per session, its steps' first times left-joined from the
 -- last step back; then per day, site, login state, bot flag and step, the sessions reaching
@@ -20,11 +27,6 @@
 WITH key AS (
     SELECT md5('session' || array_to_json(%(step_kinds)s::text[])::text
         || array_to_json(%(step_values)s::text[])::text) AS definition
-),
-gone AS (
-    DELETE FROM funnel_days
-    WHERE definition = (SELECT definition FROM key) AND day = ANY(%(days)s::date[])
-    RETURNING 1
 ),
 s1 AS (
     SELECT day, session_no, site_id, login_state, is_bot, first_at AS t
@@ -206,8 +208,6 @@ added AS (
     SELECT (SELECT definition FROM key), day, site_id, login_state, is_bot, step, count(*),
         coalesce(array_agg(gap ORDER BY gap) FILTER (WHERE gap IS NOT NULL), '{}')
     FROM reached
-    -- The days' old rows are deleted first (a one-time filter before the first row).
-    WHERE (SELECT count(*) FROM gone) >= 0
     GROUP BY day, site_id, login_state, is_bot, step
     RETURNING 1
 ),
@@ -227,24 +227,28 @@ SELECT current_setting('jit') AS was, set_config('jit', 'off', true);
 -- name: jit_back
 SELECT set_config('jit', %(was)s, true);
 
--- name: lock
--- Fills serialise: a derive's and `funnels add`'s (readers are not kept out).
-LOCK TABLE funnel_days_covered IN EXCLUSIVE MODE;
-
--- name: prune
--- The rows of definitions no saved session-window funnel has any more.
+-- name: keep_saved
+-- The saved session-window funnels' definitions, as their steps' kinds and values; the rows
+-- of every other definition deleted, in the same statement (one snapshot of `funnels`).
 WITH saved AS (
-    SELECT md5('session'
-        || array_to_json(ARRAY(SELECT e ->> 'kind' FROM jsonb_array_elements(steps)
-            WITH ORDINALITY AS x(e, i) ORDER BY i))::text
-        || array_to_json(ARRAY(SELECT e ->> 'value' FROM jsonb_array_elements(steps)
-            WITH ORDINALITY AS x(e, i) ORDER BY i))::text) AS definition
-    FROM funnels WHERE window_kind = 'session'
+    SELECT DISTINCT kinds, step_values,
+        md5('session' || array_to_json(kinds)::text || array_to_json(step_values)::text)
+            AS definition
+    FROM (
+        SELECT ARRAY(SELECT e ->> 'kind' FROM jsonb_array_elements(steps)
+                WITH ORDINALITY AS x(e, i) ORDER BY i) AS kinds,
+            ARRAY(SELECT e ->> 'value' FROM jsonb_array_elements(steps)
+                WITH ORDINALITY AS x(e, i) ORDER BY i) AS step_values
+        FROM funnels WHERE window_kind = 'session'
+    ) AS s
 ),
-days AS (
+rows_gone AS (
     DELETE FROM funnel_days WHERE definition NOT IN (SELECT definition FROM saved)
+),
+days_gone AS (
+    DELETE FROM funnel_days_covered WHERE definition NOT IN (SELECT definition FROM saved)
 )
-DELETE FROM funnel_days_covered WHERE definition NOT IN (SELECT definition FROM saved);
+SELECT kinds, step_values FROM saved ORDER BY definition;
 
 -- name: stepped_days
 -- The days session_steps has rows of, one probe of its day index each.

@@ -22,7 +22,7 @@ from clickstream.dashboard.api.tokens import add_token
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.filters import Filters
 from clickstream.dashboard.funnel_figures import walk_params
-from clickstream.dashboard.funnel_rows import funnel_rows, rolled_up
+from clickstream.dashboard.funnel_rows import funnel_rows, roll_up_covers
 from clickstream.dashboard.warehouse import Warehouse
 from clickstream.etl.derive.days import derive_days
 from clickstream.etl.rebuild import rebuild
@@ -30,8 +30,9 @@ from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.lake.store import LakeStore
 from clickstream.ops.erasure import erase_subject
-from clickstream.warehouse.funnel_days import refresh
+from clickstream.warehouse.funnel_days import covered_days, refresh
 from clickstream.warehouse.funnels import Funnel, add_funnel, make_funnel, parse_step, remove_funnel
+from clickstream.warehouse.locks import etl_lock
 from tests.conftest import ServerThread
 from tests.dashboard.conftest import as_dashboard, signed_in_settings
 from tests.etl.lakefiles import put, record
@@ -131,7 +132,7 @@ def test_rolled_rows_equal_the_walks_for_funnels_filters_and_periods(stepped: st
                     for bots in (False, True):
                         for sites in (None, ("blog",), ("default", "blog")):
                             params = walk_params(funnel, Filters(start, end, login, bots, sites))
-                            assert rolled_up(warehouse, params), (funnel.name, params)
+                            assert roll_up_covers(warehouse, params), (funnel.name, params)
                             walked = warehouse.rows("funnels", "walk", params)
                             assert warehouse.rows("funnels", "rolled", params) == walked
                             checked += len(walked)
@@ -147,17 +148,17 @@ def test_unsaved_funnels_other_windows_and_uncovered_days_are_walked(stepped: st
     by_visitor = _funnel("Visitor", *[s.describe() for s in SAVED[0].steps], window="days")
     warehouse = Warehouse(stepped)
     try:
-        assert rolled_up(warehouse, walk_params(SAVED[0], week))
-        assert not rolled_up(warehouse, walk_params(unsaved, week))
-        assert not rolled_up(warehouse, walk_params(by_visitor, week))
+        assert roll_up_covers(warehouse, walk_params(SAVED[0], week))
+        assert not roll_up_covers(warehouse, walk_params(unsaved, week))
+        assert not roll_up_covers(warehouse, walk_params(by_visitor, week))
         with psycopg.connect(stepped) as conn:
             conn.execute("DELETE FROM funnel_days_covered WHERE day = %s", (today - timedelta(3),))
-        assert not rolled_up(warehouse, walk_params(SAVED[0], week))
+        assert not roll_up_covers(warehouse, walk_params(SAVED[0], week))
         # The uncovered period is walked: the rows are the walk's all the same.
         params = walk_params(SAVED[0], week)
         assert funnel_rows(warehouse, params) == warehouse.rows("funnels", "walk", params)
         # A period whose uncovered day is outside it, and its previous period, still rolls up.
-        assert rolled_up(warehouse, walk_params(SAVED[0], Filters(today, today)))
+        assert roll_up_covers(warehouse, walk_params(SAVED[0], Filters(today, today)))
     finally:
         warehouse.close()
 
@@ -215,7 +216,7 @@ def _same_as_walk(url: str, funnel: Funnel, filters: Filters) -> bool:
     try:
         params = walk_params(funnel, filters)
         assert funnel_rows(warehouse, params) == warehouse.rows("funnels", "walk", params)
-        return rolled_up(warehouse, params)
+        return roll_up_covers(warehouse, params)
     finally:
         warehouse.close()
 
@@ -301,3 +302,37 @@ def test_the_api_answers_funnels_walk_from_the_roll_up_with_the_walks_rows(stepp
     finally:
         warehouse.close()
     assert walked and response.json()["rows"] == jsonio.loads(jsonio.dumps(walked))
+
+
+def test_funnels_add_during_an_etl_run_leaves_the_days_to_the_next_derives_a_few_at_a_time(
+    stepped: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = utc.now().date()
+    funnel = _funnel("Late", "event:product_view", "event:purchase")
+    monkeypatch.setattr("clickstream.cli.common.configure_logging", lambda *a, **k: None)
+    env = {"CLICKSTREAM_WAREHOUSE_URL": stepped, "CLICKSTREAM_LOG_LEVEL": "warning"}
+    args = ["funnels", "add", "Late", "--step", "event:product_view", "--step", "event:purchase"]
+    with etl_lock(stepped) as held:  # as an ETL run holds it
+        assert held is not None
+        added = CliRunner().invoke(cli, args, env=env)
+    assert added.exit_code == 0, added.output
+    assert "not precomputed now: the next ETL runs do" in added.output
+    with psycopg.connect(stepped) as conn:
+        assert not covered_days(conn, funnel.steps)
+
+    # Each derive catches the definition up on at most CATCH_UP_DAYS days, newest first;
+    # until every day is covered the dashboard walks it.
+    monkeypatch.setattr("clickstream.warehouse.funnel_days.CATCH_UP_DAYS", 8)
+    newest = [today - timedelta(days=n) for n in range(21)]
+    warehouse = Warehouse(stepped)
+    try:
+        for runs in (1, 2, 3):
+            with psycopg.connect(stepped) as conn, conn.transaction():
+                refresh(conn, ())
+            with psycopg.connect(stepped) as conn:
+                assert covered_days(conn, funnel.steps) == set(newest[: 8 * runs])
+            month = walk_params(funnel, Filters(today - timedelta(days=20), today))
+            assert roll_up_covers(warehouse, month) == (runs == 3)
+            assert funnel_rows(warehouse, month) == warehouse.rows("funnels", "walk", month)
+    finally:
+        warehouse.close()
