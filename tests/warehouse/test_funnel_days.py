@@ -6,6 +6,7 @@ uncovered periods and unsaved funnels are walked; the JSON API answers from the 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 
 from clickstream import jsonio, utc
 from clickstream.cli.main import cli
+from clickstream.dashboard import queries
 from clickstream.dashboard.api.tokens import add_token
 from clickstream.dashboard.app import create_app
 from clickstream.dashboard.filters import Filters
@@ -30,6 +32,7 @@ from clickstream.etl.run import run_etl
 from clickstream.lake import open_lake
 from clickstream.lake.store import LakeStore
 from clickstream.ops.erasure import erase_subject
+from clickstream.sqlfiles import named
 from clickstream.warehouse.funnel_days import covered_days, refresh
 from clickstream.warehouse.funnels import Funnel, add_funnel, make_funnel, parse_step, remove_funnel
 from clickstream.warehouse.locks import etl_lock
@@ -336,3 +339,22 @@ def test_funnels_add_during_an_etl_run_leaves_the_days_to_the_next_derives_a_few
             assert funnel_rows(warehouse, month) == warehouse.rows("funnels", "walk", month)
     finally:
         warehouse.close()
+
+
+def test_the_fill_joins_a_sessions_steps_exactly_as_the_walk_does() -> None:
+    """The fill's twenty step relations and their join are the walk's session half, spelled
+    out again (another package's file): a change to one must be made to the other."""
+    walk = queries.statement("funnels", "walk")
+    fill = named("clickstream.warehouse", "funnel_days.sql")["fill"]
+
+    def chain(text: str) -> str:
+        start = text.index("ARRAY[s1.t")
+        return " ".join(text[start : text.index("s2.t >= s1.t", start)].split())
+
+    assert chain(walk) == chain(fill)
+    for text in (walk, fill):
+        for k in range(2, 21):
+            step = re.search(rf"\ns{k} AS \((.*?)\n\),", text, re.DOTALL)
+            assert step, k
+            assert f"step_kind = (%(step_kinds)s::text[])[{k}]" in step[1]
+            assert f"step_value = (%(step_values)s::text[])[{k}]" in step[1]
