@@ -60,7 +60,10 @@ class Pipeline:
         self.rows = RunRows(run_id)  # the committed batches' rows, for the derive
         self.prepared = RunRows(run_id)  # the rows as they will be if every batch commits
         self.ducks: list[duckdb.DuckDBPyConnection] = []
-        self.early: Future[Precomputed] | None = None  # the run's days derived ahead
+        # The run's days derived ahead: known as soon as the worker starts them (their files
+        # follow one by one), and the worker's task that computes them.
+        self.early: Future[Precomputed] | None = None
+        self.early_task: Future[None] | None = None
         self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
         self.attempts = 0
         self.goals: tuple[Goal, ...] = ()  # the goal definitions, read as the run starts
@@ -118,21 +121,29 @@ class Pipeline:
     def _derive_ahead(self) -> None:
         """Derive the run's days in the worker from the rows as prepared (used only if exactly
         these rows commit); called again when a batch is settled after it was first asked."""
-        if self.early is not None:
-            self.early.cancel()
+        if self.early_task is not None:
+            self.early_task.cancel()
         self.attempts += 1
         workdir = self.workdir / f"early-{self.attempts}"
+        self.early = Future()
         # A connection of its own: the other two may still serve the batches being loaded.
-        self.early = self.worker.submit(self._precompute, workdir)
+        self.early_task = self.worker.submit(self._precompute, workdir, self.early)
 
-    def _precompute(self, workdir: Path) -> Precomputed:
+    def _precompute(self, workdir: Path, early: Future[Precomputed]) -> None:
         # The rows are read when the worker gets here, not when this was asked: the worker
         # runs in order, so the batches submitted before (the last one included) are prepared
         # by now. Read at submission, they lacked the last batch, and the days computed ahead
         # never matched the rows committed: the main thread derived them all over again.
-        with self.prepared_lock:
-            rows = self.prepared.snapshot()
-        return precompute_days(self._duck(), rows, workdir, self.types, self.goals)
+        # `early` is answered once the days are known, before they are computed: the main
+        # thread COPYs each derived table while the worker computes the next.
+        try:
+            with self.prepared_lock:
+                rows = self.prepared.snapshot()
+            precompute_days(self._duck(), rows, workdir, self.types, self.goals, early.set_result)
+        except BaseException as exc:
+            if not early.done():
+                early.set_exception(exc)
+            raise
 
     def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
         batch = self._read_directly(number, group) or self._read_by_lines(number, group)
@@ -253,8 +264,12 @@ class Pipeline:
 
     def _derive(self, conn: psycopg.Connection) -> list[date]:
         with conn.transaction():
+            # Known once the worker starts computing them; each day's tables are COPYed as
+            # their files are written.
             ahead = self.early.result() if self.early is not None else None
             days = derive_dirty_days(conn, self.ducks[0], self.rows, self.workdir, ahead)
+            if self.early_task is not None:
+                self.early_task.result()  # an error deriving ahead fails the run, as it did
             self.step("derived")
         return days
 
