@@ -35,7 +35,7 @@ from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import FetchedFile, direct_paths, fetch_all, unfetched
 from clickstream.etl.load import write_batch
-from clickstream.etl.outcomes import prepare, settle
+from clickstream.etl.outcomes import prepare, settle, write_derive_rows
 from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
 from clickstream.etl.transform import DirectReadFailed, connect, read_batch
@@ -71,6 +71,10 @@ class Pipeline:
         # and swapped by main under `prepared_lock`; and those of the batches committed.
         self.id_files: dict[int, Path] = {}
         self.committed_ids: list[Path] = []
+        # The worker leaves writing a batch's `derive_rows` to the main thread, which writes it
+        # as it starts committing the batch (it would otherwise wait for the worker's next
+        # batch): set once written, awaited by the days derived ahead.
+        self.rows_written: dict[Path, threading.Event] = {}
         # Read and checked before anything loads: a bad rules file fails the run, saying why.
         self.channel_rules = load_rules(options.channel_rules)
 
@@ -90,6 +94,9 @@ class Pipeline:
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform")
             )
             stack.callback(self.worker.shutdown, wait=True, cancel_futures=True)
+            # First on the way out: a run that stopped early wakes a derive ahead that waits
+            # for rows it will never write (the worker is shut down next).
+            stack.callback(self._stop_waiting)
             for _ in range(2):
                 self._duck()
 
@@ -111,8 +118,11 @@ class Pipeline:
     # The worker's side: read and prepare a batch.
 
     def _submit(self, groups: list[list[LakeObject]], number: int) -> Future[PreparedBatch]:
-        future = self.worker.submit(self._prepare, number, groups[number])
-        if number + 1 == len(groups):
+        last = number + 1 == len(groups)
+        # The last batch's derive rows are written by the worker: the days derived ahead,
+        # which need them, come next in its queue.
+        future = self.worker.submit(self._prepare, number, groups[number], not last)
+        if last:
             # Right after the last batch, the worker (otherwise idle from then on) derives
             # the run's days from its rows while PostgreSQL still loads the last batches.
             self._derive_ahead()
@@ -139,43 +149,55 @@ class Pipeline:
         try:
             with self.prepared_lock:
                 rows = self.prepared.snapshot()
+                waits = [self.rows_written[p] for p in rows.files if p in self.rows_written]
+            for written in waits:  # the last batch's, written as its commit starts
+                written.wait()
             precompute_days(self._duck(), rows, workdir, self.types, self.goals, early.set_result)
         except BaseException as exc:
             if not early.done():
                 early.set_exception(exc)
             raise
 
-    def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
-        batch = self._read_directly(number, group) or self._read_by_lines(number, group)
+    def _prepare(self, number: int, group: list[LakeObject], later: bool) -> PreparedBatch:
+        batch = self._read_directly(number, group, later) or self._read_by_lines(
+            number, group, later
+        )
         with self.prepared_lock:
+            if later:
+                self.rows_written[batch.derive_rows] = threading.Event()
             self.prepared.keep(batch.derive_rows, batch.days)
             self._keep_id_file(batch)
         return batch
 
-    def _read_directly(self, number: int, group: list[LakeObject]) -> PreparedBatch | None:
+    def _read_directly(
+        self, number: int, group: list[LakeObject], later: bool
+    ) -> PreparedBatch | None:
         """The batch as DuckDB reads its files itself, or None where it cannot."""
         paths = direct_paths(self.lake, group)
         if paths is None:
             return None
         self.step("extracted")
         try:
-            batch = self._transform(number, unfetched(group), paths)
+            batch = self._transform(number, unfetched(group), paths, later)
         except (DirectReadFailed, LinesNeeded) as exc:
             log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
             return None
         self.step("transformed")
         return batch
 
-    def _read_by_lines(self, number: int, group: list[LakeObject]) -> PreparedBatch:
-        """The batch fetched and split line by line: every line keeps its number and text."""
+    def _read_by_lines(
+        self, number: int, group: list[LakeObject], later: bool = False
+    ) -> PreparedBatch:
+        """The batch fetched and split line by line: every line keeps its number and text.
+        `later`: leave writing its `derive_rows` to the main thread (see `rows_written`)."""
         fetched = fetch_all(self.lake, group, self.options.fetch_workers)
         self.step("extracted")
-        batch = self._transform(number, fetched, None)
+        batch = self._transform(number, fetched, None, later)
         self.step("transformed")
         return batch
 
     def _transform(
-        self, number: int, files: list[FetchedFile], paths: list[str] | None
+        self, number: int, files: list[FetchedFile], paths: list[str] | None, later: bool
     ) -> PreparedBatch:
         con = self.ducks[number % 2]
         read_batch(con, files, paths)
@@ -183,8 +205,9 @@ class Pipeline:
         with self.prepared_lock:
             # The worker prepares batches in order: every earlier batch has its file by now.
             earlier = [self.id_files[k] for k in range(number) if k in self.id_files]
+        direct = paths is not None
         return prepare(
-            con, number, files, directory, self.run_id, paths is not None, earlier=earlier
+            con, number, files, directory, self.run_id, direct, earlier=earlier, later=later
         )
 
     def _keep_id_file(self, batch: PreparedBatch) -> None:
@@ -200,6 +223,7 @@ class Pipeline:
         group: list[LakeObject],
         total: RunResult,
     ) -> RunResult:
+        self._write_derive_rows(batch)
         # Which days held no events yet; only asked before the day's first batch.
         self.rows.check_days(conn, batch.days)
         try:
@@ -249,6 +273,18 @@ class Pipeline:
             result = write_batch(conn, self.run_id, batch, total, self.step)
             self.step("before_commit")
         return batch, result
+
+    def _write_derive_rows(self, batch: PreparedBatch) -> None:
+        """Write the derive's rows of a batch the worker prepared, before anything can change
+        the tables they come from (a redo, a settle or the batch after next)."""
+        written = self.rows_written.get(batch.derive_rows)
+        if written is not None and not written.is_set():
+            write_derive_rows(batch)
+            written.set()
+
+    def _stop_waiting(self) -> None:
+        for written in self.rows_written.values():
+            written.set()
 
     def _replace_prepared(self, old: PreparedBatch, new: PreparedBatch) -> None:
         """The main thread redid a batch: its rows, not the old ones, are the run's."""
