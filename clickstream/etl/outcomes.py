@@ -47,6 +47,7 @@ def prepare(
     direct: bool,
     earlier: Sequence[Path] = (),
     suffix: str = "",
+    later: bool = False,
 ) -> PreparedBatch:
     """The batch `transform.read_batch` loaded into `con`, decided as if the warehouse held
     none of its ids but those the run's earlier batches register (`earlier`, their `id_file`s):
@@ -55,6 +56,9 @@ def prepare(
     A resend (or a conflicting version) of an event that an earlier batch of the same run
     holds is thus decided here, and the batch's ids go into the registry at the first try,
     instead of failing it and being settled against the registry on the main thread.
+
+    With `later`, the derive's copy of the rows (`derive_rows`) is not written here but by
+    `write_derive_rows`, which the caller must call before `con` changes the batch's tables.
 
     Raises `LinesNeeded` when a conflict of a batch read directly cannot be told apart from
     its lake line without the line-by-line path.
@@ -73,8 +77,14 @@ def prepare(
     keys = tuple(file.key for file in files)
     sizes = tuple(file.size for file in files)
     ids = "new_ids" if earlier else "candidate_ids"
-    batch = _outputs(con, number, keys, sizes, directory, direct, ids, suffix)
+    batch = _outputs(con, number, keys, sizes, directory, direct, ids, suffix, later)
     return replace(batch, checked_against=tuple(earlier))
+
+
+def write_derive_rows(batch: PreparedBatch) -> None:
+    """Write the derive's copy of the rows `batch` inserts (Parquet, at `batch.derive_rows`)."""
+    columns = ", ".join(DERIVE_COLUMNS)
+    _copy_out(batch.con, f"SELECT {columns} FROM loaded", batch.derive_rows, "parquet")
 
 
 def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
@@ -104,10 +114,12 @@ def _outputs(
     direct: bool,
     ids: str,
     suffix: str,
+    later: bool = False,
 ) -> PreparedBatch:
     derive_rows = directory / f"derive{suffix}.parquet"
-    columns = ", ".join(DERIVE_COLUMNS)
-    _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
+    if not later:
+        columns = ", ".join(DERIVE_COLUMNS)
+        _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
     # The ids to register, computed once: the registry's COPY (`dedupe.claim_ids`) reads this
     # table, and so does the id file, what the run's later batches check their ids against
     # (`prepare`). Replaced only by this batch's `settle`, or by the batch after next, which

@@ -35,7 +35,7 @@ from clickstream.etl.derive.days import derive_dirty_days
 from clickstream.etl.derive.run_rows import RunRows
 from clickstream.etl.extract import FetchedFile, direct_paths, fetch_all, unfetched
 from clickstream.etl.load import write_batch
-from clickstream.etl.outcomes import prepare, settle
+from clickstream.etl.outcomes import prepare, settle, write_derive_rows
 from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
 from clickstream.etl.transform import DirectReadFailed, connect, read_batch
@@ -60,7 +60,10 @@ class Pipeline:
         self.rows = RunRows(run_id)  # the committed batches' rows, for the derive
         self.prepared = RunRows(run_id)  # the rows as they will be if every batch commits
         self.ducks: list[duckdb.DuckDBPyConnection] = []
-        self.early: Future[Precomputed] | None = None  # the run's days derived ahead
+        # The run's days derived ahead: known as soon as the worker starts them (their files
+        # follow one by one), and the worker's task that computes them.
+        self.early: Future[Precomputed] | None = None
+        self.early_task: Future[None] | None = None
         self.prepared_lock = threading.Lock()  # `prepared` is kept by the worker, swapped by main
         self.attempts = 0
         self.goals: tuple[Goal, ...] = ()  # the goal definitions, read as the run starts
@@ -68,6 +71,10 @@ class Pipeline:
         # and swapped by main under `prepared_lock`; and those of the batches committed.
         self.id_files: dict[int, Path] = {}
         self.committed_ids: list[Path] = []
+        # The worker leaves writing a batch's `derive_rows` to the main thread, which writes it
+        # as it starts committing the batch (it would otherwise wait for the worker's next
+        # batch): set once written, awaited by the days derived ahead.
+        self.rows_written: dict[Path, threading.Event] = {}
         # Read and checked before anything loads: a bad rules file fails the run, saying why.
         self.channel_rules = load_rules(options.channel_rules)
 
@@ -87,6 +94,9 @@ class Pipeline:
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform")
             )
             stack.callback(self.worker.shutdown, wait=True, cancel_futures=True)
+            # First on the way out: a run that stopped early wakes a derive ahead that waits
+            # for rows it will never write (the worker is shut down next).
+            stack.callback(self._stop_waiting)
             for _ in range(2):
                 self._duck()
 
@@ -108,8 +118,11 @@ class Pipeline:
     # The worker's side: read and prepare a batch.
 
     def _submit(self, groups: list[list[LakeObject]], number: int) -> Future[PreparedBatch]:
-        future = self.worker.submit(self._prepare, number, groups[number])
-        if number + 1 == len(groups):
+        last = number + 1 == len(groups)
+        # The last batch's derive rows are written by the worker: the days derived ahead,
+        # which need them, come next in its queue.
+        future = self.worker.submit(self._prepare, number, groups[number], not last)
+        if last:
             # Right after the last batch, the worker (otherwise idle from then on) derives
             # the run's days from its rows while PostgreSQL still loads the last batches.
             self._derive_ahead()
@@ -118,53 +131,73 @@ class Pipeline:
     def _derive_ahead(self) -> None:
         """Derive the run's days in the worker from the rows as prepared (used only if exactly
         these rows commit); called again when a batch is settled after it was first asked."""
-        if self.early is not None:
-            self.early.cancel()
+        if self.early_task is not None:
+            self.early_task.cancel()
         self.attempts += 1
         workdir = self.workdir / f"early-{self.attempts}"
+        self.early = Future()
         # A connection of its own: the other two may still serve the batches being loaded.
-        self.early = self.worker.submit(self._precompute, workdir)
+        self.early_task = self.worker.submit(self._precompute, workdir, self.early)
 
-    def _precompute(self, workdir: Path) -> Precomputed:
+    def _precompute(self, workdir: Path, early: Future[Precomputed]) -> None:
         # The rows are read when the worker gets here, not when this was asked: the worker
         # runs in order, so the batches submitted before (the last one included) are prepared
         # by now. Read at submission, they lacked the last batch, and the days computed ahead
         # never matched the rows committed: the main thread derived them all over again.
-        with self.prepared_lock:
-            rows = self.prepared.snapshot()
-        return precompute_days(self._duck(), rows, workdir, self.types, self.goals)
+        # `early` is answered once the days are known, before they are computed: the main
+        # thread COPYs each derived table while the worker computes the next.
+        try:
+            with self.prepared_lock:
+                rows = self.prepared.snapshot()
+                waits = [self.rows_written[p] for p in rows.files if p in self.rows_written]
+            for written in waits:  # the last batch's, written as its commit starts
+                written.wait()
+            precompute_days(self._duck(), rows, workdir, self.types, self.goals, early.set_result)
+        except BaseException as exc:
+            if not early.done():
+                early.set_exception(exc)
+            raise
 
-    def _prepare(self, number: int, group: list[LakeObject]) -> PreparedBatch:
-        batch = self._read_directly(number, group) or self._read_by_lines(number, group)
+    def _prepare(self, number: int, group: list[LakeObject], later: bool) -> PreparedBatch:
+        batch = self._read_directly(number, group, later) or self._read_by_lines(
+            number, group, later
+        )
         with self.prepared_lock:
+            if later:
+                self.rows_written[batch.derive_rows] = threading.Event()
             self.prepared.keep(batch.derive_rows, batch.days)
             self._keep_id_file(batch)
         return batch
 
-    def _read_directly(self, number: int, group: list[LakeObject]) -> PreparedBatch | None:
+    def _read_directly(
+        self, number: int, group: list[LakeObject], later: bool
+    ) -> PreparedBatch | None:
         """The batch as DuckDB reads its files itself, or None where it cannot."""
         paths = direct_paths(self.lake, group)
         if paths is None:
             return None
         self.step("extracted")
         try:
-            batch = self._transform(number, unfetched(group), paths)
+            batch = self._transform(number, unfetched(group), paths, later)
         except (DirectReadFailed, LinesNeeded) as exc:
             log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
             return None
         self.step("transformed")
         return batch
 
-    def _read_by_lines(self, number: int, group: list[LakeObject]) -> PreparedBatch:
-        """The batch fetched and split line by line: every line keeps its number and text."""
+    def _read_by_lines(
+        self, number: int, group: list[LakeObject], later: bool = False
+    ) -> PreparedBatch:
+        """The batch fetched and split line by line: every line keeps its number and text.
+        `later`: leave writing its `derive_rows` to the main thread (see `rows_written`)."""
         fetched = fetch_all(self.lake, group, self.options.fetch_workers)
         self.step("extracted")
-        batch = self._transform(number, fetched, None)
+        batch = self._transform(number, fetched, None, later)
         self.step("transformed")
         return batch
 
     def _transform(
-        self, number: int, files: list[FetchedFile], paths: list[str] | None
+        self, number: int, files: list[FetchedFile], paths: list[str] | None, later: bool
     ) -> PreparedBatch:
         con = self.ducks[number % 2]
         read_batch(con, files, paths)
@@ -172,8 +205,9 @@ class Pipeline:
         with self.prepared_lock:
             # The worker prepares batches in order: every earlier batch has its file by now.
             earlier = [self.id_files[k] for k in range(number) if k in self.id_files]
+        direct = paths is not None
         return prepare(
-            con, number, files, directory, self.run_id, paths is not None, earlier=earlier
+            con, number, files, directory, self.run_id, direct, earlier=earlier, later=later
         )
 
     def _keep_id_file(self, batch: PreparedBatch) -> None:
@@ -189,6 +223,7 @@ class Pipeline:
         group: list[LakeObject],
         total: RunResult,
     ) -> RunResult:
+        self._write_derive_rows(batch)
         # Which days held no events yet; only asked before the day's first batch.
         self.rows.check_days(conn, batch.days)
         try:
@@ -239,6 +274,18 @@ class Pipeline:
             self.step("before_commit")
         return batch, result
 
+    def _write_derive_rows(self, batch: PreparedBatch) -> None:
+        """Write the derive's rows of a batch the worker prepared, before anything can change
+        the tables they come from (a redo, a settle or the batch after next)."""
+        written = self.rows_written.get(batch.derive_rows)
+        if written is not None and not written.is_set():
+            write_derive_rows(batch)
+            written.set()
+
+    def _stop_waiting(self) -> None:
+        for written in self.rows_written.values():
+            written.set()
+
     def _replace_prepared(self, old: PreparedBatch, new: PreparedBatch) -> None:
         """The main thread redid a batch: its rows, not the old ones, are the run's."""
         with self.prepared_lock:
@@ -253,8 +300,12 @@ class Pipeline:
 
     def _derive(self, conn: psycopg.Connection) -> list[date]:
         with conn.transaction():
+            # Known once the worker starts computing them; each day's tables are COPYed as
+            # their files are written.
             ahead = self.early.result() if self.early is not None else None
             days = derive_dirty_days(conn, self.ducks[0], self.rows, self.workdir, ahead)
+            if self.early_task is not None:
+                self.early_task.result()  # an error deriving ahead fails the run, as it did
             self.step("derived")
         return days
 

@@ -7,7 +7,8 @@ the day's old derived rows, COPYing the new ones in); DuckDB does the grouping a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -40,13 +41,15 @@ STEPS = (
     "funnel_daily",
 )
 ROLL_UPS = (
+    # The largest COPY after the sessions' (a row per session and step): computed first, so
+    # that PostgreSQL writes it while DuckDB computes the rest (see `compute_day`).
+    "session_steps",
     "product_daily",
     "page_daily",
     "traffic_daily",
     "goal_daily",
     "event_daily",
     "event_property_daily",
-    "session_steps",
     # Retention and journeys (0095).
     "day_visits",
     "visitor_activity_daily",
@@ -55,6 +58,8 @@ ROLL_UPS = (
 )
 # Each derived table with its columns, in the order `derive.sql` writes them.
 DERIVED_TABLES = schema.DERIVED_TABLES
+# The order `compute_day` writes the tables' files in (and `replace_day` COPYs them).
+WRITE_ORDER = tuple(step for step in STEPS + ROLL_UPS if step in DERIVED_TABLES)
 # Each derived table's primary key. The COPY files list rows in key order: PostgreSQL then
 # appends to the right edge of the key's index instead of inserting all over it (COPYing a
 # day's 125,000 sessions took a third less backend CPU in key order than in hash order).
@@ -98,10 +103,38 @@ DerivedTypes = dict[str, dict[str, str]]
 
 @dataclass(frozen=True)
 class DayOutputs:
-    """One day's derived rows, computed and written as one binary COPY file per derived table."""
+    """One day's derived rows, computed and written as one binary COPY file per derived table
+    (in the order `replace_day` COPYs them)."""
 
     day: date
-    files: dict[str, Path]
+    files: Mapping[str, Path]
+
+
+class PendingFiles(Mapping[str, Path]):
+    """A day's COPY files as another thread writes them, table by table: reading one waits
+    until it is written, or raises the error that stopped the writer."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, Future[Path]] = {table: Future() for table in WRITE_ORDER}
+
+    def __getitem__(self, table: str) -> Path:
+        return self._files[table].result()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def written(self, table: str, path: Path) -> None:
+        """`table`'s file is complete at `path`."""
+        self._files[table].set_result(path)
+
+    def failed(self, error: BaseException) -> None:
+        """No more file will be written: every table still waited for raises `error`."""
+        for future in self._files.values():
+            if not future.done():
+                future.set_exception(error)
 
 
 def derive_day(
@@ -132,7 +165,11 @@ def derive_day(
 
 @dataclass(frozen=True)
 class Precomputed:
-    """Fresh days derived ahead from the run's rows alone, and the files they came from."""
+    """Fresh days derived ahead from the run's rows alone, and the files they came from.
+
+    The days' files may still be being written (`PendingFiles`): replacing a day COPYs each
+    table as soon as its file is complete.
+    """
 
     run_files: tuple[Path, ...]
     days: dict[date, DayOutputs]
@@ -145,20 +182,33 @@ def precompute_days(
     workdir: Path,
     types: DerivedTypes,
     goals: Sequence[Goal] = (),
+    started: Callable[[Precomputed], None] | None = None,
 ) -> Precomputed:
     """Derive every day of the run's rows from those rows alone, ahead of the commits.
 
     Done while PostgreSQL still loads the last batches. A day counts only if no earlier run
     had stored events in it and exactly these files were committed (see `derive_days`).
+    `started` is handed the days before any is computed, their files pending: another thread
+    can COPY each table into PostgreSQL while DuckDB computes the next.
     """
     workdir.mkdir(exist_ok=True)
     found = sorted(set().union(*rows.days_of.values()))
-    days = {
-        day: compute_day(duck, day, workdir, None, rows.files_for(day), types, goals)
-        for day in found
-    }
-    duck.execute("DROP TABLE IF EXISTS day_events")
-    return Precomputed(tuple(rows.files), days, tuple(goals))
+    pending = {day: PendingFiles() for day in found}
+    ahead = Precomputed(
+        tuple(rows.files), {day: DayOutputs(day, pending[day]) for day in found}, tuple(goals)
+    )
+    if started is not None:
+        started(ahead)
+    try:
+        for day in found:
+            files = rows.files_for(day)
+            compute_day(duck, day, workdir, None, files, types, goals, pending[day].written)
+        duck.execute("DROP TABLE IF EXISTS day_events")
+    except BaseException as exc:
+        for files_of_day in pending.values():
+            files_of_day.failed(exc)
+        raise
+    return ahead
 
 
 def compute_day(
@@ -169,9 +219,13 @@ def compute_day(
     run_files: Sequence[Path],
     types: DerivedTypes,
     goals: Sequence[Goal] = (),
+    written: Callable[[str, Path], None] | None = None,
 ) -> DayOutputs:
     """Sessions and roll-ups of `day` from its stored events (a CSV file from PostgreSQL)
-    and this run's rows (Parquet files), written as binary COPY files for `replace_day`."""
+    and this run's rows (Parquet files), written as binary COPY files for `replace_day`.
+
+    Each table's file is written as soon as its statement has run, and `written` is told.
+    """
     start = datetime.combine(day, time(), tzinfo=UTC)
     sources = [_read_stored(stored)] if stored is not None else []
     if run_files:
@@ -179,29 +233,33 @@ def compute_day(
     duck.execute("CREATE OR REPLACE TEMP VIEW derive_input AS " + " UNION ALL ".join(sources))
     _load_goals(duck, goals)
     statements = named(SQL_PACKAGE, "derive.sql")
+    files = {}
     for step in STEPS + ROLL_UPS:
         duck.execute(statements[step])
-    files = {}
-    for table, columns in DERIVED_TABLES.items():
-        files[table] = workdir / f"{table}-{day:%Y%m%d}{SUFFIX}"
+        if step not in DERIVED_TABLES:
+            continue
+        files[step] = workdir / f"{step}-{day:%Y%m%d}{SUFFIX}"
         # DuckDB sorts text by bytes, as the warehouse's C.UTF-8 collation does; under another
         # collation the order is merely close to the index's, which is still correct.
         query = (
-            f"SELECT {cast_columns(columns, types[table])} FROM out_{table} "
-            f"ORDER BY {', '.join(PRIMARY_KEYS[table])}"
+            f"SELECT {cast_columns(DERIVED_TABLES[step], types[step])} FROM out_{step} "
+            f"ORDER BY {', '.join(PRIMARY_KEYS[step])}"
         )
-        write_copy_file(duck, query, files[table])
+        write_copy_file(duck, query, files[step])
+        if written is not None:
+            written(step, files[step])
     duck.execute("DROP VIEW derive_input")
     return DayOutputs(day, files)
 
 
 def replace_day(conn: psycopg.Connection, outputs: DayOutputs) -> None:
-    """Delete the day's derived rows and COPY the computed ones in (the caller's transaction)."""
-    for table, columns in DERIVED_TABLES.items():
+    """Delete the day's derived rows and COPY the computed ones in (the caller's transaction),
+    table by table in the order of `outputs.files` (each as soon as its file is complete)."""
+    for table in outputs.files:
         conn.execute(
             sql.SQL("DELETE FROM {} WHERE day = %s").format(sql.Identifier(table)), (outputs.day,)
         )
-        copy_in(conn, table, columns, outputs.files[table])
+        copy_in(conn, table, DERIVED_TABLES[table], outputs.files[table])
 
 
 def derived_types(conn: psycopg.Connection) -> DerivedTypes:

@@ -109,7 +109,9 @@ FROM (
             's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
             'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
-    LEFT JOIN purchase_revenue AS r USING (day, site_id, skey, event_id)
+    -- An event id is stored once, so it alone finds the purchase's revenue (joining on the
+    -- session's text key too only cost time).
+    LEFT JOIN (SELECT event_id, revenue FROM purchase_revenue) AS r USING (event_id)
     GROUP BY day, site_id, skey
 );
 
@@ -308,24 +310,24 @@ GROUP BY ALL;
 -- the walk joins steps on (day, session_no), two integers.
 CREATE OR REPLACE TEMP TABLE out_session_steps AS
 WITH visits AS (
-    SELECT day, site_id, skey,
-        CAST(row_number() OVER (PARTITION BY day ORDER BY site_id, skey) AS INTEGER)
+    -- The sessions step's sessions (under the Spark engine, Spark's): their first client id,
+    -- login state and bot flag are what grouping the day's events again gave.
+    SELECT day, site_id, session_id AS skey,
+        CAST(row_number() OVER (PARTITION BY day ORDER BY site_id, session_id) AS INTEGER)
             AS session_no,
-        coalesce(arg_min(client_id, k) FILTER (WHERE client_id IS NOT NULL), skey) AS client_id,
-        CASE WHEN bool_or(user_login_state = 'logged_in') THEN 'logged_in' ELSE 'guest' END
-            AS login_state,
-        bool_or(is_bot) AS is_bot
-    FROM day_events
-    GROUP BY day, site_id, skey
+        coalesce(client_id, session_id) AS client_id, login_state, is_bot
+    FROM out_sessions
 ),
 paths AS (
+    -- Only the events a page or goal step can come from need their URL path.
     SELECT day, site_id, skey, event_name, event_timestamp, properties,
         nullif(regexp_replace(page, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '') AS path
     FROM day_events
+    WHERE event_name = 'page_view' OR event_name IN (SELECT event_name FROM goal_definitions)
 ),
 keys AS (
     SELECT day, site_id, skey, 'event' AS step_kind, event_name AS step_value, event_timestamp
-    FROM paths
+    FROM day_events
     UNION ALL
     SELECT day, site_id, skey, 'page', path, event_timestamp
     FROM paths WHERE event_name = 'page_view' AND path IS NOT NULL
@@ -340,13 +342,17 @@ keys AS (
         AND (g.property_pointer IS NULL
             OR (json_type(e.properties, g.property_pointer) NOT IN ('OBJECT', 'ARRAY')
                 AND json_extract_string(e.properties, g.property_pointer) = g.property_value))
+),
+firsts AS (
+    -- Each session's first time at each step, then its visit (one per session) joined.
+    SELECT day, site_id, skey, step_kind, step_value, min(event_timestamp) AS first_at
+    FROM keys
+    GROUP BY day, site_id, skey, step_kind, step_value
 )
-SELECT k.day, k.site_id, k.step_kind, k.step_value, v.session_no, v.client_id,
-    v.login_state, v.is_bot, min(k.event_timestamp) AS first_at
-FROM keys AS k
-JOIN visits AS v USING (day, site_id, skey)
-GROUP BY k.day, k.site_id, k.step_kind, k.step_value, v.session_no, v.client_id,
-    v.login_state, v.is_bot;
+SELECT f.day, f.site_id, f.step_kind, f.step_value, v.session_no, v.client_id,
+    v.login_state, v.is_bot, f.first_at
+FROM firsts AS f
+JOIN visits AS v USING (day, site_id, skey);
 -- name: day_visits
 -- Retention and journeys (0095) group by site: each session of each site, as the sessions
 -- step counts it (its first client id, else its key, is the visitor), with its entry and exit
@@ -416,8 +422,15 @@ around AS (
     JOIN day_visits AS v USING (day, site_id, skey)
     WINDOW w AS (PARTITION BY c.day, c.site_id, c.skey ORDER BY c.k)
 ),
+-- Steps with the same neighbours are counted together before they are unnested: the
+-- transitions are then summed over far fewer rows than one per step.
+neighbours AS (
+    SELECT day, site_id, login_state, is_bot, s0, n1, n2, n3, p1, p2, p3, count(*) AS n
+    FROM around
+    GROUP BY ALL
+),
 moves AS (
-    SELECT day, site_id, login_state, is_bot, s0 AS anchor, unnest([
+    SELECT day, site_id, login_state, is_bot, s0 AS anchor, n, unnest([
         {'depth': 1, 'f': s0, 't': coalesce(n1, '(exit)')},
         {'depth': 2, 'f': n1, 't': CASE WHEN n1 IS NOT NULL THEN coalesce(n2, '(exit)') END},
         {'depth': 3, 'f': n2, 't': CASE WHEN n2 IS NOT NULL THEN coalesce(n3, '(exit)') END},
@@ -427,10 +440,10 @@ moves AS (
         {'depth': -3, 'f': CASE WHEN p2 IS NOT NULL THEN coalesce(p3, '(entrance)') END,
             't': p2}
     ], recursive := true)
-    FROM around
+    FROM neighbours
 )
 SELECT day, site_id, login_state, is_bot, anchor, depth, f AS step_from,
-    t AS step_to, count(*) AS transitions
+    t AS step_to, CAST(sum(n) AS BIGINT) AS transitions
 FROM moves
 WHERE f IS NOT NULL AND t IS NOT NULL
 GROUP BY ALL;
