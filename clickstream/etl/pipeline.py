@@ -39,6 +39,7 @@ from clickstream.etl.outcomes import prepare, settle, write_derive_rows
 from clickstream.etl.plan import plan_batches
 from clickstream.etl.result import RunResult
 from clickstream.etl.transform import DirectReadFailed, connect, read_batch
+from clickstream.etl.workdir import make_workdir
 from clickstream.lake.store import LakeObject, LakeStore
 from clickstream.warehouse.goals import Goal, list_goals
 
@@ -86,9 +87,7 @@ class Pipeline:
             conn = stack.enter_context(
                 psycopg.connect(self.warehouse_url, autocommit=True, connect_timeout=10)
             )
-            self.workdir = Path(
-                tempfile.mkdtemp(prefix="clickstream-etl-", dir=self.options.work_dir)
-            )
+            self.workdir = make_workdir(self.options.work_dir)
             stack.callback(self._clean_up)
             self.worker = stack.enter_context(
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-transform")

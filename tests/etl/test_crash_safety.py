@@ -1,7 +1,9 @@
-"""Kill the ETL process at each step, run again: the warehouse equals an uninterrupted load."""
+"""Kill the ETL process at each step, run again: the warehouse equals an uninterrupted load,
+and the rerun removes the scratch folder the killed run left."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -45,20 +47,26 @@ def _wait_for_lock_release(url: str) -> None:
     "step", ["extracted", "transformed", "mid_load", "before_commit", "committed", "derived"]
 )
 def test_killed_run_then_rerun_leaves_the_same_warehouse_as_an_uninterrupted_run(
-    step: str, lake_dir: Path, warehouse_url: str, other_warehouse_url: str
+    step: str, lake_dir: Path, warehouse_url: str, other_warehouse_url: str, tmp_path: Path
 ) -> None:
     _fill(lake_dir)
+    scratch = tmp_path / "scratch"  # the killed run's temporary folder (TMPDIR)
+    scratch.mkdir()
     crashed = subprocess.run(
         [sys.executable, "-m", "tests.etl.crash_runner", warehouse_url, str(lake_dir), step],
         cwd=REPO,
         capture_output=True,
         timeout=120,
         check=False,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     assert crashed.returncode == CRASH_EXIT, crashed.stderr.decode()[-2000:]
     _wait_for_lock_release(warehouse_url)
+    assert len(list(scratch.glob("clickstream-etl-*"))) == 1
 
-    rerun = run_etl(warehouse_url, open_lake(str(lake_dir)), options=EtlOptions(batch_files=2))
+    options = EtlOptions(batch_files=2, work_dir=scratch)
+    rerun = run_etl(warehouse_url, open_lake(str(lake_dir)), options=options)
+    assert list(scratch.iterdir()) == []
     run_etl(other_warehouse_url, open_lake(str(lake_dir)), options=EtlOptions(batch_files=2))
 
     assert rerun.status == "succeeded"
