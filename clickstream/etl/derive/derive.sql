@@ -109,8 +109,10 @@ FROM (
             's': traffic_source, 'm': traffic_medium, 'c': utm_campaign, 't': utm_term,
             'ct': utm_content, 'k': click_id_name, 'ch': channel}, k) AS first_event
     FROM day_events
-    -- An event id is stored once, so it alone finds the purchase's revenue (joining on the
-    -- session's text key too only cost time).
+    -- An event id is stored once (the `event_ids` registry claims each id for one stored
+    -- event, and a run's own rows are read apart from the stored ones), so it alone finds the
+    -- purchase's revenue: joining on the session's text key too only cost time. An id twice
+    -- in `day_events` would count that session's events and revenue twice.
     LEFT JOIN (SELECT event_id, revenue FROM purchase_revenue) AS r USING (event_id)
     GROUP BY day, site_id, skey
 );
