@@ -9,7 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from clickstream.etl.run import EtlRunFailed, run_etl
+from clickstream.etl.derive import compute
+from clickstream.etl.run import EtlOptions, EtlRunFailed, run_etl
 from clickstream.lake import open_lake
 from clickstream.lake.remote import RemoteLake
 from clickstream.ops.configuration import OpsSettings
@@ -113,3 +114,43 @@ def test_lake_folder_that_exists_and_is_empty_is_a_successful_run(
     result = run_etl(warehouse_url, open_lake(str(lake_path)))
 
     assert (result.status, result.files, result.received) == ("succeeded", 0, 0)
+
+
+def test_a_derive_failing_after_some_tables_are_copied_leaves_no_derived_row(
+    lake_dir: Path, warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The derive COPYs each table as the worker writes it (`compute.PendingFiles`): when the
+    worker fails part way, the tables already copied go back with the derive's transaction,
+    the day stays marked, and the next run derives it."""
+    lake = open_lake(str(lake_dir))
+    for seq in range(1, 4):  # three batches: the worker derives the day ahead
+        put(lake, HOUR, [record(session_id="s-1"), record(session_id="s-2")], seq=seq)
+    real = compute.write_copy_file
+    written: list[str] = []
+
+    def failing(duck: object, query: str, path: Path) -> None:
+        if path.name.startswith("journey_daily"):
+            raise OSError("disk full")
+        real(duck, query, path)  # type: ignore[arg-type]
+        written.append(path.name)
+
+    monkeypatch.setattr(compute, "write_copy_file", failing)
+    with pytest.raises(EtlRunFailed, match="disk full"):
+        run_etl(warehouse_url, lake, options=EtlOptions(batch_files=1))
+    assert any(name.startswith("sessions") for name in written)
+    assert any(name.startswith("session_steps") for name in written)
+    with psycopg.connect(warehouse_url) as conn:
+        derived = conn.execute(
+            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM session_steps), "
+            "(SELECT count(*) FROM clickstream_events), (SELECT count(*) FROM etl_dirty_days)"
+        ).fetchone()
+    assert derived == (0, 0, 6, 1)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("etl-")] == []
+
+    monkeypatch.setattr(compute, "write_copy_file", real)
+    run_etl(warehouse_url, lake)
+    with psycopg.connect(warehouse_url) as conn:
+        after = conn.execute(
+            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM etl_dirty_days)"
+        ).fetchone()
+    assert after == (2, 0)
