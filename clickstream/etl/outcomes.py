@@ -83,8 +83,11 @@ def prepare(
 
 def write_derive_rows(batch: PreparedBatch) -> None:
     """Write the derive's copy of the rows `batch` inserts (Parquet, at `batch.derive_rows`)."""
-    columns = ", ".join(DERIVE_COLUMNS)
-    _copy_out(batch.con, f"SELECT {columns} FROM loaded", batch.derive_rows, "parquet")
+    _write_loaded(batch.con, batch.derive_rows)
+
+
+def _write_loaded(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    _copy_out(con, f"SELECT {', '.join(DERIVE_COLUMNS)} FROM loaded", path, "parquet")
 
 
 def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
@@ -118,8 +121,7 @@ def _outputs(
 ) -> PreparedBatch:
     derive_rows = directory / f"derive{suffix}.parquet"
     if not later:
-        columns = ", ".join(DERIVE_COLUMNS)
-        _copy_out(con, f"SELECT {columns} FROM loaded", derive_rows, "parquet")
+        _write_loaded(con, derive_rows)
     # The ids to register, computed once: the registry's COPY (`dedupe.claim_ids`) reads this
     # table, and so does the id file, what the run's later batches check their ids against
     # (`prepare`). Replaced only by this batch's `settle`, or by the batch after next, which

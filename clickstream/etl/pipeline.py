@@ -184,9 +184,7 @@ class Pipeline:
         self.step("transformed")
         return batch
 
-    def _read_by_lines(
-        self, number: int, group: list[LakeObject], later: bool = False
-    ) -> PreparedBatch:
+    def _read_by_lines(self, number: int, group: list[LakeObject], later: bool) -> PreparedBatch:
         """The batch fetched and split line by line: every line keeps its number and text.
         `later`: leave writing its `derive_rows` to the main thread (see `rows_written`)."""
         fetched = fetch_all(self.lake, group, self.options.fetch_workers)
@@ -231,7 +229,7 @@ class Pipeline:
             if not batch.direct:
                 raise
             log.info("etl_batch_by_lines", run_id=self.run_id, reason=str(exc)[:200])
-            redone = self._read_by_lines(batch.number, group)
+            redone = self._read_by_lines(batch.number, group, later=False)
             self._replace_prepared(batch, redone)
             self.rows.check_days(conn, redone.days)
             batch, result = self._write(conn, redone, total)

@@ -36,3 +36,8 @@ def test_a_failed_writer_fails_every_table_not_yet_written(tmp_path: Path) -> No
     assert files["sessions"] == tmp_path / "sessions.pgcopy"
     with pytest.raises(RuntimeError, match="out of memory"):
         files["journey_daily"]
+
+
+def test_asking_whether_a_table_is_listed_does_not_wait_for_its_file() -> None:
+    files = PendingFiles()
+    assert "sessions" in files and "no_such_table" not in files  # nothing written yet

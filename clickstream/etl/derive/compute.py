@@ -120,6 +120,10 @@ class PendingFiles(Mapping[str, Path]):
     def __getitem__(self, table: str) -> Path:
         return self._files[table].result()
 
+    def __contains__(self, table: object) -> bool:
+        # Mapping's own would read the file (and wait for, or raise, the writer's outcome).
+        return table in self._files
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
 
