@@ -48,6 +48,34 @@ def test_every_command_explains_itself_with_an_example(command: list[str]) -> No
     assert "Example" in result.stdout
 
 
+def test_help_lists_every_command_group_each_loaded_under_its_own_name() -> None:
+    from clickstream.cli.main import GROUPS
+
+    for name, load in GROUPS.items():
+        assert load().name == name
+    listed = clickstream("--help").stdout.split("Commands:")[1]
+    assert [line.split()[0] for line in listed.strip().splitlines()] == sorted(
+        [*GROUPS, "settings", "status", "up"]
+    )
+
+
+def test_etl_run_imports_no_other_command_group_nor_apprise() -> None:
+    # The command groups are imported by name (`cli.main.LazyGroup`), Apprise on first use.
+    probe = (
+        "import sys; from clickstream.cli.main import cli; "
+        "cli.get_command(None, 'etl'); import clickstream.ops.watch; "
+        "print(sorted(m for m in sys.modules if m.startswith(('clickstream.cli.', 'apprise'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == [
+        "['clickstream.cli.common',",
+        "'clickstream.cli.etl_commands',",
+        "'clickstream.cli.main']",
+    ]
+
+
 def test_unknown_subcommand_exits_2_with_a_message() -> None:
     result = clickstream("frobnicate")
     assert result.returncode == 2
