@@ -3,111 +3,39 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
-from collections.abc import Callable
 
 import click
 
 from clickstream.cli.common import fail, resolve_settings, with_warehouse
 
-
-def _api_tokens() -> click.Command:
-    from clickstream.cli.api_tokens_commands import api_tokens
-
-    return api_tokens
-
-
-def _dashboard() -> click.Command:
-    from clickstream.cli.dashboard_commands import dashboard
-
-    return dashboard
-
-
-def _db() -> click.Command:
-    from clickstream.cli.db_commands import db
-
-    return db
-
-
-def _demo() -> click.Command:
-    from clickstream.cli.shop_commands import demo
-
-    return demo
-
-
-def _deploy() -> click.Command:
-    from clickstream.cli.deploy_commands import deploy
-
-    return deploy
-
-
-def _etl() -> click.Command:
-    from clickstream.cli.etl_commands import etl
-
-    return etl
-
-
-def _funnels() -> click.Command:
-    from clickstream.cli.funnels_commands import funnels
-
-    return funnels
-
-
-def _goals() -> click.Command:
-    from clickstream.cli.goals_commands import goals
-
-    return goals
-
-
-def _ingest() -> click.Command:
-    from clickstream.cli.ingest_commands import ingest
-
-    return ingest
-
-
-def _ops() -> click.Command:
-    from clickstream.cli.ops_commands import ops
-
-    return ops
-
-
-def _shop() -> click.Command:
-    from clickstream.cli.shop_commands import shop
-
-    return shop
-
-
-def _sites() -> click.Command:
-    from clickstream.cli.sites_commands import sites
-
-    return sites
-
-
-def _users() -> click.Command:
-    from clickstream.cli.users_commands import users
-
-    return users
-
-
-# Each command group by its name, imported only when a command line names it (or `--help`
-# lists them all). Importing every group for every command cost `clickstream etl run` the
-# modules and settings classes of the dashboard, ingest, shop, funnels and runtime parts it
-# never uses (see `LazyGroup`).
-GROUPS: dict[str, Callable[[], click.Command]] = {
-    "api-tokens": _api_tokens,
-    "dashboard": _dashboard,
-    "db": _db,
-    "demo": _demo,
-    "deploy": _deploy,
-    "etl": _etl,
-    "funnels": _funnels,
-    "goals": _goals,
-    "ingest": _ingest,
-    "ops": _ops,
-    "shop": _shop,
-    "sites": _sites,
-    "users": _users,
+# Each command group by its name: the module that defines it and its attribute there,
+# imported only when a command line names it (or `--help` lists them all). Importing every
+# group for every command cost `clickstream etl run` the modules and settings classes of the
+# dashboard, ingest, shop, funnels and runtime parts it never uses (see `LazyGroup`).
+GROUPS: dict[str, tuple[str, str]] = {
+    "api-tokens": ("clickstream.cli.api_tokens_commands", "api_tokens"),
+    "dashboard": ("clickstream.cli.dashboard_commands", "dashboard"),
+    "db": ("clickstream.cli.db_commands", "db"),
+    "demo": ("clickstream.cli.shop_commands", "demo"),
+    "deploy": ("clickstream.cli.deploy_commands", "deploy"),
+    "etl": ("clickstream.cli.etl_commands", "etl"),
+    "funnels": ("clickstream.cli.funnels_commands", "funnels"),
+    "goals": ("clickstream.cli.goals_commands", "goals"),
+    "ingest": ("clickstream.cli.ingest_commands", "ingest"),
+    "ops": ("clickstream.cli.ops_commands", "ops"),
+    "shop": ("clickstream.cli.shop_commands", "shop"),
+    "sites": ("clickstream.cli.sites_commands", "sites"),
+    "users": ("clickstream.cli.users_commands", "users"),
 }
+
+
+def _group(name: str) -> click.Command:
+    module, attribute = GROUPS[name]
+    command = getattr(importlib.import_module(module), attribute)
+    assert isinstance(command, click.Command)
+    return command
 
 
 class LazyGroup(click.Group):
@@ -118,7 +46,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in GROUPS:
-            self.add_command(GROUPS[cmd_name](), cmd_name)
+            self.add_command(_group(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
 
 
