@@ -96,9 +96,9 @@ def settle(batch: PreparedBatch, known: Path) -> PreparedBatch:
     the batch's ids to register are only the others."""
     con = batch.con
     con.execute(READ_KNOWN, (str(known),))
-    # Only the first line of an id can be `loaded`, and only while its id is not known.
+    # Only the first line of an id can be `loaded`, and only while its id is not known; the
+    # `loaded` view follows `final`.
     con.execute(statement("settle_final"))
-    con.execute(statement("settle_loaded"))
     keys = tuple(obj.key for obj in batch.objects)
     sizes = tuple(obj.size for obj in batch.objects)
     # New file names: a derive computed ahead from the old file must not pass for current.
